@@ -1,0 +1,49 @@
+"""The ``segtarget`` command line (Typer + Rich).
+
+Each command lives in its own module and registers itself on :data:`app`. ``main`` turns every
+:class:`~segtarget.errors.SegtargetError` into one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Customer segments and causal campaign targeting from retail transactions.",
+)
+
+# Command modules register themselves on `app` when imported.
+from . import features_cmd  # noqa: E402,F401
+
+
+def main() -> None:
+    from ..errors import SegtargetError
+
+    try:
+        app(standalone_mode=False)
+    except SegtargetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code if isinstance(code, int) else 1)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            print(f"error: {exc.format_message()}", file=sys.stderr)
+            sys.exit(2)
+        if os.environ.get("SEGTARGET_DEBUG"):
+            raise
+        print(f"error: internal {type(exc).__name__}: {exc} (set SEGTARGET_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        sys.exit(1)

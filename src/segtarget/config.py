@@ -1,0 +1,177 @@
+"""One TOML configuration for the whole run.
+
+Every stage owns a frozen dataclass of its parameters (defined next to the stage); :class:`Config` composes
+them. ``load_config`` reads a TOML file, applies dotted overrides (``policy.cost=5``) and rejects unknown
+keys with a suggestion, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SegtargetError
+from .causal.config import AteConfig, DesignConfig
+from .causal.cate_config import CateConfig
+from .features.config import FeatureConfig
+from .policy.config import PolicyConfig
+from .segments.config import SegmentConfig
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the transactions come from."""
+
+    source: str = "completejourney"  # completejourney | dunnhumby:PATH | tables:PATH
+    start: str | None = None  # ISO date; inclusive
+    end: str | None = None  # ISO date; exclusive
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Run-wide settings."""
+
+    seed: int = 42
+    out: str = "results"
+    n_jobs: int = -1
+    parallel_backend: str = "joblib"  # joblib | ray
+    cache_dir: str = ".segtarget-cache"
+    use_cache: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    run: RunConfig = field(default_factory=RunConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    segments: SegmentConfig = field(default_factory=SegmentConfig)
+    design: DesignConfig = field(default_factory=DesignConfig)
+    ate: AteConfig = field(default_factory=AteConfig)
+    cate: CateConfig = field(default_factory=CateConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+
+
+def _suggest(key: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(key, options, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(sorted(options))})"
+
+
+def _coerce(value: Any, annotation: Any, where: str) -> Any:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if value is None:
+        if type(None) in args:
+            return None
+        raise SegtargetError(f"config {where}: a value is required")
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], where) if len(inner) == 1 else value
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise SegtargetError(f"config {where}: expected a list, got {value!r}")
+        item = args[0] if args else Any
+        return tuple(_coerce(v, item, where) for v in value)
+    if annotation is bool:
+        if isinstance(value, str) and value.lower() in {"true", "false"}:
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            raise SegtargetError(f"config {where}: expected true or false, got {value!r}")
+        return value
+    if annotation is int:
+        try:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        except (TypeError, ValueError):
+            raise SegtargetError(f"config {where}: expected an integer, got {value!r}") from None
+    if annotation is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise SegtargetError(f"config {where}: expected a number, got {value!r}") from None
+    if annotation is str:
+        return str(value)
+    return value
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in data.items():
+        if key not in names:
+            raise SegtargetError(f"config: unknown key '{where}{key}'{_suggest(key, names)}")
+        ann = hints[key]
+        if dataclasses.is_dataclass(ann):
+            if not isinstance(value, dict):
+                raise SegtargetError(f"config: '{where}{key}' must be a table of settings")
+            kwargs[key] = _build(ann, value, f"{where}{key}.")
+        else:
+            kwargs[key] = _coerce(value, ann, f"'{where}{key}'")
+    return cls(**kwargs)
+
+
+def _parse_override(text: str) -> tuple[list[str], Any]:
+    if "=" not in text:
+        raise SegtargetError(f"override {text!r}: write it as section.key=value, e.g. policy.margin=0.3")
+    key, raw = text.split("=", 1)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def config_to_dict(cfg: Any) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Defaults, then the TOML file, then ``section.key=value`` overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise SegtargetError(f"config file {path} not found; pass an existing TOML file to --config")
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise SegtargetError(f"config file {path}: invalid TOML ({exc})") from None
+    for text in overrides or []:
+        keys, value = _parse_override(text)
+        node = data
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise SegtargetError(f"override {text!r}: '{k}' is not a section")
+        node[keys[-1]] = value
+    return _build(Config, data, "")
+
+
+def to_toml(cfg: Any) -> str:
+    """Render a config as TOML (the effective configuration shown by ``segtarget config --show``)."""
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(fmt(x) for x in v) + "]"
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines: list[str] = []
+    for section, values in config_to_dict(cfg).items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            if value is None:
+                lines.append(f"# {key} = (unset)")
+            else:
+                lines.append(f"{key} = {fmt(value)}")
+        lines.append("")
+    return "\n".join(lines)

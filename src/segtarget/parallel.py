@@ -1,0 +1,41 @@
+"""One parallel layer for bootstraps, tuning trials and refutation refits.
+
+``parallel_map`` runs ``func`` over ``items`` with joblib (default) or Ray (optional extra). Results come
+back in input order and every task receives its own deterministic seed, so the numbers do not depend on
+the backend or on the number of workers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+
+def task_seeds(seed: int, n: int) -> list[int]:
+    """``n`` independent, reproducible seeds derived from ``seed`` (NumPy SeedSequence spawning)."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def parallel_map(
+    func: Callable[..., Any],
+    items: Sequence[Any] | Iterable[Any],
+    *,
+    n_jobs: int = -1,
+    backend: str = "joblib",
+) -> list[Any]:
+    """Apply ``func`` to every item, in parallel, preserving order."""
+    items = list(items)
+    if backend == "joblib":
+        from joblib import Parallel, delayed
+
+        if n_jobs == 1 or len(items) <= 1:
+            return [func(it) for it in items]
+        return Parallel(n_jobs=n_jobs, prefer="processes")(delayed(func)(it) for it in items)
+    if backend == "ray":
+        from ._ray_backend import ray_map
+
+        return ray_map(func, items, n_jobs=n_jobs)
+    from .errors import SegtargetError
+
+    raise SegtargetError(f"parallel backend {backend!r} is unknown; use 'joblib' or 'ray'")
