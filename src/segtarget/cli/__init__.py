@@ -18,6 +18,13 @@ app = typer.Typer(
     help="Customer segments and causal campaign targeting from retail transactions.",
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """Customer segments and causal campaign targeting from retail transactions."""
+
+
 # Command modules register themselves on `app` when imported.
 from . import features_cmd  # noqa: E402,F401
 
@@ -37,11 +44,10 @@ def main() -> None:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        # Typer vendors click; its usage errors carry format_message() and an exit code.
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             print(f"error: {exc.format_message()}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(exc.exit_code or 2)
         if os.environ.get("SEGTARGET_DEBUG"):
             raise
         print(f"error: internal {type(exc).__name__}: {exc} (set SEGTARGET_DEBUG=1 for the traceback)",

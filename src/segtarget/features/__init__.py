@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import SegtargetError
 from .definitions import (EXPOSURE_NAMES, FEATURE_NAMES, REDUCED_FEATURES, describe)
-from .sql import feature_sql
+from .sql import PROMOTION_KEYS_SQL, feature_sql
 
 
 def _as_date(value, name: str) -> date | None:
@@ -66,6 +66,10 @@ def compute_features(tables, *, start=None, end=None, households: Iterable[int] 
         exposure = tables.has("promotions")
     elif exposure and not tables.has("promotions"):
         raise SegtargetError("exposure features need a promotions table; the source has none (set exposure=false)")
+    if exposure:
+        # Promotions are large (20.9M rows embedded): reduce them once per connection to the keys that
+        # occur in the transactions, de-duplicated (highest display code; mailer if any row has one).
+        tables.con.execute(PROMOTION_KEYS_SQL)
     sql = feature_sql(where=window_clause(start_d, end_d, households), reference_point=ref_sql,
                       exposure=exposure, fill_missing=fill_missing)
     df = tables.con.execute(sql).df()

@@ -20,6 +20,16 @@ def _ratio(num: str, den: str) -> str:
     return f"CASE WHEN ({den}) = 0 THEN 0 ELSE ({num}) / ({den}) END"
 
 
+PROMOTION_KEYS_SQL = """
+CREATE TABLE IF NOT EXISTS promotion_keys AS
+SELECT product_id, store_id, week,
+       max(CASE WHEN display = 'A' THEN 10 ELSE coalesce(TRY_CAST(display AS INTEGER), 0) END) AS display_code,
+       max(CASE WHEN mailer IS NOT NULL AND mailer <> '0' THEN mailer END) AS mailer
+FROM raw_promotions
+WHERE (product_id, store_id, week) IN (SELECT DISTINCT product_id, store_id, week FROM clean_transactions)
+GROUP BY product_id, store_id, week"""
+
+
 def feature_sql(*, where: str = "TRUE", reference_point: str = "", exposure: bool = False,
                 fill_missing: bool = True, source: str = "clean_transactions") -> str:
     """SQL returning one row per household with every core feature (+ exposure ones when asked).
@@ -40,11 +50,8 @@ def feature_sql(*, where: str = "TRUE", reference_point: str = "", exposure: boo
         SELECT b.household_id,
                avg(CASE WHEN coalesce(pr.display_code, 0) > 0 THEN 1.0 ELSE 0.0 END) AS display_exposure_rate,
                coalesce(avg(pr.display_code) FILTER (WHERE pr.display_code > 0), 0) AS display_intensity_avg,
-               avg(CASE WHEN pr.mailer IS NOT NULL AND pr.mailer <> '0' THEN 1.0 ELSE 0.0 END) AS mailer_exposure_rate
-        FROM base b LEFT JOIN (
-            SELECT product_id, store_id, week, mailer,
-                   CASE WHEN display = 'A' THEN 10 ELSE coalesce(TRY_CAST(display AS INTEGER), 0) END AS display_code
-            FROM promotions) pr
+               avg(CASE WHEN pr.mailer IS NOT NULL THEN 1.0 ELSE 0.0 END) AS mailer_exposure_rate
+        FROM base b LEFT JOIN promotion_keys pr
           ON b.product_id = pr.product_id AND b.store_id = pr.store_id AND b.week = pr.week
         GROUP BY b.household_id)"""
         exposure_cols = ", x.display_exposure_rate, x.display_intensity_avg, x.mailer_exposure_rate"

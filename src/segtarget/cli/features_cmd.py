@@ -1,0 +1,59 @@
+"""``segtarget features``: the household feature table for any window, or the feature dictionary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app
+
+
+@app.command("features")
+def features_command(
+    data: str = typer.Option("completejourney", "--data", help="completejourney | dunnhumby:PATH | tables:PATH"),
+    start: Optional[str] = typer.Option(None, help="first date included (YYYY-MM-DD)"),
+    end: Optional[str] = typer.Option(None, help="first date excluded (YYYY-MM-DD)"),
+    out: Optional[Path] = typer.Option(None, help="output file, .parquet or .csv"),
+    exposure: bool = typer.Option(True, help="add promotion exposure features when promotions exist"),
+    reference_point: str = typer.Option("data", help="recency measured from: data | window_end"),
+    describe: bool = typer.Option(False, "--describe", help="print the feature dictionary and exit"),
+) -> None:
+    """Write one row per household: household_id + every feature."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if describe:
+        from ..features.definitions import describe as describe_features
+
+        table = describe_features()
+        if out is not None:
+            from ..io import atomic_write_table
+
+            atomic_write_table(table, out)
+        else:
+            from rich.table import Table
+
+            t = Table("name", "group", "formula", "note", show_lines=False)
+            for row in table.itertuples():
+                t.add_row(row.name, row.group, row.formula, row.note)
+            Console().print(t)
+        return
+    if out is None:
+        from ..errors import SegtargetError
+
+        raise SegtargetError("parameter --out is required: give a .parquet or .csv file")
+    if out.suffix not in (".parquet", ".csv"):
+        from ..errors import SegtargetError
+
+        raise SegtargetError(f"parameter --out {out}: use a .parquet or .csv suffix")
+    from ..data import load_source
+    from ..features import compute_features
+    from ..io import atomic_write_table
+
+    tables = load_source(data)
+    use_exposure = exposure and tables.has("promotions")
+    feats = compute_features(tables, start=start, end=end, exposure=use_exposure, reference_point=reference_point)
+    atomic_write_table(feats, out)
+    console.print(f"wrote {len(feats):,} households × {feats.shape[1] - 1} features to {out}")
