@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from .db import first_row
 from ..errors import SegtargetError
 from .sources import finish_views, register_completejourney, register_dunnhumby, register_tables
 from .validate import CLEAN_FILTER, check_keys, check_types, quality_table
@@ -31,8 +32,8 @@ class Tables:
     fingerprint: str = ""
 
     def has(self, view: str) -> bool:
-        return self.con.execute(
-            "SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [view]).fetchone()[0] > 0
+        return first_row(self.con, 
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [view])[0] > 0
 
     def overview(self) -> pd.DataFrame:
         """Households, baskets, lines, date range and spend of the clean transactions."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from .db import first_row
 from ..errors import SegtargetError
 from .schema import DAY_EPOCH, REQUIRED_COLUMNS, SCHEMA, day_sql, week_sql
 
@@ -229,8 +230,8 @@ def finish_views(con: duckdb.DuckDBPyConnection) -> None:
         CAST(coalesce(retail_disc, 0) AS DOUBLE) AS retail_disc, CAST(coalesce(coupon_disc, 0) AS DOUBLE) AS coupon_disc,
         CAST(coalesce(coupon_match_disc, 0) AS DOUBLE) AS coupon_match_disc
         FROM raw_transactions""")
-    has_promo = con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'raw_promotions'").fetchone()[0] > 0
+    has_promo = first_row(con, 
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'raw_promotions'")[0] > 0
     if has_promo:
         # Some (product, store, week) keys carry two rows with different codes; keep one row per key:
         # the highest display code (A=10 ranks above 9) and "exposed" mailer if any row says so.

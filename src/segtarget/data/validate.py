@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from .db import first_row
 from ..errors import SegtargetError
 from .schema import KEYS, SCHEMA
 
@@ -20,9 +21,9 @@ CLEAN_FILTER = ("household_id IS NOT NULL AND basket_id IS NOT NULL AND date IS 
 
 
 def _exists(con: duckdb.DuckDBPyConnection, view: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [view]).fetchone()[0] > 0 or \
-        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [view]).fetchone()[0] > 0
+    return first_row(con, 
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [view])[0] > 0 or \
+        first_row(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [view])[0] > 0
 
 
 def _where(files: dict[str, Path], table: str) -> str:
@@ -41,9 +42,9 @@ def check_types(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
             if col not in have:
                 continue
             try:
-                bad = con.execute(
+                bad = first_row(con, 
                     f"SELECT CAST({col} AS VARCHAR) FROM {view} WHERE {col} IS NOT NULL "
-                    f"AND TRY_CAST({col} AS {typ}) IS NULL LIMIT 1").fetchone()
+                    f"AND TRY_CAST({col} AS {typ}) IS NULL LIMIT 1")
             except duckdb.Error as exc:
                 raise SegtargetError(f"file {_where(files, table)}: column '{col}' cannot be read "
                                      f"({str(exc).splitlines()[0]})") from None
@@ -57,7 +58,7 @@ def check_keys(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
         if not _exists(con, table):
             continue
         cols = ", ".join(key)
-        dup = con.execute(f"SELECT {cols}, count(*) AS n FROM {table} GROUP BY ALL HAVING n > 1 LIMIT 1").fetchone()
+        dup = first_row(con, f"SELECT {cols}, count(*) AS n FROM {table} GROUP BY ALL HAVING n > 1 LIMIT 1")
         if dup is not None:
             example = ", ".join(f"{k}={v}" for k, v in zip(key, dup[:-1]))
             raise SegtargetError(f"file {_where(files, table)}: duplicate key ({cols}) for {example} "
@@ -66,7 +67,7 @@ def check_keys(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
 
 def quality_table(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> pd.DataFrame:
     """Counts of everything dropped, repaired or merely suspicious."""
-    n = con.execute("SELECT count(*) FROM transactions").fetchone()[0]
+    n = first_row(con, "SELECT count(*) FROM transactions")[0]
     if n == 0:
         raise SegtargetError(f"file {_where(files, 'transactions')}: the transactions table is empty")
     rows = []
@@ -77,7 +78,7 @@ def quality_table(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> pd.
                      "action": action, "example": "" if example is None else str(example)})
 
     def count_where(cond: str):
-        c, ex = con.execute(f"SELECT count(*), any_value(basket_id) FROM transactions WHERE {cond}").fetchone()
+        c, ex = first_row(con, f"SELECT count(*), any_value(basket_id) FROM transactions WHERE {cond}")
         return c, ex
 
     for cond, check, action in [
@@ -90,21 +91,21 @@ def quality_table(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> pd.
     ]:
         c, ex = count_where(cond)
         add("transactions", check, c, action, f"basket_id={ex}" if c else None)
-    c, ex = con.execute("""SELECT count(*), any_value(t.product_id) FROM transactions t
-        LEFT JOIN products p USING (product_id) WHERE p.product_id IS NULL""").fetchone()
+    c, ex = first_row(con, """SELECT count(*), any_value(t.product_id) FROM transactions t
+        LEFT JOIN products p USING (product_id) WHERE p.product_id IS NULL""")
     add("transactions", "product_id not in products", c, "kept; category 'other', no brand",
         f"product_id={ex}" if c else None)
     for table in ("campaign_members", "redemptions"):
         if _exists(con, table) and _exists(con, "campaigns"):
-            c = con.execute(f"""SELECT count(*) FROM {table} x LEFT JOIN campaigns c USING (campaign_id)
-                WHERE c.campaign_id IS NULL""").fetchone()[0]
+            c = first_row(con, f"""SELECT count(*) FROM {table} x LEFT JOIN campaigns c USING (campaign_id)
+                WHERE c.campaign_id IS NULL""")[0]
             add(table, "campaign_id not in campaigns", c, "ignored by the causal design")
     if _exists(con, "campaigns"):
-        c, ex = con.execute("SELECT count(*), any_value(campaign_id) FROM campaigns WHERE end_date < start_date").fetchone()
+        c, ex = first_row(con, "SELECT count(*), any_value(campaign_id) FROM campaigns WHERE end_date < start_date")
         if c:
             raise SegtargetError(f"file {_where(files, 'campaigns')}: campaign {ex} ends before it starts; "
                                  "fix start_date/end_date")
-        bad = con.execute("SELECT any_value(campaign_type) FROM campaigns WHERE campaign_type NOT IN ('A','B','C')").fetchone()[0]
+        bad = first_row(con, "SELECT any_value(campaign_type) FROM campaigns WHERE campaign_type NOT IN ('A','B','C')")[0]
         if bad is not None:
             raise SegtargetError(f"file {_where(files, 'campaigns')}: column 'campaign_type' has {bad!r}; "
                                  "use A, B or C (or TypeA / Type A)")
@@ -113,8 +114,8 @@ def quality_table(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> pd.
 
 def promotion_quality(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Duplicate promotion keys; run only by the step that reads promotions (the table is large)."""
-    c = con.execute("""SELECT count(*) FROM (SELECT product_id, store_id, week FROM raw_promotions
-        GROUP BY ALL HAVING count(*) > 1)""").fetchone()[0]
+    c = first_row(con, """SELECT count(*) FROM (SELECT product_id, store_id, week FROM raw_promotions
+        GROUP BY ALL HAVING count(*) > 1)""")[0]
     return pd.DataFrame([{"table": "promotions", "check": "duplicate (product, store, week) keys", "rows": int(c),
                           "share": None, "action": "one row kept: highest display code, mailer if any row has one",
                           "example": ""}])

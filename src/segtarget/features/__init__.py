@@ -54,14 +54,14 @@ def compute_features(tables, *, start=None, end=None, households: Iterable[int] 
         raise SegtargetError(f"parameter end={end} must be after start={start}")
     if reference_point not in ("data", "window_end"):
         raise SegtargetError(f"parameter reference_point={reference_point!r}: use 'data' or 'window_end'")
-    ref_sql = ""
+    ref_sql = None
     if reference_point == "window_end":
         if end_d is None:
             raise SegtargetError("reference_point='window_end' needs an end date")
         from ..data.schema import day_sql, week_sql
 
         last = f"DATE '{end_d - timedelta(days=1)}'"
-        ref_sql = f"{day_sql(last)}, {week_sql(last)}"
+        ref_sql = (day_sql(last), week_sql(last))
     if exposure is None:
         exposure = tables.has("promotions")
     elif exposure and not tables.has("promotions"):

@@ -30,14 +30,14 @@ WHERE (product_id, store_id, week) IN (SELECT DISTINCT product_id, store_id, wee
 GROUP BY product_id, store_id, week"""
 
 
-def feature_sql(*, where: str = "TRUE", reference_point: str = "", exposure: bool = False,
+def feature_sql(*, where: str = "TRUE", reference_point: tuple[str, str] | None = None, exposure: bool = False,
                 fill_missing: bool = True, source: str = "clean_transactions") -> str:
     """SQL returning one row per household with every core feature (+ exposure ones when asked).
 
-    ``where`` filters lines (window, households); ``reference_point`` is an SQL pair
-    ``"<day>, <week>"`` for max_day/max_week, empty = the window data's own maxima.
+    ``where`` filters lines (window, households); ``reference_point`` is a pair of SQL expressions
+    (max_day, max_week); None = the window data's own maxima.
     """
-    ref = (f"SELECT {reference_point.split(',')[0]} AS max_day, {reference_point.split(',')[1]} AS max_week"
+    ref = (f"SELECT {reference_point[0]} AS max_day, {reference_point[1]} AS max_week"
            if reference_point else "SELECT max(day) AS max_day, max(week) AS max_week FROM base")
     fill = (lambda e: f"coalesce({e}, 0)") if fill_missing else (lambda e: e)
     shares = ",\n        ".join(

@@ -1,0 +1,19 @@
+"""Small DuckDB helpers.
+
+DuckDB 2 refuses new work on a connection while a previous result is unfinished, so single-row reads
+fetch the whole (tiny) result instead of calling ``fetchone``.
+"""
+
+from __future__ import annotations
+
+
+def first_row(con, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query (None if it returned none), leaving no unfinished result behind."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def view_exists(con, name: str) -> bool:
+    """True if a view or table called ``name`` exists on the connection."""
+    return first_row(con, "SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = ?) + "
+                          "(SELECT count(*) FROM duckdb_tables() WHERE table_name = ?)", [name, name])[0] > 0
