@@ -1,0 +1,91 @@
+"""Profit and ROI against the share targeted, the cost x margin grid, and named business scenarios.
+
+* **Curve**: for k = step, 2 step, ..., 100 % of households, contact the top k% by out-of-fold CATE and
+  value the rule by DR (with a 95% CI band) and by plug-in. The optimum is the k with the largest DR profit.
+* **Sensitivity grid**: for every (cost, margin) pair the "CATE > cost / margin" rule, valued by DR and
+  plug-in. Costs are the base cost times ``policy.sensitivity_cost_factors``.
+* **Scenarios** (the reference's seven, made relative to the base economics so they move with the data):
+  current; margin -5 / +5 points; cost +20% / -20%; worst (cost +20%, margin -5 points); best (cost -20%,
+  margin +5 points). The reference used costs $15 and $10 around $12.73, i.e. about +-20%.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .rules import threshold_policy, top_k_policy
+from .value import policy_value
+
+
+def profit_curve(cate, psi, *, margin: float, cost: float, step: int = 5) -> pd.DataFrame:
+    """Top-k% policies from ``step``% to 100%, DR value with CI next to the plug-in value."""
+    rows = []
+    for pct in range(step, 101, step):
+        pi = top_k_policy(cate, pct)
+        dr = policy_value(pi, psi, margin=margin, cost=cost, method="dr")
+        pl = policy_value(pi, cate, margin=margin, cost=cost, method="plugin")
+        rows.append({"pct": pct, "n_targeted": dr.n_targeted, "share": dr.share,
+                     "incremental_revenue": dr.incremental_revenue, "profit": dr.profit,
+                     "ci_lower": dr.ci_lower, "ci_upper": dr.ci_upper, "roi": dr.roi,
+                     "roi_ci_lower": dr.roi_ci_lower, "roi_ci_upper": dr.roi_ci_upper,
+                     "profit_plugin": pl.profit, "roi_plugin": pl.roi})
+    df = pd.DataFrame(rows)
+    df["optimum"] = False
+    if len(df):
+        df.loc[df["profit"].idxmax(), "optimum"] = True
+    return df
+
+
+def sensitivity_grid(cate, psi, *, cost: float, margins, cost_factors) -> pd.DataFrame:
+    """Threshold policy at break-even = cost / margin over the grid; DR profit (CI) and plug-in profit."""
+    rows = []
+    for f in cost_factors:
+        c = cost * f
+        for m in margins:
+            be = c / m
+            pi = threshold_policy(cate, be)
+            dr = policy_value(pi, psi, margin=m, cost=c, method="dr")
+            pl = policy_value(pi, cate, margin=m, cost=c, method="plugin")
+            rows.append({"cost": c, "margin": m, "breakeven": be, "n_targeted": dr.n_targeted,
+                         "profit": dr.profit, "ci_lower": dr.ci_lower, "ci_upper": dr.ci_upper,
+                         "roi": dr.roi, "profit_plugin": pl.profit})
+    return pd.DataFrame(rows)
+
+
+def scenario_definitions(cost: float, margin: float) -> list[tuple[str, float, float]]:
+    up, down = cost * 1.2, cost * 0.8
+    lo_m, hi_m = max(margin - 0.05, 0.01), min(margin + 0.05, 1.0)
+    return [("current", cost, margin),
+            ("margin -5 pts", cost, lo_m), ("margin +5 pts", cost, hi_m),
+            ("cost +20%", up, margin), ("cost -20%", down, margin),
+            ("worst (cost +20%, margin -5 pts)", up, lo_m),
+            ("best (cost -20%, margin +5 pts)", down, hi_m)]
+
+
+def scenarios(cate, psi, *, cost: float, margin: float) -> pd.DataFrame:
+    """The named scenarios, each with its break-even, targeted count and DR / plug-in profit."""
+    rows = []
+    for name, c, m in scenario_definitions(cost, margin):
+        pi = threshold_policy(cate, c / m)
+        dr = policy_value(pi, psi, margin=m, cost=c, method="dr")
+        pl = policy_value(pi, cate, margin=m, cost=c, method="plugin")
+        rows.append({"scenario": name, "cost": c, "margin": m, "breakeven": c / m,
+                     "n_targeted": dr.n_targeted, "profit": dr.profit, "ci_lower": dr.ci_lower,
+                     "ci_upper": dr.ci_upper, "roi": dr.roi, "profit_plugin": pl.profit})
+    return pd.DataFrame(rows)
+
+
+def optimum_row(curve: pd.DataFrame) -> pd.Series | None:
+    hit = curve[curve["optimum"]]
+    return hit.iloc[0] if len(hit) else None
+
+
+def pivot_profit(grid: pd.DataFrame) -> pd.DataFrame:
+    """DR profit as a cost (rows) x margin (columns) table for the heatmap."""
+    return grid.pivot(index="cost", columns="margin", values="profit").sort_index()
+
+
+def share_above(cate, threshold: float) -> float:
+    cate = np.asarray(cate, float)
+    return float((cate > threshold).mean()) if len(cate) else float("nan")

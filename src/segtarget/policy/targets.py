@@ -1,0 +1,108 @@
+"""The next campaign's target list: one row per current household with a decision and a plain reason.
+
+``rule`` is one of the CATE-based rules of :mod:`segtarget.policy.rules`, written as its policy name or a
+short form:
+
+* ``CATE > break-even`` / ``breakeven``; ``CATE > 0`` / ``positive``;
+* ``top K%`` / ``top:K``; ``budget ≤ N households`` / ``budget:N``;
+* ``conservative``; ``risk-adjusted λ=L`` / ``risk:L``;
+* ``everyone``; ``no one``.
+
+``cate``, ``lower`` and ``upper`` are the expected extra sales from contacting the household and its 95%
+interval. ``in_overlap`` (optional, boolean) marks households whose kind was both contacted and not
+contacted in the past data; for the others the estimate leans on extrapolation, and the reason says so.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SegtargetError, require
+from .rules import budget_policy, risk_adjusted_policy, threshold_policy, top_k_policy
+
+TARGET_COLUMNS = ["household_id", "segment", "cate", "lower", "upper", "decision", "reason"]
+_FORMS = "'CATE > break-even', 'CATE > 0', 'top K%', 'budget:N', 'conservative', 'risk:L', 'everyone', 'no one'"
+
+
+def parse_rule(rule: str) -> tuple[str, float | None]:
+    """(kind, parameter) of a rule name; kind in breakeven, positive, top, budget, risk, everyone, none."""
+    r = " ".join(str(rule).strip().lower().split())
+    fixed = {"cate > break-even": ("breakeven", None), "breakeven": ("breakeven", None),
+             "break-even": ("breakeven", None), "cate > 0": ("positive", None), "positive": ("positive", None),
+             "conservative": ("risk", 1.0), "everyone": ("everyone", None), "no one": ("none", None),
+             "none": ("none", None)}
+    if r in fixed:
+        return fixed[r]
+    patterns = [(r"^top[: ]\s*([0-9.]+)\s*%?$", "top"), (r"^budget(?: ≤|:)\s*([0-9]+)(?: households)?$", "budget"),
+                (r"^risk(?:-adjusted λ=|:)\s*([0-9.]+)$", "risk")]
+    for pat, kind in patterns:
+        m = re.match(pat, r)
+        if m:
+            return kind, float(m.group(1))
+    raise SegtargetError(f"target rule {rule!r} is not a CATE-based rule; use one of {_FORMS}")
+
+
+def _decide(kind: str, param, cate, lower, be: float) -> np.ndarray:
+    if kind == "breakeven":
+        return threshold_policy(cate, be)
+    if kind == "positive":
+        return threshold_policy(cate, 0.0)
+    if kind == "top":
+        return top_k_policy(cate, param)
+    if kind == "budget":
+        return budget_policy(cate, be, int(param))
+    if kind == "risk":
+        return risk_adjusted_policy(cate, np.nan_to_num(lower, nan=-np.inf), param, be)
+    return np.full(len(cate), 1.0 if kind == "everyone" else 0.0)
+
+
+def _usd(x: float) -> str:
+    return f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"
+
+
+def _reason(kind: str, param, contact: bool, c: float, lo: float, be: float) -> str:
+    money = f"expected extra sales {_usd(c)}"
+    if kind == "everyone":
+        return "every household is contacted under this rule"
+    if kind == "none":
+        return "nobody is contacted under this rule"
+    if kind == "positive":
+        return f"{money} {'are above' if contact else 'are not above'} $0"
+    if kind == "top":
+        return f"{money} {'rank' if contact else 'do not rank'} in the top {param:g}% of households"
+    if kind == "budget" and c > be and not contact:
+        return f"{money} exceed break-even {_usd(be)} but the budget of {int(param)} contacts is used up"
+    if kind == "risk" and c > be:
+        pess = f"pessimistic estimate (λ={param:g}) {_usd((1 - param) * c + param * lo)}"
+        return f"{money}; {pess} {'exceeds' if contact else 'does not exceed'} break-even {_usd(be)}"
+    verb = "exceed" if contact else "do not exceed"
+    return f"{money} {verb} the break-even {_usd(be)} (cost per contact / margin)"
+
+
+def build_target_list(household_id, segment, cate, lower, upper, *, breakeven: float, rule: str,
+                      in_overlap=None) -> pd.DataFrame:
+    """One row per household: the ``targets.csv`` columns, decision "contact"/"do not contact", a reason."""
+    cate = np.asarray(cate, float)
+    n = len(cate)
+    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+    hh = np.asarray(household_id)
+    seg = np.full(n, "all", dtype=object) if segment is None else pd.Series(segment).astype(str).to_numpy()
+    require(len(hh) == n and len(seg) == n and len(lower) == n and len(upper) == n,
+            "target list: household_id, segment, cate, lower and upper must have the same length")
+    require(np.isfinite(cate).all(), "target list: cate has missing or infinite values")
+    require(np.isfinite(breakeven), "target list: breakeven must be a finite number")
+    kind, param = parse_rule(rule)
+    pi = _decide(kind, param, cate, lower, breakeven)
+    ov = None if in_overlap is None else np.asarray(in_overlap, bool)
+    reasons = []
+    for i in range(n):
+        text = _reason(kind, param, bool(pi[i]), cate[i], lower[i], breakeven)
+        if ov is not None and not ov[i]:
+            text += "; few comparable households were treated differently in the past, so this estimate is uncertain"
+        reasons.append(text)
+    df = pd.DataFrame({"household_id": hh, "segment": seg, "cate": cate, "lower": lower, "upper": upper,
+                       "decision": np.where(pi > 0.5, "contact", "do not contact"), "reason": reasons})
+    return df.sort_values("cate", ascending=False, kind="stable", ignore_index=True)
