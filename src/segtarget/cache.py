@@ -1,0 +1,64 @@
+"""Stage cache: results and written files keyed by input fingerprint + the config that matters.
+
+A stage's key hashes everything it depends on (the data fingerprint, its own config section, the seed
+and the keys of upstream stages). On a hit the pickled result and sections are loaded and the files the
+stage wrote (tables, figures, models) are copied into the new run directory, so a re-run that only changes
+cost or margin recomputes only the policy stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Callable
+
+import joblib
+
+CACHE_VERSION = "1"
+
+
+def stage_key(*parts: Any) -> str:
+    """Stable hash of config dataclasses, strings and numbers."""
+    def norm(p):
+        return dataclasses.asdict(p) if dataclasses.is_dataclass(p) else p
+
+    blob = json.dumps([CACHE_VERSION, *[norm(p) for p in parts]], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def _files(root: Path) -> set[Path]:
+    return {p.relative_to(root) for p in root.rglob("*") if p.is_file()}
+
+
+class StageCache:
+    """Pickle-and-files cache under ``cache_dir``; disabled when ``enabled`` is False."""
+
+    def __init__(self, cache_dir: str | Path, enabled: bool = True):
+        self.root = Path(cache_dir)
+        self.enabled = enabled
+        self.hits: list[str] = []
+
+    def run(self, name: str, key: str, run_root: Path, compute: Callable[[], Any]) -> Any:
+        entry = self.root / f"{name}-{key}"
+        if self.enabled and (entry / "value.joblib").is_file():
+            files = entry / "files"
+            if files.is_dir():
+                shutil.copytree(files, run_root, dirs_exist_ok=True)
+            self.hits.append(name)
+            return joblib.load(entry / "value.joblib")
+        before = _files(run_root)
+        value = compute()
+        if self.enabled:
+            tmp = self.root / f".{name}-{key}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            (tmp / "files").mkdir(parents=True)
+            for rel in sorted(_files(run_root) - before):
+                (tmp / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(run_root / rel, tmp / "files" / rel)
+            joblib.dump(value, tmp / "value.joblib")
+            shutil.rmtree(entry, ignore_errors=True)
+            tmp.rename(entry)
+        return value
