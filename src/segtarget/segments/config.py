@@ -1,4 +1,8 @@
-"""Track 1 (segmentation) parameters."""
+"""Track 1 (segmentation) parameters.
+
+Every field has a default that gives the documented automatic behaviour; ``nmf_k=5, kmeans_k=7,
+kmeans_rule="dbi"`` reproduces the reference's choices.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,41 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SegmentConfig:
-    features: str = "reduced"  # "reduced" (the 19 of the reference) or a comma-separated feature list
+    # Features fed to MinMax -> NMF: "reduced" (the reference's 19), "all" (the 33) or a comma-separated list.
+    features: str = "reduced"
+    # NMF rank scan range (inclusive) and the fixed rank; 0 = pick by `nmf_rule`, 5 reproduces the reference.
     nmf_k_min: int = 2
     nmf_k_max: int = 11
-    nmf_k: int = 0  # 0 = automatic rule; 5 reproduces the reference
+    nmf_k: int = 0
+    # Automatic NMF rank rule: "r2" = smallest k whose held-out mean per-feature R^2 reaches nmf_r2_target;
+    # "elbow" = point of the reconstruction-error curve farthest from the chord between its ends.
+    nmf_rule: str = "r2"
+    # Target for the "r2" rule: the factors must reproduce this share of a typical feature's variance on
+    # households they were not fitted on.
+    nmf_r2_target: float = 0.5
+    # Household folds for the held-out R^2 of each NMF rank (fit on k-1 folds, score the last).
+    nmf_cv_folds: int = 3
+    # Iteration cap of sklearn's coordinate-descent NMF (the reference used 1000).
+    nmf_max_iter: int = 1000
+    # K-Means scan range (inclusive) and fixed k; 0 = pick by `kmeans_rule`, 7 reproduces the reference.
     kmeans_k_min: int = 2
     kmeans_k_max: int = 10
-    kmeans_k: int = 0  # 0 = automatic rule; 7 reproduces the reference
+    kmeans_k: int = 0
+    # Automatic K-Means rule: "consensus" (best mean rank over silhouette, Calinski-Harabasz and
+    # Davies-Bouldin), "dbi" (minimum Davies-Bouldin, the reference), "silhouette", "ch", or
+    # "prediction_strength" (largest k whose held-out prediction strength >= prediction_strength_min).
+    kmeans_rule: str = "consensus"
+    # Tibshirani-Walther threshold for the "prediction_strength" rule.
+    prediction_strength_min: float = 0.8
+    # K-Means restarts (k-means++ seeding) for every fit, also inside the bootstrap.
+    kmeans_n_init: int = 10
+    # Bootstrap resamples that refit scaler, NMF and K-Means; 0 switches the stability analysis off.
     n_bootstrap: int = 100
+    # Also run the reference's cheaper variant (K-Means only refit on 80% resamples of fixed factor scores).
+    bootstrap_kmeans_only: bool = True
+    # Segment name overrides, each "ID=Name" (ID = segment number or the automatic name).
+    names: tuple[str, ...] = ()
+    # Optional CSV with columns segment,name (e.g. an edited tables/segment_names.csv); applied after `names`.
+    names_file: str = ""
+    # Column used for revenue share and value tiers.
+    revenue_feature: str = "monetary_sales"
