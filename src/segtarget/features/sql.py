@@ -41,7 +41,7 @@ def feature_sql(*, where: str = "TRUE", reference_point: tuple[str, str] | None 
            if reference_point else "SELECT max(day) AS max_day, max(week) AS max_week FROM base")
     fill = (lambda e: f"coalesce({e}, 0)") if fill_missing else (lambda e: e)
     shares = ",\n        ".join(
-        f"{_ratio(f'sum(sales_value) FILTER (WHERE macro = {name!r})', 'sum(sales_value)')} AS share_{name}"
+        f"{_ratio(f'coalesce(sum(sales_value) FILTER (WHERE macro = {name!r}), 0)', 'sum(sales_value)')} AS share_{name}"
         for name in list(MACRO_CATEGORY) + ["other"])
     exposure_cte = exposure_cols = exposure_join = ""
     if exposure:
