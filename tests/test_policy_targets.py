@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from segtarget.errors import SegtargetError
+from segtarget.policy.targets import TARGET_COLUMNS, build_target_list, parse_rule
+
+
+def _inputs():
+    cate = np.array([50.0, 10.0, 45.0, -5.0, 30.0])
+    return dict(household_id=np.array([11, 12, 13, 14, 15]), segment=["a", "b", "a", "b", "a"],
+                cate=cate, lower=cate - 20, upper=cate + 20)
+
+
+def test_breakeven_rule_with_reasons_and_overlap_flag():
+    df = build_target_list(**_inputs(), breakeven=20.0, rule="CATE > break-even",
+                           in_overlap=[True, True, False, True, True])
+    assert list(df.columns) == TARGET_COLUMNS
+    assert list(df["household_id"]) == [11, 13, 15, 12, 14]  # sorted by CATE
+    dec = dict(zip(df["household_id"], df["decision"]))
+    assert dec == {11: "contact", 13: "contact", 15: "contact", 12: "do not contact", 14: "do not contact"}
+    reason = dict(zip(df["household_id"], df["reason"]))
+    assert "exceed the break-even $20.00" in reason[11] and "uncertain" in reason[13]
+    assert "-$5.00" in reason[14] and "uncertain" not in reason[11]
+
+
+def test_conservative_and_top_rules():
+    cons = build_target_list(**_inputs(), breakeven=20.0, rule="conservative")
+    assert set(cons.loc[cons["decision"] == "contact", "household_id"]) == {11, 13}
+    top = build_target_list(**_inputs(), breakeven=20.0, rule="top 40%")
+    assert set(top.loc[top["decision"] == "contact", "household_id"]) == {11, 13}
+    assert top["reason"].str.contains("top 40%").all()
+
+
+@pytest.mark.parametrize("text, parsed", [
+    ("CATE > break-even", ("breakeven", None)), ("top 30%", ("top", 30.0)), ("top:5", ("top", 5.0)),
+    ("risk-adjusted λ=0.5", ("risk", 0.5)), ("risk:0.7", ("risk", 0.7)), ("budget ≤ 100 households", ("budget", 100.0)),
+    ("no one", ("none", None))])
+def test_parse_rule(text, parsed):
+    assert parse_rule(text) == parsed
+
+
+def test_tree_policies_are_not_target_rules():
+    with pytest.raises(SegtargetError, match="not a CATE-based rule"):
+        build_target_list(**_inputs(), breakeven=20.0, rule="DRPolicyTree")

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.linear_model import LinearRegression
+
+from segtarget.policy.value import POLICY_COLUMNS, policy_value, profit_difference, value_frame
+
+MARGIN, COST = 0.3, 4.0
+
+
+def _randomised(n: int, seed: int):
+    """Randomised trial (e = 0.5) with tau(x) = 10 + 20 x0; AIPW scores from cross-fitted linear outcomes."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    tau = 10 + 20 * X[:, 0]
+    T = rng.binomial(1, 0.5, n)
+    Y = 50 + 10 * X[:, 1] + 5 * X[:, 0] + tau * T + rng.normal(0, 20, n)
+    folds = rng.integers(0, 5, n)
+    mu0, mu1 = np.empty(n), np.empty(n)
+    for k in range(5):
+        tr, te = folds != k, folds == k
+        mu0[te] = LinearRegression().fit(X[tr & (T == 0)], Y[tr & (T == 0)]).predict(X[te])
+        mu1[te] = LinearRegression().fit(X[tr & (T == 1)], Y[tr & (T == 1)]).predict(X[te])
+    psi = mu1 - mu0 + T * (Y - mu1) / 0.5 - (1 - T) * (Y - mu0) / 0.5
+    return X, tau, psi
+
+
+def _true_value(n: int) -> float:
+    """n * E[1{x0 > 0} (m tau(x) - c)] for x0 ~ N(0, 1)."""
+    per_unit = 0.5 * (MARGIN * 10 - COST) + MARGIN * 20 * stats.norm.pdf(0)
+    return n * per_unit
+
+
+def test_dr_value_covers_the_true_value_in_a_randomised_simulation():
+    n, hits = 600, 0
+    reps = 40
+    for seed in range(reps):
+        X, _, psi = _randomised(n, seed)
+        v = policy_value((X[:, 0] > 0).astype(float), psi, margin=MARGIN, cost=COST)
+        hits += v.ci_lower <= _true_value(n) <= v.ci_upper
+    assert hits / reps >= 0.85  # nominal 95%; 40 reps leave room for noise but not for a wrong SE
+
+
+def test_biased_plugin_value_misses_while_dr_does_not():
+    n = 2000
+    X, tau, psi = _randomised(n, 123)
+    pi = (X[:, 0] > 0).astype(float)
+    dr = policy_value(pi, psi, margin=MARGIN, cost=COST, method="dr")
+    plugin = policy_value(pi, tau + 30.0, margin=MARGIN, cost=COST, method="plugin")  # optimistic model
+    assert dr.ci_lower <= _true_value(n) <= dr.ci_upper
+    assert not (plugin.ci_lower <= _true_value(n) <= plugin.ci_upper)
+
+
+def test_value_definitions_by_hand():
+    pi = np.array([1, 0, 1, 1.0])
+    s = np.array([10.0, 100.0, -5.0, 30.0])
+    v = policy_value(pi, s, margin=0.5, cost=2.0, name="p")
+    assert v.n_targeted == 3 and v.share == 0.75
+    assert v.incremental_revenue == pytest.approx(35.0)
+    assert v.profit == pytest.approx(0.5 * 35 - 2 * 3)
+    assert v.roi == pytest.approx(v.profit / 6.0)
+    contrib = pi * (0.5 * s - 2.0)
+    assert v.profit_se == pytest.approx(np.sqrt(4) * contrib.std(ddof=1))
+    assert v.roi_ci_lower == pytest.approx(v.ci_lower / 6.0)
+
+
+def test_no_one_has_zero_profit_and_undefined_roi():
+    v = policy_value(np.zeros(5), np.arange(5.0), margin=0.3, cost=1.0)
+    assert v.profit == 0 and v.ci_lower == 0 and np.isnan(v.roi)
+
+
+def test_value_frame_has_policy_csv_columns_first_and_both_methods():
+    df = value_frame({"a": np.ones(4), "b": np.zeros(4)}, np.arange(4.0), np.ones(4), margin=0.3, cost=1.0)
+    assert list(df.columns[:len(POLICY_COLUMNS)]) == POLICY_COLUMNS
+    assert sorted(df["method"].unique()) == ["dr", "plugin"] and len(df) == 4
+
+
+def test_paired_difference_equals_difference_of_profits():
+    rng = np.random.default_rng(0)
+    psi = rng.normal(20, 50, 300)
+    a, b = (rng.random(300) < 0.3).astype(float), np.ones(300)
+    diff, se, lo, hi = profit_difference(a, b, psi, margin=0.3, cost=3.0)
+    pa = policy_value(a, psi, margin=0.3, cost=3.0).profit
+    pb = policy_value(b, psi, margin=0.3, cost=3.0).profit
+    assert diff == pytest.approx(pa - pb) and lo < diff < hi and se > 0
