@@ -55,3 +55,12 @@ def test_missing_cost_data_or_columns_is_a_one_line_error():
     zero = _cost_data().assign(index_campaign_coupon_disc=0.0)
     with pytest.raises(SegtargetError, match="derived cost per contact is 0"):
         make_economics(PolicyConfig(), zero)
+
+
+def test_design_column_name_is_accepted_and_reference_column_is_optional():
+    df = _cost_data().rename(columns={"index_campaign_coupon_disc": "coupon_disc_index"})
+    econ = make_economics(PolicyConfig(), df.drop(columns="ever_typeA_pool_coupon_disc"))
+    assert econ.cost == pytest.approx(3.0) and econ.alternatives == ()
+    with pytest.raises(SegtargetError, match="ever_typeA_pool_coupon_disc"):
+        make_economics(PolicyConfig(cost_rule="reference"), df.drop(columns="ever_typeA_pool_coupon_disc"))
+    assert make_economics(PolicyConfig(cost_rule="reference"), df).cost == pytest.approx(20.0)

@@ -31,6 +31,9 @@ from ..errors import SegtargetError, require
 from .config import PolicyConfig
 
 COST_COLUMNS = ("household_id", "treated", "index_campaign_coupon_disc", "ever_typeA_pool_coupon_disc")
+# The study design names the index-campaign discount ``coupon_disc_index``; both spellings are accepted.
+ALIASES = {"coupon_disc_index": "index_campaign_coupon_disc"}
+REQUIRED = COST_COLUMNS[:3]
 _Z = 1.959963984540054
 
 
@@ -80,12 +83,18 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def check_cost_data(cost_data: pd.DataFrame) -> pd.DataFrame:
-    """Validate the per-household cost table handed over by the study design."""
-    missing = [c for c in COST_COLUMNS if c not in cost_data.columns]
+    """Validate the per-household cost table handed over by the study design.
+
+    ``ever_typeA_pool_coupon_disc`` is optional; without it the reference rule is not shown.
+    """
+    df = cost_data.rename(columns={k: v for k, v in ALIASES.items() if v not in cost_data.columns})
+    missing = [c for c in REQUIRED if c not in df.columns]
     require(not missing, f"cost data: missing column(s) {', '.join(missing)}; the study design must "
-                         f"provide {', '.join(COST_COLUMNS)}")
-    df = cost_data.loc[:, list(COST_COLUMNS)].copy()
+                         f"provide {', '.join(REQUIRED)}")
+    df = df.loc[:, [c for c in COST_COLUMNS if c in df.columns]].copy()
     for col in COST_COLUMNS[2:]:
+        if col not in df.columns:
+            continue
         vals = pd.to_numeric(df[col], errors="coerce").fillna(0.0).to_numpy(dtype=float)
         require(np.isfinite(vals).all() and (vals >= 0).all(),
                 f"cost data column {col}: values must be finite and >= 0 (coupon discounts are positive)")
@@ -111,6 +120,9 @@ def index_campaign_cost(cost_data: pd.DataFrame, contact_cost: float = 0.0) -> C
 def reference_cost(cost_data: pd.DataFrame) -> CostEstimate:
     """The seed's rule: mean two-year TypeA-pool coupon discount among households that ever used one."""
     df = check_cost_data(cost_data)
+    require("ever_typeA_pool_coupon_disc" in df.columns,
+            "policy.cost_rule=reference needs the cost data column ever_typeA_pool_coupon_disc "
+            "(see policy.cost_data.cost_table)")
     vals = df["ever_typeA_pool_coupon_disc"].to_numpy(dtype=float)
     vals = vals[vals > 0]
     require(len(vals) > 1, "cost data: fewer than 2 households used a TypeA coupon; set policy.cost")
@@ -123,7 +135,9 @@ def make_economics(cfg: PolicyConfig, cost_data: pd.DataFrame | None = None) -> 
     """Economics from the config, deriving the cost from ``cost_data`` when ``policy.cost`` is 0."""
     alternatives: list[CostEstimate] = []
     if cost_data is not None:
-        alternatives = [index_campaign_cost(cost_data, cfg.contact_cost), reference_cost(cost_data)]
+        alternatives = [index_campaign_cost(cost_data, cfg.contact_cost)]
+        if "ever_typeA_pool_coupon_disc" in cost_data.columns or cfg.cost_rule == "reference":
+            alternatives.append(reference_cost(cost_data))
     if cfg.cost > 0:
         cost, rule, ci = float(cfg.cost), "configured (policy.cost)", (float(cfg.cost), float(cfg.cost))
     else:

@@ -92,6 +92,7 @@ def segment_gate_figure(actions: pd.DataFrame, breakeven: float):
     ax.axvline(breakeven, color="k", ls="--", label=f"break-even ${breakeven:,.2f}")
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(y, [f"{s} ({a})" for s, a in zip(actions["segment"], actions["action"])])
+    ax.invert_yaxis()  # largest GATE on top, as in the table
     ax.set_xlabel("DR group average effect on outcome ($), 95% CI")
     ax.legend(fontsize=8)
     ax.set_title("Campaign effect by segment")
