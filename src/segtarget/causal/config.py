@@ -24,6 +24,7 @@ class DesignConfig:
 @dataclass(frozen=True)
 class AteConfig:
     folds: int = 5  # cross-fitting folds for e(x), mu0(x), mu1(x)
+    crossfit_repeats: int = 5  # independent fold splits; DR estimates are the median over splits
     trims: tuple[float, ...] = (0.0, 0.05, 0.10, 0.15, 0.20, 0.25)  # PS trimming sequence for AIPW and DML
     clip: float = 0.01  # e(x) is clipped to [clip, 1 - clip] inside the weights (counts are reported)
     overlap_band: float = 0.05  # "near-deterministic" PS: e < band or e > 1 - band (grf's warning band)

@@ -1,0 +1,187 @@
+"""The ATE family: one average effect per estimator, each with its estimand, n, std error and 95% CI.
+
+Notation: Y outcome, T in {0,1}, e = e(x) the cross-fitted propensity clipped to [c, 1-c], mu_t = mu_t(x)
+the cross-fitted outcome regressions, p = mean(T). Std errors come from the empirical variance of each
+estimator's influence function (IF): SE = sd(IF) / sqrt(n); CI = estimate -/+ 1.96 SE.
+
+* ``naive``  (difference in means, population = everyone if T were random): mean(Y|T=1) - mean(Y|T=0),
+  Welch SE.
+* ``ols``    coefficient on T in Y ~ 1 + T + X (a variance-weighted ATE under linearity), HC1 SE.
+* ``ipw``    Hajek IPW for the ATE: weighted means with weights T/e and (1-T)/(1-e), each normalised to
+  sum 1 within its arm. IF_i = n [w1_i (Y_i - m1) / sum w1 - w0_i (Y_i - m0) / sum w0], e treated as known.
+* ``aipw``   ATE = mean(psi) with psi the doubly-robust score of ``nuisance.dr_scores``; IF = psi - ATE.
+* ``att``    doubly-robust ATT with normalised control weights (the stabilised form, cf. Sant'Anna & Zhao
+  2020): with r = Y - mu0 and w = (1-T) e/(1-e), ATT = mean(r | T=1) - sum w r / sum w;
+  IF_i = T_i (r_i - m1) / p - w_i (r_i - m0) / mean(w), m1 and m0 the two means.
+* ``atc``    the mirror image for the controls: r = Y - mu1, w = T (1-e)/e, ATC = sum w r / sum w - mean(r | T=0).
+* ``ato``    augmented overlap-weighted effect (Li, Morgan & Zaslavsky 2018; augmentation as in Mao, Li &
+  Greene 2019): with h = e(1-e), ATO = sum h psi / sum h, which equals
+  sum h (mu1 - mu0) / sum h + sum T (1-e)(Y - mu1) / sum h - sum (1-T) e (Y - mu0) / sum h.
+  The estimand is the effect in the overlap population, whose density is proportional to h(x) times the
+  covariate density, with h taken from the cross-fitted e. IF_i = h_i (psi_i - ATO) / mean(h): the ratio
+  (linearisation) IF, valid because the augmentation removes first-order sensitivity to mu.
+* ``aipw_trim`` / ``dml_trim``: the same on units with raw e in [t, 1-t]; the propensity is *not*
+  re-estimated on the trimmed sample (units are selected by the full-sample cross-fitted e, and AIPW keeps
+  the full-sample nuisances); the estimand is the ATE of the retained population.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .nuisance import Nuisances, dr_scores
+
+Z95 = 1.959963984540054
+
+ESTIMANDS = {
+    "naive": "difference in means (no adjustment)",
+    "ols": "ATE under a linear outcome model",
+    "ipw": "ATE",
+    "aipw": "ATE",
+    "att": "ATT (effect on the treated)",
+    "atc": "ATC (effect on the controls)",
+    "ato": "ATO (overlap-weighted population)",
+    "dml": "ATE (partially linear model)",
+}
+
+
+@dataclass(frozen=True)
+class AteEstimate:
+    """One row of the ATE table."""
+
+    method: str
+    estimand: str
+    estimate: float
+    std_error: float
+    n: int
+    trim: float = 0.0
+
+    @property
+    def ci_lower(self) -> float:
+        return self.estimate - Z95 * self.std_error
+
+    @property
+    def ci_upper(self) -> float:
+        return self.estimate + Z95 * self.std_error
+
+    def as_row(self) -> dict:
+        return {**asdict(self), "ci_lower": self.ci_lower, "ci_upper": self.ci_upper}
+
+
+def _from_if(method: str, estimand: str, estimate: float, influence: np.ndarray, trim: float = 0.0) -> AteEstimate:
+    n = len(influence)
+    return AteEstimate(method, estimand, float(estimate), float(np.std(influence, ddof=1) / np.sqrt(n)), n, trim)
+
+
+def naive(Y, T) -> AteEstimate:
+    Y, t = np.asarray(Y, float), np.asarray(T) == 1
+    est = Y[t].mean() - Y[~t].mean()
+    se = np.sqrt(Y[t].var(ddof=1) / t.sum() + Y[~t].var(ddof=1) / (~t).sum())
+    return AteEstimate("naive", ESTIMANDS["naive"], float(est), float(se), len(Y))
+
+
+def ols_hc1(Y, T, X) -> AteEstimate:
+    """Coefficient on T in OLS of Y on [1, T, X] with HC1 (White, small-sample scaled) std error."""
+    import statsmodels.api as sm
+
+    X = np.asarray(X, float)
+    keep = X.std(axis=0) > 0  # constant columns are collinear with the intercept
+    design = np.column_stack([np.ones(len(Y)), np.asarray(T, float), X[:, keep]])
+    fit = sm.OLS(np.asarray(Y, float), design).fit(cov_type="HC1")
+    return AteEstimate("ols", ESTIMANDS["ols"], float(fit.params[1]), float(fit.bse[1]), len(Y))
+
+
+def ipw_hajek(Y, T, e) -> AteEstimate:
+    Y, T, e = np.asarray(Y, float), np.asarray(T, float), np.asarray(e, float)
+    w1, w0 = T / e, (1 - T) / (1 - e)
+    m1, m0 = (w1 * Y).sum() / w1.sum(), (w0 * Y).sum() / w0.sum()
+    n = len(Y)
+    infl = n * (w1 * (Y - m1) / w1.sum() - w0 * (Y - m0) / w0.sum())
+    return _from_if("ipw", ESTIMANDS["ipw"], m1 - m0, infl)
+
+
+def aipw(Y, T, nuis: Nuisances, mask: np.ndarray | None = None, trim: float = 0.0) -> AteEstimate:
+    psi = dr_scores(Y, T, nuis)
+    if mask is not None:
+        psi = psi[mask]
+    method = "aipw" if mask is None else "aipw_trim"
+    estimand = ESTIMANDS["aipw"] if mask is None else f"ATE of units with e in [{trim:.3g}, {1 - trim:.3g}]"
+    return _from_if(method, estimand, psi.mean(), psi - psi.mean(), trim)
+
+
+def _ratio_dr(Y, T, e, mu, treated_target: bool, method: str) -> AteEstimate:
+    """Normalised doubly-robust effect on one arm (ATT if ``treated_target`` else ATC)."""
+    Y, T = np.asarray(Y, float), np.asarray(T, float)
+    a = T if treated_target else 1 - T  # the target arm
+    w = (1 - a) * (e / (1 - e) if treated_target else (1 - e) / e)  # other arm, reweighted to the target
+    r = Y - mu
+    m_a, m_w = (a * r).sum() / a.sum(), (w * r).sum() / w.sum()
+    infl = a * (r - m_a) / a.mean() - w * (r - m_w) / w.mean()
+    sign = 1.0 if treated_target else -1.0
+    return _from_if(method, ESTIMANDS[method], sign * (m_a - m_w), sign * infl)
+
+
+def att_dr(Y, T, nuis: Nuisances) -> AteEstimate:
+    return _ratio_dr(Y, T, nuis.e, nuis.mu0, True, "att")
+
+
+def atc_dr(Y, T, nuis: Nuisances) -> AteEstimate:
+    return _ratio_dr(Y, T, nuis.e, nuis.mu1, False, "atc")
+
+
+def ato_dr(Y, T, nuis: Nuisances) -> AteEstimate:
+    psi = dr_scores(Y, T, nuis)
+    h = nuis.e * (1 - nuis.e)
+    est = (h * psi).sum() / h.sum()
+    return _from_if("ato", ESTIMANDS["ato"], est, h * (psi - est) / h.mean())
+
+
+def trim_mask(e_raw: np.ndarray, t: float) -> np.ndarray:
+    return (e_raw >= t) & (e_raw <= 1 - t)
+
+
+def aipw_trimming(Y, T, nuis: Nuisances, trims, min_n: int = 50) -> list[AteEstimate]:
+    """AIPW on e_raw in [t, 1-t] for each t; skipped when fewer than ``min_n`` units or one arm is left."""
+    out = []
+    T = np.asarray(T)
+    for t in trims:
+        m = trim_mask(nuis.e_raw, t)
+        if m.sum() < min_n or len(np.unique(T[m])) < 2:
+            continue
+        out.append(aipw(Y, T, nuis, mask=m, trim=float(t)))
+    return out
+
+
+def weighting_family(Y, T, X, nuis: Nuisances) -> list[AteEstimate]:
+    """naive, OLS, IPW, AIPW, ATT, ATC and ATO on the full sample."""
+    return [naive(Y, T), ols_hc1(Y, T, X), ipw_hajek(Y, T, nuis.e), aipw(Y, T, nuis),
+            att_dr(Y, T, nuis), atc_dr(Y, T, nuis), ato_dr(Y, T, nuis)]
+
+
+def median_over_splits(runs: list[list[AteEstimate]]) -> list[AteEstimate]:
+    """Combine the same estimators run on several cross-fitting splits (Chernozhukov et al. 2018, §3.4).
+
+    Point: the median over splits; variance: median of (SE_s^2 + (theta_s - median)^2), which adds the
+    split-to-split spread to the sampling variance. Rows are matched by (method, trim); n is the median n.
+    """
+    if len(runs) == 1:
+        return runs[0]
+    out = []
+    for first in runs[0]:
+        same = [e for run in runs for e in run if (e.method, e.trim) == (first.method, first.trim)]
+        theta = np.array([e.estimate for e in same])
+        se = np.array([e.std_error for e in same])
+        med = float(np.median(theta))
+        var = float(np.median(se ** 2 + (theta - med) ** 2))
+        n = int(np.median([e.n for e in same]))
+        out.append(AteEstimate(first.method, first.estimand, med, float(np.sqrt(var)), n, first.trim))
+    return out
+
+
+def estimates_frame(estimates: list[AteEstimate], outcome: str) -> pd.DataFrame:
+    cols = ["outcome", "method", "estimand", "estimate", "std_error", "ci_lower", "ci_upper", "n", "trim"]
+    rows = [{"outcome": outcome, **e.as_row()} for e in estimates]
+    return pd.DataFrame(rows, columns=cols)

@@ -1,0 +1,153 @@
+"""Track 2a end to end: propensity, positivity, the ATE family, bounds and sensitivity for one table.
+
+``run_ate`` is what the one-run pipeline calls on the study-design table; ``analyze_table`` is the same on
+any user table after validation (``segtarget causal``). Both write tables and figures through
+``OutputDir`` and return an :class:`AteResult` plus report sections.
+
+Cross-fitting is repeated on ``cfg.crossfit_repeats`` independent fold splits and every doubly-robust
+estimate is the median over splits (``ate.median_over_splits``): with extreme propensities a single split's
+estimate moves by a sizeable fraction of its SE from seed to seed. The first split (the run's seed) is the one
+whose ``Nuisances`` are exported and whose propensity drives the diagnostics and the headline rule.
+
+Per outcome the ATE table holds, in this order: naive, ols, ipw, aipw, att, atc, ato, aipw_trim (each
+threshold of ``cfg.trims`` above 0 and the Crump threshold), dml and dml_trim. The propensity and its
+diagnostics depend only on (T, X, seed), so they are identical for every outcome. Exactly one row per
+outcome has ``default = True``: the headline chosen by ``ate_headline.headline_method``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..io import OutputDir
+from ..parallel import task_seeds
+from ..report.section import Section
+from . import ate, ate_dml, ate_headline, bounds
+from .ate_sections import ate_sections
+from .config import AteConfig
+from .nuisance import Nuisances, crossfit_nuisances, make_folds
+from .positivity import PositivityReport, positivity_report
+from .propensity import PropensityComparison, compare_propensity
+from .table_input import check_table
+
+ATE_COLUMNS = ["outcome", "method", "estimand", "estimate", "std_error", "ci_lower", "ci_upper", "n", "trim",
+               "default"]
+
+
+@dataclass(frozen=True)
+class AteResult:
+    """Everything Track 2a computed for one treatment and its outcomes."""
+
+    ate: pd.DataFrame  # ATE_COLUMNS, all outcomes
+    positivity: dict
+    positivity_frame: pd.DataFrame  # metric, value
+    balance: pd.DataFrame
+    nuisances: dict[str, Nuisances]  # outcome -> cross-fitted e, mu0, mu1 (reused by CATE and policy)
+    headline: dict[str, dict]  # outcome -> method, estimand, estimate, std_error, ci, n, reason, E-values
+    verdict: str
+    warnings: list[str]
+    sensitivity: pd.DataFrame  # outcome: Manski bounds, E-values, DML robustness value
+    propensity: PropensityComparison
+    covariates: tuple[str, ...] = ()
+    dropped_covariates: tuple[str, ...] = field(default_factory=tuple)
+
+    def summary_frame(self) -> pd.DataFrame:
+        return self.ate.copy()
+
+
+def split_seeds(seed: int, repeats: int) -> list[int]:
+    """The run's own seed first (its split is the one exported), then independent seeds for the repeats."""
+    return [seed, *task_seeds(seed, max(repeats - 1, 0))]
+
+
+def _dr_family(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisances, trims: list[float]):
+    return ate.weighting_family(y, T, X, nuis) + ate.aipw_trimming(y, T, nuis, trims)
+
+
+def _outcome_estimates(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisances, alpha: float,
+                       cfg: AteConfig, seed: int) -> tuple[list[ate.AteEstimate], ate_dml.DmlSensitivity | None]:
+    trims = sorted({float(t) for t in cfg.trims if t > 0} | ({round(alpha, 4)} if alpha > 0 else set()))
+    clip = (cfg.clip, 1 - cfg.clip)
+    runs = [_dr_family(y, T, X, nuis, trims)]
+    for s in split_seeds(seed, cfg.crossfit_repeats)[1:]:
+        extra = crossfit_nuisances(y, T, X, n_folds=cfg.folds, seed=s, clip=clip)
+        runs.append(_dr_family(y, T, X, extra, trims))
+    est = ate.median_over_splits(runs)
+    sens = None
+    if cfg.dml:
+        dml, sens = ate_dml.dml_ate(y, T, X, ps_model=nuis.ps_model, n_folds=cfg.folds, seed=seed)
+        est.append(dml)
+        est += ate_dml.dml_trimming(y, T, X, nuis.e_raw, cfg.trims, ps_model=nuis.ps_model, n_folds=cfg.folds,
+                                    seed=seed)
+    return est, sens
+
+
+def _sensitivity_row(outcome: str, y: np.ndarray, T: np.ndarray, head: dict,
+                     sens: ate_dml.DmlSensitivity | None) -> dict:
+    mb = bounds.manski_bounds(y, T)
+    ev, ev_ci = bounds.e_value(head["estimate"], head["ci_lower"], head["ci_upper"], float(np.std(y, ddof=1)))
+    head.update(e_value=ev, e_value_ci=ev_ci)
+    return {"outcome": outcome, "manski_lower": mb.lower, "manski_upper": mb.upper,
+            "manski_ci_lower": mb.ci_lower, "manski_ci_upper": mb.ci_upper, "y_min": mb.y_min, "y_max": mb.y_max,
+            "headline_method": head["method"], "e_value": ev, "e_value_ci": ev_ci,
+            "dml_robustness_value": sens.robustness_value if sens else np.nan,
+            "dml_sensitivity_lower": sens.sensitivity_lower if sens else np.nan,
+            "dml_sensitivity_upper": sens.sensitivity_upper if sens else np.nan}
+
+
+def run_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates: list[str],
+            cfg: AteConfig, seed: int, out: OutputDir, label: str = "") -> tuple[AteResult, list[Section]]:
+    """Track 2a on a unit-level table whose columns are already clean (numeric, finite, binary T)."""
+    checked = check_table(df, treatment=treatment, outcomes=outcomes, covariates=covariates, id_col=None,
+                          n_folds=cfg.folds, source=label or "study table")
+    T, Xdf = checked.T, checked.X
+    X = Xdf.to_numpy(dtype=float)
+    folds = make_folds(T, cfg.folds, seed)
+    comparison = compare_propensity(T, X, folds, seed, n_bins=cfg.calibration_bins)
+    clip = (cfg.clip, 1 - cfg.clip)
+    nuisances = {o: crossfit_nuisances(checked.Y[o], T, X, n_folds=cfg.folds, seed=seed, clip=clip, folds=folds)
+                 for o in outcomes}
+    e_raw = nuisances[outcomes[0]].e_raw
+    pos: PositivityReport = positivity_report(Xdf, T, e_raw, clip=cfg.clip, band=cfg.overlap_band,
+                                              caliper_sd=cfg.caliper_sd, min_coverage=cfg.min_coverage)
+    method, reason = ate_headline.headline_method(pos.summary, cfg)
+    frames, headline, sens_rows = [], {}, []
+    for o in outcomes:
+        est, sens = _outcome_estimates(checked.Y[o], T, X, nuisances[o], pos.summary["crump_alpha"], cfg, seed)
+        table = ate_headline.mark_headline(ate.estimates_frame(est, o), method)
+        frames.append(table)
+        row = table[table["default"]].iloc[0]
+        headline[o] = {k: row[k] for k in ("method", "estimand", "estimate", "std_error", "ci_lower", "ci_upper",
+                                           "n")} | {"reason": reason}
+        sens_rows.append(_sensitivity_row(o, checked.Y[o], T, headline[o], sens))
+    warnings = list(pos.warnings)
+    if checked.dropped_constant:
+        warnings.append(f"constant covariates dropped: {', '.join(checked.dropped_constant)}")
+    result = AteResult(
+        ate=pd.concat(frames, ignore_index=True)[ATE_COLUMNS], positivity=pos.summary,
+        positivity_frame=pos.summary_frame(), balance=pos.balance, nuisances=nuisances, headline=headline,
+        verdict=pos.verdict, warnings=warnings, sensitivity=pd.DataFrame(sens_rows), propensity=comparison,
+        covariates=tuple(Xdf.columns), dropped_covariates=checked.dropped_constant)
+    return result, ate_sections(result, T, e_raw, cfg, out, label)
+
+
+def analyze_table(df: pd.DataFrame, treatment: str, outcomes: list[str], covariates: list[str] | None,
+                  id_col: str | None, seed: int, cfg: AteConfig, out: OutputDir,
+                  source: str = "input table") -> tuple[AteResult, list[Section]]:
+    """``segtarget causal`` on any unit-level table: validate (one-line errors), then :func:`run_ate`."""
+    checked = check_table(df, treatment=treatment, outcomes=outcomes, covariates=covariates, id_col=id_col,
+                          n_folds=cfg.folds, source=source)
+    clean = checked.X.assign(**{treatment: checked.T}, **{o: checked.Y[o] for o in outcomes})
+    result, sections = run_ate(clean, treatment=treatment, outcomes=outcomes, covariates=list(checked.X.columns),
+                               cfg=cfg, seed=seed, out=out)
+    if checked.dropped_constant:
+        import dataclasses
+
+        note = f"constant covariates dropped: {', '.join(checked.dropped_constant)}"
+        result = dataclasses.replace(result, dropped_covariates=checked.dropped_constant,
+                                     warnings=[*result.warnings, note])
+        sections[0].warnings.append(note)
+    return result, sections
