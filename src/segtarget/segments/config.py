@@ -17,12 +17,15 @@ class SegmentConfig:
     nmf_k_min: int = 2
     nmf_k_max: int = 11
     nmf_k: int = 0
-    # Automatic NMF rank rule: "r2" = smallest k whose held-out mean per-feature R^2 reaches nmf_r2_target;
-    # "elbow" = point of the reconstruction-error curve farthest from the chord between its ends.
+    # Automatic NMF rank rule: "r2" = smallest k whose held-out mean per-feature R^2 reaches nmf_r2_target,
+    # then one more factor at a time while each adds >= nmf_min_gain; "elbow" = point of the held-out R^2
+    # curve farthest above the chord between its ends.
     nmf_rule: str = "r2"
     # Target for the "r2" rule: the factors must reproduce this share of a typical feature's variance on
     # households they were not fitted on.
     nmf_r2_target: float = 0.5
+    # "r2" rule: an extra factor is kept only if it raises the held-out mean R^2 by at least this much.
+    nmf_min_gain: float = 0.1
     # Household folds for the held-out R^2 of each NMF rank (fit on k-1 folds, score the last).
     nmf_cv_folds: int = 3
     # Iteration cap of sklearn's coordinate-descent NMF (the reference used 1000).
@@ -49,3 +52,5 @@ class SegmentConfig:
     names_file: str = ""
     # Column used for revenue share and value tiers.
     revenue_feature: str = "monetary_sales"
+    # Draw the figures (tables, model and numbers are identical without them; off saves time in re-fits).
+    figures: bool = True

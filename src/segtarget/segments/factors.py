@@ -136,34 +136,42 @@ def scan_factors(X: np.ndarray, X_raw: np.ndarray, ks: range, *, seed: int, max_
     return pd.DataFrame(parallel_map(task, list(ks), n_jobs=n_jobs, backend=backend))
 
 
-def choose_nmf_k(scan: pd.DataFrame, rule: str, r2_target: float, fixed: int = 0) -> tuple[int, str]:
+def choose_nmf_k(scan: pd.DataFrame, rule: str, r2_target: float, fixed: int = 0,
+                 min_gain: float = 0.1) -> tuple[int, str]:
     """The NMF rank and the sentence that explains why.
 
-    ``fixed > 0`` wins. ``"r2"``: the smallest k whose held-out mean per-feature R^2 reaches ``r2_target``
-    (the largest k if none does). ``"elbow"``: with k and the reconstruction error both rescaled to [0, 1],
-    the k farthest below the straight line joining the first and last point of the curve.
+    ``fixed > 0`` wins. ``"r2"``: start at the smallest k whose held-out mean per-feature R^2 reaches
+    ``r2_target`` (the largest k if none does), then keep adding a factor while it raises the held-out R^2
+    by at least ``min_gain`` (a factor must carry that much of a typical feature's variance on new
+    households). ``"elbow"``: with k and the held-out R^2 both rescaled to [0, 1], the k farthest above the
+    straight line joining the first and last point of the curve.
     """
     if fixed > 0:
         return fixed, f"fixed by configuration (segments.nmf_k = {fixed})"
-    ks = scan["k"].to_numpy()
+    s = scan.sort_values("k", ignore_index=True)
+    ks, r2 = s["k"].to_numpy(), s["r2_heldout"].to_numpy()
     if rule == "r2":
-        ok = scan.loc[scan["r2_heldout"] >= r2_target]
-        if ok.empty:
-            k = int(ks.max())
-            return k, (f"no rank reached held-out mean R^2 >= {r2_target:.2f}; took the largest scanned k = {k} "
-                       f"(held-out R^2 {scan['r2_heldout'].max():.3f})")
-        row = ok.sort_values("k").iloc[0]
-        return int(row["k"]), (f"smallest k whose held-out mean per-feature R^2 reaches {r2_target:.2f} "
-                               f"(k = {int(row['k'])}: {row['r2_heldout']:.3f} ± {row['r2_heldout_se']:.3f})")
+        reached = np.flatnonzero(r2 >= r2_target)
+        if not len(reached):
+            return int(ks[-1]), (f"no rank reached held-out mean R^2 >= {r2_target:.2f}; took the largest scanned "
+                                 f"k = {int(ks[-1])} (held-out R^2 {r2[-1]:.3f})")
+        i = int(reached[0])
+        why = f"smallest k with held-out mean per-feature R^2 >= {r2_target:.2f} is {int(ks[i])} ({r2[i]:.3f})"
+        start = i
+        while i + 1 < len(ks) and r2[i + 1] - r2[i] >= min_gain:
+            i += 1
+        if i > start:
+            why += f"; factors added while each raised it by >= {min_gain:.2f}, up to k = {int(ks[i])} ({r2[i]:.3f})"
+        nxt = f"; the next factor adds {r2[i + 1] - r2[i]:+.3f}" if i + 1 < len(ks) else ""
+        return int(ks[i]), why + nxt
     if rule == "elbow":
         if len(ks) < 3:
             raise SegtargetError("segments.nmf_rule = 'elbow' needs at least 3 scanned ranks; widen nmf_k_min..nmf_k_max")
-        x = (ks - ks.min()) / (ks.max() - ks.min())
-        err = scan["reconstruction_error"].to_numpy()
-        y = (err - err.min()) / (err.max() - err.min()) if err.max() > err.min() else np.zeros_like(err)
-        chord = y[0] + (y[-1] - y[0]) * x
-        k = int(ks[int(np.argmax(chord - y))])
-        return k, f"elbow of the reconstruction-error curve (largest distance below the chord, k = {k})"
+        x = (ks - ks[0]) / (ks[-1] - ks[0])
+        y = (r2 - r2.min()) / (r2.max() - r2.min()) if r2.max() > r2.min() else np.zeros_like(r2)
+        i = int(np.argmax(y - (y[0] + (y[-1] - y[0]) * x)))
+        return int(ks[i]), (f"elbow of the held-out R^2 curve (largest distance above the chord, k = {int(ks[i])}: "
+                            f"{r2[i]:.3f})")
     raise SegtargetError(f"config 'segments.nmf_rule' = {rule!r} is unknown; use 'r2' or 'elbow'")
 
 

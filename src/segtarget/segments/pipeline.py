@@ -74,7 +74,7 @@ def _ranks(df: pd.DataFrame, features: tuple[str, ...], cfg: SegmentConfig, seed
     X = scale_for_nmf(MinMaxScaler().fit(X_raw), X_raw)
     nmf_scan = scan_factors(X, X_raw, range(cfg.nmf_k_min, cfg.nmf_k_max + 1), seed=seed, max_iter=cfg.nmf_max_iter,
                             n_folds=cfg.nmf_cv_folds, n_jobs=n_jobs, backend=backend)
-    nmf_k, nmf_why = choose_nmf_k(nmf_scan, cfg.nmf_rule, cfg.nmf_r2_target, cfg.nmf_k)
+    nmf_k, nmf_why = choose_nmf_k(nmf_scan, cfg.nmf_rule, cfg.nmf_r2_target, cfg.nmf_k, cfg.nmf_min_gain)
     nmf, W = fit_nmf(X, nmf_k, seed, cfg.nmf_max_iter)
     km_scan = scan_kmeans(W, range(cfg.kmeans_k_min, cfg.kmeans_k_max + 1), seed=seed, n_init=cfg.kmeans_n_init,
                           n_jobs=n_jobs, backend=backend)

@@ -102,33 +102,32 @@ def _bubble(ax, x: np.ndarray, y: np.ndarray, share: np.ndarray, names: list[str
 
 
 def bubble_charts(df: pd.DataFrame, labels: np.ndarray, scores: pd.DataFrame, H: np.ndarray,
-                  features: tuple[str, ...], factor_names: dict[str, str], names: dict[int, str]) -> dict:
-    """Figures keyed "bubble_<key>_<title>"; charts whose inputs are missing are skipped."""
+                  features: tuple[str, ...], factor_names: dict[str, str], names: dict[int, str]):
+    """One figure with panels A-H (``BUBBLES``); a panel whose inputs are missing says so instead."""
     plt = pyplot()
     segs = np.unique(labels)
     share = np.array([(labels == s).mean() for s in segs])
     seg_names = [names[s] for s in segs]
     fcols = list(factor_names)
-    out = {}
-    for key, title, xs, ys in BUBBLES:
+    fig, axes = plt.subplots(2, 4, figsize=(22, 10))
+    for ax, (key, title, xs, ys) in zip(axes.flat, BUBBLES):
+        ax.set_title(f"{key.upper()}: {title.replace('_', ' ')}", fontsize=10)
         if isinstance(xs, tuple):
             fx = factor_for(H, features, xs)
             fy = factor_for(H, features, ys, exclude=-1 if fx is None else fx)
             if fx is None or fy is None:
+                ax.text(0.5, 0.5, "features not in the factor model", ha="center", transform=ax.transAxes)
                 continue
             cx, cy = fcols[fx], fcols[fy]
-            x = scores[cx].groupby(labels).mean().to_numpy()
-            y = scores[cy].groupby(labels).mean().to_numpy()
+            x, y = scores[cx].groupby(labels).mean().to_numpy(), scores[cy].groupby(labels).mean().to_numpy()
             xl, yl = f"{cx} {factor_names[cx]} (mean score)", f"{cy} {factor_names[cy]} (mean score)"
         else:
             if xs not in df.columns or ys not in df.columns:
+                ax.text(0.5, 0.5, f"needs {xs} and {ys}", ha="center", transform=ax.transAxes)
                 continue
-            x = df[xs].groupby(labels).mean().to_numpy()
-            y = df[ys].groupby(labels).mean().to_numpy()
+            x, y = df[xs].groupby(labels).mean().to_numpy(), df[ys].groupby(labels).mean().to_numpy()
             xl, yl = f"{xs} (segment mean)", f"{ys} (segment mean)"
-        fig, ax = plt.subplots(figsize=(6.5, 5))
         _bubble(ax, x, y, share, seg_names, xl, yl)
-        ax.set_title(f"{key.upper()}: {title.replace('_', ' ')} (area = share of households)", fontsize=10)
-        fig.tight_layout()
-        out[f"bubble_{key}_{title}"] = fig
-    return out
+    fig.suptitle("Segment bubble charts A–H (area = share of households; dashed = mean of segment means)")
+    fig.tight_layout()
+    return fig

@@ -36,8 +36,9 @@ def _tbl(out: OutputDir, name: str, df: pd.DataFrame, caption: str, max_rows: in
     return Table(name=name, df=df, caption=caption, csv=out.table(name, df), max_rows=max_rows)
 
 
-def _fig(out: OutputDir, name: str, fig, caption: str) -> Figure:
-    return Figure(name=name, path=out.figure(name, fig), caption=caption)
+def _fig(out: OutputDir, name: str, draw, caption: str, enabled: bool = True) -> list[Figure]:
+    """Draw (lazily, only if figures are enabled), save, and return the block as a 0- or 1-item list."""
+    return [Figure(name=name, path=out.figure(name, draw()), caption=caption)] if enabled else []
 
 
 def _round(df: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
@@ -54,18 +55,19 @@ def _choice_section(result, r: dict, cfg: SegmentConfig, out: OutputDir) -> Sect
         Text(f"<p><b>NMF rank k = {r['nmf_k']}</b>: {html.escape(r['nmf_why'])}. "
              f"<b>Segments k = {r['kmeans_k']}</b>: {html.escape(r['kmeans_why'])}.</p>"),
         _tbl(out, "segments_nmf_scan", _round(r["nmf_scan"]), "NMF rank scan (definitions in the method note)."),
-        _fig(out, "segments_nmf_selection", ps.factor_selection(r["nmf_scan"], r["nmf_k"], cfg.nmf_r2_target),
-             "Reconstruction error, two definitions of explained variance, and sparsity by NMF rank."),
+        *_fig(out, "segments_nmf_selection", lambda: ps.factor_selection(r["nmf_scan"], r["nmf_k"], cfg.nmf_r2_target),
+              "Reconstruction error, two definitions of explained variance, and sparsity by NMF rank.", cfg.figures),
         _tbl(out, "segments_nmf_feature_r2", _round(r["feature_r2"]),
              f"In-sample R² of each feature under the chosen k = {r['nmf_k']} factors."),
         _tbl(out, "segments_factors", model.factors_, "Factors named by their two strongest loading themes."),
         _tbl(out, "segments_loadings", _round(loadings_frame(H, model.features, list(model.factors_["factor"]))),
              "NMF loadings H."),
-        _fig(out, "segments_loadings_heatmap", ps.loadings_heatmap(H, model.features, flabels), "NMF loadings."),
+        *_fig(out, "segments_loadings_heatmap", lambda: ps.loadings_heatmap(H, model.features, flabels), "NMF loadings.",
+              cfg.figures),
         _tbl(out, "segments_kmeans_scan", _round(r["kmeans_scan"]), "K-Means scan on the factor scores."),
-        _fig(out, "segments_clustering_metrics",
-             ps.clustering_metrics(r["kmeans_scan"], r["kmeans_k"], cfg.prediction_strength_min),
-             "Clustering indexes by k (dashed: chosen k)."),
+        *_fig(out, "segments_clustering_metrics",
+              lambda: ps.clustering_metrics(r["kmeans_scan"], r["kmeans_k"], cfg.prediction_strength_min),
+              "Clustering indexes by k (dashed: chosen k).", cfg.figures),
         _tbl(out, "segments_gmm_comparison", _round(result.gmm),
              "K-Means versus a full-covariance Gaussian mixture at the same k."),
     ]
@@ -83,9 +85,10 @@ def _choice_section(result, r: dict, cfg: SegmentConfig, out: OutputDir) -> Sect
             _tbl(out, "segments_stability_jaccard", _round(jac),
                  "Per-segment Jaccard stability (Hennig): mean and 95% percentile range over resamples, share of "
                  "resamples in which the segment dissolved (Jaccard ≤ 0.5)."),
-            _fig(out, "segments_bootstrap_stability",
-                 ps.stability(stab.ari, stab.kmeans_only_ari, stab.jaccard, [names[s] for s in range(model.n_segments)]),
-                 "Bootstrap stability: ARI distributions and per-segment Jaccard."),
+            *_fig(out, "segments_bootstrap_stability",
+                  lambda: ps.stability(stab.ari, stab.kmeans_only_ari, stab.jaccard,
+                                       [names[s] for s in range(model.n_segments)]),
+                  "Bootstrap stability: ARI distributions and per-segment Jaccard.", cfg.figures),
         ]
         for _, j in jac.iterrows():
             if j["jaccard_mean"] < 0.6:
@@ -95,7 +98,7 @@ def _choice_section(result, r: dict, cfg: SegmentConfig, out: OutputDir) -> Sect
                    method_note=METHOD_CHOICE, blocks=blocks, warnings=warnings, headline={})
 
 
-def _segments_section(result, df: pd.DataFrame, out: OutputDir) -> Section:
+def _segments_section(result, df: pd.DataFrame, cfg: SegmentConfig, out: OutputDir) -> Section:
     from . import plots_segments as pg
 
     model = result.model
@@ -105,21 +108,24 @@ def _segments_section(result, df: pd.DataFrame, out: OutputDir) -> Section:
     heat_feats = [f for f in model.features if f in z.columns]
     blocks = [
         _tbl(out, "segments_profiles", _round(result.profiles), "Segments: size, revenue, value tier, dominant factor."),
-        _fig(out, "segments_sizes", pg.segment_sizes(result.profiles, names), "Segment sizes."),
+        *_fig(out, "segments_sizes", lambda: pg.segment_sizes(result.profiles, names), "Segment sizes.", cfg.figures),
         _tbl(out, "segments_names", model.names_, "Segment names and the rule that produced each."),
         _tbl(out, "segments_strategies", _round(result.strategies), "Strategy per segment (descriptive rules)."),
-        _fig(out, "segments_profile_heatmap", pg.profile_heatmap(z, heat_feats, names),
-             "Profile z-scores of the segmentation features."),
-        _fig(out, "segments_factor_scores", pg.factor_scores_by_segment(model.scores_, model.labels_, fnames, names),
-             "Factor scores by segment."),
+        *_fig(out, "segments_profile_heatmap", lambda: pg.profile_heatmap(z, heat_feats, names),
+              "Profile z-scores of the segmentation features.", cfg.figures),
+        *_fig(out, "segments_factor_scores",
+              lambda: pg.factor_scores_by_segment(model.scores_, model.labels_, fnames, names),
+              "Factor scores by segment.", cfg.figures),
         _tbl(out, "segments_profile_features", _round(result.profile_features),
              "Mean, median, sd and z of every feature in every segment.", max_rows=40),
         _tbl(out, "segments_anova", _round(result.anova),
              "One-way ANOVA per feature across segments (Holm-adjusted p, eta² effect size)."),
     ]
-    figs = pg.bubble_charts(df, model.labels_, model.scores_, model.nmf_.components_, model.features, fnames, names)
-    for name, fig in figs.items():
-        blocks.append(_fig(out, f"segments_{name}", fig, f"Bubble chart {name.split('_')[1].upper()}."))
+    blocks += _fig(out, "segments_bubbles",
+                   lambda: pg.bubble_charts(df, model.labels_, model.scores_, model.nmf_.components_, model.features,
+                                            fnames, names),
+                   "Bubble charts A–H (reference_spec §2.7): segment means, area = share of households. A–C use the "
+                   "factors whose loadings match loyal/deal, loyal/big-basket and fresh/H&B.", cfg.figures)
     out.table("segments_labels", result.labels)
     warnings = [f"Segment '{names[s]}' holds only {sh:.1%} of households."
                 for s, sh in zip(result.profiles["segment"], result.profiles["share"]) if sh < 0.05]
@@ -130,12 +136,24 @@ def _segments_section(result, df: pd.DataFrame, out: OutputDir) -> Section:
     blocks.insert(0, Text(f"<p>{result.headline['n_segments']} segments of {result.headline['n_households']:,} "
                           f"households: {share_txt}.</p>"))
     return Section(key="segments", title="Track 1: customer segments", method_note=METHOD_SEGMENTS, blocks=blocks,
-                   warnings=warnings, headline=dict(result.headline))
+                   warnings=warnings, headline=_summary_headline(result))
+
+
+def _summary_headline(result) -> dict:
+    """The executive-summary keys of ``report/summary.py``: a segments table and a few facts."""
+    strat = result.strategies.set_index("segment")["strategy"]
+    segs = result.profiles[["segment", "name", "share", "revenue_share"]].assign(
+        strategy=lambda d: d["segment"].map(strat))
+    h = result.headline
+    facts = [("Segments", f"{h['n_segments']} (NMF rank {h['nmf_k']})")]
+    if "ari_mean" in h:
+        facts.append(("Segment stability (bootstrap ARI)", f"{h['ari_mean']:.2f} ± {h['ari_sd']:.2f}"))
+    return {"segments": segs, "facts": facts}
 
 
 def build_sections(result, df: pd.DataFrame, r: dict, cfg: SegmentConfig, out: OutputDir) -> list[Section]:
     """Both Track 1 sections (segments first, then how they were chosen)."""
-    return [_segments_section(result, df, out), _choice_section(result, r, cfg, out)]
+    return [_segments_section(result, df, cfg, out), _choice_section(result, r, cfg, out)]
 
 
 __all__ = ["build_sections"]
