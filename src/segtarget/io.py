@@ -24,6 +24,8 @@ def _check_writable_parent(target: Path) -> Path:
     probe = parent
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise SegtargetError(f"output {target}: {probe} is a file, not a folder; choose another --out")
     if not os.access(probe, os.W_OK):
         raise SegtargetError(f"output directory {target}: {probe} is not writable; choose another --out")
     return parent

@@ -74,8 +74,9 @@ def compute_features(tables, *, start=None, end=None, households: Iterable[int] 
                       exposure=exposure, fill_missing=fill_missing)
     df = tables.con.execute(sql).df()
     if df.empty:
-        raise SegtargetError(f"no transactions in the window [{start_d or 'start'}, {end_d or 'end'}); "
-                             "widen --start/--end")
+        raise SegtargetError(f"no usable transactions in the window [{start_d or 'start'}, {end_d or 'end'}): "
+                             "every line lies outside it or was dropped (quantity <= 0, negative or non-finite "
+                             "sales_value, missing ids); widen --start/--end or fix the transactions")
     keep = ["household_id", *FEATURE_NAMES]
     if auxiliary:
         keep += ["tenure", "tenure_weeks"]
