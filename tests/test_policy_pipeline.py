@@ -80,3 +80,26 @@ def test_same_seed_same_numbers(tmp_path):
 def test_misaligned_inputs_are_rejected(tmp_path):
     with pytest.raises(SegtargetError, match="cate"):
         run_policy(_inputs(cate=np.zeros(10)), PolicyConfig(), seed=0, out=OutputDir(tmp_path))
+
+
+def test_overlap_population_and_models_without_intervals(tmp_path):
+    inp = _inputs(seed=2, cate_lower=np.full(300, np.nan), cate_upper=np.full(300, np.nan))
+    res, _ = run_policy(inp, PolicyConfig(cost=5.0, value_population="overlap", trees=False), seed=0,
+                        out=OutputDir(tmp_path))
+    inside = (inp.propensity >= 0.1) & (inp.propensity <= 0.9)
+    assert res.headline["n_evaluated"] == inside.sum() and res.headline["value_population"] == "overlap"
+    dr = res.policies[res.policies["method"] == "dr"].set_index("policy")
+    assert dr.loc["everyone", "n_targeted"] == inside.sum()
+    pd.testing.assert_frame_equal(res.policies, res.policies_overlap)
+    assert "conservative" not in dr.index and any("no confidence intervals" in w for w in res.warnings)
+    assert (res.segment_actions["n_evaluated"] <= res.segment_actions["n"]).all()
+
+
+def test_extreme_weights_are_flagged(tmp_path):
+    inp = _inputs(seed=4)
+    psi = inp.dr_scores.copy()
+    psi[:3] = [-2e5, -1.5e5, 9e4]  # three controls with propensity near 1
+    res, _ = run_policy(_inputs(seed=4, dr_scores=psi), PolicyConfig(cost=5.0, trees=False), seed=0,
+                        out=OutputDir(tmp_path))
+    assert any("extreme inverse-propensity weights" in w for w in res.warnings)
+    assert res.policies_overlap is not None and (tmp_path / "tables" / "policy_comparison_overlap.csv").exists()

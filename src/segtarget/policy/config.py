@@ -44,6 +44,9 @@ class PolicyConfig:
     tree_min_leaf_share: float = 0.05
     # Propensity band that counts as "in overlap" (both arms plausible).
     overlap: tuple[float, float] = (0.1, 0.9)
+    # Households on which policies are valued and chosen: "all" (the whole cohort) or "overlap" (only
+    # propensities inside `overlap`, where AIPW weights are bounded; the answer is then about them only).
+    value_population: str = "all"
     # Margins of the cost x margin sensitivity grid.
     sensitivity_margins: tuple[float, ...] = (0.20, 0.25, 0.30, 0.35, 0.40)
     # Costs of the sensitivity grid as multiples of the base cost per contact.
@@ -76,6 +79,8 @@ def validate_policy_config(cfg: PolicyConfig) -> None:
     require(cfg.budget_spend >= 0, "policy.budget_spend: must be >= 0 (0 = no cap)")
     require(1 <= cfg.tree_depth <= 3, f"policy.tree_depth={cfg.tree_depth}: use 1, 2 or 3 (readable rules)")
     require(0 < cfg.tree_min_leaf_share < 0.5, "policy.tree_min_leaf_share: must be in (0, 0.5)")
+    require(cfg.value_population in ("all", "overlap"),
+            f"policy.value_population={cfg.value_population!r}: use 'all' or 'overlap'")
     lo, hi = cfg.overlap
     require(0 < lo < hi < 1, f"policy.overlap={cfg.overlap}: need 0 < low < high < 1, e.g. [0.1, 0.9]")
     require(len(cfg.sensitivity_margins) > 0 and all(0 < m <= 1 for m in cfg.sensitivity_margins),

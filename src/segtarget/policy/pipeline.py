@@ -68,6 +68,7 @@ class PolicyResult:
     warnings: list[str] = field(default_factory=list)
     tree_rules: dict = field(default_factory=dict)  # learner name -> rules DataFrame
     descriptions: dict = field(default_factory=dict)  # policy name -> one-line definition
+    policies_overlap: pd.DataFrame | None = None  # the same policies valued on in-overlap households only
 
     def summary_frame(self) -> pd.DataFrame:
         return self.policies[POLICY_COLUMNS]
@@ -141,7 +142,14 @@ def key_results_frame(headline: dict) -> pd.DataFrame:
     ])
 
 
-def _warnings(table: pd.DataFrame, rec: str, inp: PolicyInputs, cfg: PolicyConfig) -> list[str]:
+def _influence(psi: np.ndarray, margin: float, cost: float) -> tuple[int, float]:
+    """(k, share): the k = 1% most influential households' share of the absolute DR contributions."""
+    c = np.abs(margin * psi - cost)
+    k = max(1, int(0.01 * len(c)))
+    return k, float(np.sort(c)[-k:].sum() / c.sum()) if c.sum() > 0 else 0.0
+
+
+def _warnings(table: pd.DataFrame, rec: str, inp: PolicyInputs, cfg: PolicyConfig, econ: Economics) -> list[str]:
     out = []
     dr = table[table["method"] == "dr"].set_index("policy")
     pl = table[table["method"] == "plugin"].set_index("policy")
@@ -155,10 +163,20 @@ def _warnings(table: pd.DataFrame, rec: str, inp: PolicyInputs, cfg: PolicyConfi
                    f"estimate ({r['profit']:,.0f}) by more than its CI: the CATE model's own numbers are not "
                    "a reliable value estimate.")
     e = np.asarray(inp.propensity, float)
-    share = float(((e >= cfg.overlap[0]) & (e <= cfg.overlap[1])).mean())
-    if share < 0.5:
-        out.append(f"Only {share:.0%} of households have a propensity in {list(cfg.overlap)}; policy values "
-                   "outside that band rest on the outcome model and extreme weights.")
+    inside = (e >= cfg.overlap[0]) & (e <= cfg.overlap[1])
+    if cfg.value_population == "all" and inside.mean() < 0.5:
+        out.append(f"Only {inside.mean():.0%} of households have a propensity in {list(cfg.overlap)}; policy "
+                   "values outside that band rest on the outcome model and extreme weights (see the "
+                   "overlap-only comparison).")
+    psi = np.asarray(inp.dr_scores, float)[inside if cfg.value_population == "overlap" else slice(None)]
+    k, share = _influence(psi, econ.margin, econ.cost)
+    if share > 0.25:
+        out.append(f"{k} households (1%) carry {share:.0%} of the absolute DR contributions: a few extreme "
+                   "inverse-propensity weights dominate the policy values and their CIs; compare the "
+                   "overlap-only table or set policy.value_population='overlap'.")
+    if not np.isfinite(np.asarray(inp.cate_lower, float)).any():
+        out.append("The selected CATE model gives no confidence intervals, so the conservative and "
+                   "risk-adjusted policies are left out.")
     return out
 
 
@@ -188,37 +206,47 @@ def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: Outpu
     inp = inputs
     econ = make_economics(cfg, inp.cost_data)
     cate, lower, psi = (np.asarray(a, float) for a in (inp.cate, inp.cate_lower, inp.dr_scores))
+    e = np.asarray(inp.propensity, float)
+    ov = (e >= cfg.overlap[0]) & (e <= cfg.overlap[1])
+    m = ov if cfg.value_population == "overlap" else np.ones(len(cate), bool)
+    require(m.sum() >= 20, f"policy.value_population=overlap: only {int(m.sum())} households have a propensity "
+                           f"in {list(cfg.overlap)}; use 'all' or widen policy.overlap")
     warnings: list[str] = []
-    rules = standard_policies(cate, lower, inp.propensity, econ, cfg)
+    rules = standard_policies(cate, lower, e, econ, cfg)
     trees = _learned_policies(inp, econ, cfg, seed, warnings)
     pis = {name: pi for name, (pi, _) in rules.items()}
     pis.update({name: t.pi for name, t in trees.items()})
     desc = {name: d for name, (_, d) in rules.items()}
     desc.update({name: f"depth-{t.depth} {name}, cross-fitted on the folds" for name, t in trees.items()})
-    table = value_frame(pis, psi, cate, margin=econ.margin, cost=econ.cost)
+    table = value_frame({k: p[m] for k, p in pis.items()}, psi[m], cate[m], margin=econ.margin, cost=econ.cost)
+    table_ov = (value_frame({k: p[ov] for k, p in pis.items()}, psi[ov], cate[ov], margin=econ.margin,
+                            cost=econ.cost) if ov.sum() >= 2 else None)
     rec = _choose(table)
-    warnings += _warnings(table, rec, inp, cfg)
-    curve = profit_curve(cate, psi, margin=econ.margin, cost=econ.cost, step=cfg.curve_step)
-    grid = sensitivity_grid(cate, psi, cost=econ.cost, margins=cfg.sensitivity_margins,
+    warnings += _warnings(table, rec, inp, cfg, econ)
+    kw = dict(margin=econ.margin, cost=econ.cost)
+    curve = profit_curve(cate[m], psi[m], step=cfg.curve_step, **kw)
+    grid = sensitivity_grid(cate[m], psi[m], cost=econ.cost, margins=cfg.sensitivity_margins,
                             cost_factors=cfg.sensitivity_cost_factors)
-    scen = scenarios(cate, psi, cost=econ.cost, margin=econ.margin)
+    scen = scenarios(cate[m], psi[m], **kw)
     seg = None
     if inp.segment is not None:
-        seg = segment_actions(inp.segment, inp.T, psi, cate, inp.propensity, pis[rec], breakeven=econ.breakeven,
-                              overlap=cfg.overlap, rate_tolerance=cfg.rate_tolerance)
+        seg = segment_actions(inp.segment, inp.T, psi, cate, e, pis[rec], breakeven=econ.breakeven,
+                              overlap=cfg.overlap, rate_tolerance=cfg.rate_tolerance, evaluate=m)
     mde = cfg.mde if cfg.mde > 0 else econ.breakeven
     ab = design_table(inp.Y, {"all households": np.ones(len(cate), bool),
                               f"households targeted by '{rec}'": pis[rec] > 0.5},
                       mde=mde, pre=inp.pre_spend, alpha=cfg.alpha, power=cfg.power, allocation=cfg.allocation)
-    assign = assignment_frame(inp.household_id, inp.segment, inp.propensity, pis[rec], overlap=cfg.overlap,
+    assign = assignment_frame(inp.household_id, inp.segment, e, pis[rec], overlap=cfg.overlap,
                               allocation=cfg.allocation, epsilon=cfg.epsilon, seed=seed)
+    head = _headline(table, rec, {k: p[m] for k, p in pis.items()}, psi[m], econ)
+    head.update(value_population=cfg.value_population, n_evaluated=int(m.sum()), overlap_share=float(ov.mean()))
     result = PolicyResult(
         policies=table, economics=econ, curve=curve, sensitivity=grid, scenarios=scen, segment_actions=seg,
         ab_design=ab, assignment=assign, recommended_policy=rec, target_rule=_target_rule(table, rec),
-        headline=_headline(table, rec, pis, psi, econ), warnings=warnings,
-        tree_rules={k: t.rules for k, t in trees.items()}, descriptions=desc)
+        headline=head, warnings=warnings, tree_rules={k: t.rules for k, t in trees.items()}, descriptions=desc,
+        policies_overlap=table_ov)
     atomic_write_table(table[POLICY_COLUMNS], out.root / "policy.csv")
-    files = _write_outputs(result, out, share_above(cate, econ.breakeven))
+    files = _write_outputs(result, out, share_above(cate[m], econ.breakeven))
     return result, build_sections(result, files, outcome=outcome)
 
 
@@ -228,6 +256,8 @@ def _write_outputs(res: PolicyResult, out: OutputDir, be_share: float) -> dict:
     files = {
         "economics": out.table("policy_economics", res.economics.summary_frame()),
         "policies": out.table("policy_comparison", res.policies),
+        "policies_overlap": (out.table("policy_comparison_overlap", res.policies_overlap)
+                             if res.policies_overlap is not None else None),
         "curve": out.table("policy_profit_curve", res.curve),
         "sensitivity": out.table("policy_sensitivity", res.sensitivity),
         "scenarios": out.table("policy_scenarios", res.scenarios),

@@ -10,7 +10,8 @@ Definitions (``be`` = break-even CATE = cost / margin):
 * ``CATE > 0``: contact whenever the campaign is predicted to raise sales at all (ignores cost).
 * ``top k%``: the round(n k / 100) households with the largest CATE (ties broken by row order).
 * ``conservative``: contact only when the lower 95% bound exceeds break-even (and the point does too, so
-  it is a subset of ``CATE > break-even`` even for intervals that do not contain their point).
+  it is a subset of ``CATE > break-even`` even for intervals that do not contain their point). A missing
+  bound never qualifies; when the CATE model gives no intervals at all, the interval rules are left out.
 * ``risk-adjusted lambda``: contact when the certainty equivalent CE = (1 - lambda) cate + lambda lower
   exceeds break-even (and the point does); lambda = 0 is ``CATE > break-even``, lambda = 1 conservative.
 * ``budget``: the ``CATE > break-even`` households, best first, up to a cap on households and/or on
@@ -84,11 +85,12 @@ def standard_policies(cate, lower, propensity, econ: Economics,
     }
     for k in cfg.top_k:
         out[f"top {k:g}%"] = (top_k_policy(cate, k), f"the {k:g}% of households with the largest CATE")
-    out["conservative"] = (conservative_policy(cate, lower, be), f"contact if CATE lower 95% bound > {be:.2f}")
-    for lam in cfg.risk_lambdas:
-        out[f"risk-adjusted λ={lam:g}"] = (
-            risk_adjusted_policy(cate, lower, lam, be),
-            f"contact if {1 - lam:g}·CATE + {lam:g}·lower > {be:.2f}")
+    if np.isfinite(np.asarray(lower, float)).any():  # models without intervals cannot be conservative
+        out["conservative"] = (conservative_policy(cate, lower, be), f"contact if CATE lower 95% bound > {be:.2f}")
+        for lam in cfg.risk_lambdas:
+            out[f"risk-adjusted λ={lam:g}"] = (
+                risk_adjusted_policy(cate, lower, lam, be),
+                f"contact if {1 - lam:g}·CATE + {lam:g}·lower > {be:.2f}")
     cap = budget_cap(econ.cost, cfg.budget_households, cfg.budget_spend)
     if cap is not None:
         out[f"budget ≤ {cap} households"] = (

@@ -60,8 +60,10 @@ def _policy_section(res, files: dict, outcome: str) -> Section:
             "as the reference reported) is shown beside it, labelled, so the gap is visible. The recommended "
             "policy has the largest DR profit among the targeting rules."),
         warnings=list(res.warnings), headline=dict(h))
+    who = ("all households" if h.get("value_population", "all") == "all"
+           else "the households in propensity overlap")
     sec.blocks.append(Text(
-        f"<p>Cost per contact <b>{_money(e.cost)}</b> ({html.escape(e.cost_rule)}), margin "
+        f"<p>Policies are valued on {who} (n = {h.get('n_evaluated', 0):,}). Cost per contact <b>{_money(e.cost)}</b> ({html.escape(e.cost_rule)}), margin "
         f"<b>{e.margin:.0%}</b>, break-even CATE <b>{_money(e.breakeven)}</b> = cost / margin.</p>"))
     sec.blocks.append(Table("policy_economics", e.summary_frame(), "Economics: cost rules, margin, break-even",
                             csv=files["economics"]))
@@ -71,6 +73,11 @@ def _policy_section(res, files: dict, outcome: str) -> Section:
     sec.blocks.append(Table("policy_comparison", comparison_display(res.policies, res.descriptions),
                             "Policies: DR (held-out) value with 95% CI next to the plug-in value",
                             csv=files["policies"]))
+    if res.policies_overlap is not None and h.get("value_population") == "all":
+        sec.blocks.append(Table(
+            "policy_comparison_overlap", comparison_display(res.policies_overlap, res.descriptions),
+            f"The same policies valued only on the {h.get('overlap_share', float('nan')):.0%} of households in "
+            "propensity overlap, where inverse-propensity weights are bounded", csv=files["policies_overlap"]))
     sec.blocks.append(Figure("policy_comparison", files["fig_policies"],
                              "DR profit with 95% CI (dots) and plug-in profit (hollow diamonds) per policy"))
     for name, rules in res.tree_rules.items():

@@ -7,7 +7,8 @@ Per segment:
 
 * ``n``; ``current_rate`` = share of its households the retailer actually contacted (observed T);
 * ``gate`` = mean AIPW score of its households (the DR group average treatment effect) with a 95% CI from
-  the score's standard error; ``mean_cate`` for comparison;
+  the score's standard error, over the households the policies are valued on (``n_evaluated``: all, or
+  the in-overlap ones); ``mean_cate`` for comparison;
 * ``share_above_breakeven`` = share with out-of-fold CATE > break-even; ``share_in_overlap`` = share with
   propensity inside the overlap band (where the data can compare contacted and non-contacted households);
 * ``model_rate`` = share the recommended policy would contact.
@@ -46,21 +47,29 @@ def _action(lo: float, hi: float, model_rate: float, current: float, be: float,
 
 
 def segment_actions(segment, T, psi, cate, propensity, policy_pi, *, breakeven: float,
-                    overlap: tuple[float, float] = (0.1, 0.9), rate_tolerance: float = 0.10) -> pd.DataFrame:
-    """One row per segment with its evidence, the recommended contact rate and the action (see module)."""
+                    overlap: tuple[float, float] = (0.1, 0.9), rate_tolerance: float = 0.10,
+                    evaluate=None) -> pd.DataFrame:
+    """One row per segment with its evidence, the recommended contact rate and the action (see module).
+
+    ``evaluate`` (boolean mask, default all) restricts the GATE to those households, e.g. the overlap.
+    """
+    psi = np.asarray(psi, float)
+    ev = np.ones(len(psi), bool) if evaluate is None else np.asarray(evaluate, bool)
     df = pd.DataFrame({"segment": pd.Series(segment).astype(str).to_numpy(),
-                       "T": np.asarray(T, float), "psi": np.asarray(psi, float),
+                       "T": np.asarray(T, float), "psi": np.where(ev, psi, np.nan),
                        "cate": np.asarray(cate, float), "e": np.asarray(propensity, float),
                        "pi": np.asarray(policy_pi, float)})
     rows = []
     for seg, g in df.groupby("segment", sort=True):
-        n = len(g)
-        gate = float(g["psi"].mean())
-        se = float(g["psi"].std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+        n, scores = len(g), g["psi"].dropna()
+        n_ev = len(scores)
+        gate = float(scores.mean()) if n_ev else float("nan")
+        se = float(scores.std(ddof=1) / np.sqrt(n_ev)) if n_ev > 1 else float("nan")
         lo, hi = gate - _Z * se, gate + _Z * se
         current, model_rate = float(g["T"].mean()), float(g["pi"].mean())
         action, rec, reason = _action(lo, hi, model_rate, current, breakeven, rate_tolerance)
-        rows.append({"segment": seg, "n": n, "current_rate": current, "gate": gate, "gate_se": se,
+        rows.append({"segment": seg, "n": n, "n_evaluated": n_ev, "current_rate": current, "gate": gate,
+                     "gate_se": se,
                      "gate_ci_lower": lo, "gate_ci_upper": hi, "mean_cate": float(g["cate"].mean()),
                      "share_above_breakeven": float((g["cate"] > breakeven).mean()),
                      "share_in_overlap": float(g["e"].between(overlap[0], overlap[1]).mean()),
