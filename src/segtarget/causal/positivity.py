@@ -82,11 +82,11 @@ def crump_threshold(e: np.ndarray) -> float:
     g = np.sort(1.0 / (e * (1 - e)))
     if g[-1] <= 2 * g.mean():
         return 0.0
-    # gamma = 2 E[g | g <= gamma]: scan candidate gammas at the sorted g values (the conditional mean is a
-    # step function), keep the largest g_k that still satisfies g_k <= 2 * mean(g_1..g_k).
-    ok = g <= 2 * np.cumsum(g) / np.arange(1, len(g) + 1)
-    gamma = g[np.nonzero(ok)[0].max()]
-    gamma = max(gamma, 4.0)  # 1/(e(1-e)) >= 4 always; guards the square root
+    # E[g | g <= gamma] is a step function of gamma, so the solution is gamma = 2 * mean(g_1..g_k) for the
+    # largest k with g_k <= 2 * mean(g_1..g_k); then g_k <= gamma < g_(k+1) as the equation requires.
+    cummean = np.cumsum(g) / np.arange(1, len(g) + 1)
+    k = np.nonzero(g <= 2 * cummean)[0].max()
+    gamma = 2 * cummean[k]
     return float(0.5 - np.sqrt(0.25 - 1.0 / gamma))
 
 
