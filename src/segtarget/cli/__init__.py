@@ -31,6 +31,7 @@ from . import segment_cmd  # noqa: E402,F401
 from . import run_cmd  # noqa: E402,F401
 from . import abtest_cmd  # noqa: E402,F401
 from . import config_cmd  # noqa: E402,F401
+from . import causal_cmd  # noqa: E402,F401
 
 
 def main() -> None:
