@@ -20,7 +20,7 @@ class CateConfig:
     # Internal cross-fitting folds of the DR / DML learners (inside each outer training set).
     inner_cv: int = 2
     # LightGBM trees for every nuisance and meta-learner base model (small on purpose: speed).
-    n_estimators: int = 100
+    n_estimators: int = 200
     # CausalForestDML trees (rounded up to a multiple of 4, the BLB sub-forest size) and minimum leaf size.
     forest_trees: int = 200
     forest_min_leaf: int = 20

@@ -74,6 +74,7 @@ def suggest_params(name: str, trial, cfg: CateConfig) -> dict[str, Any]:
             n_estimators=trial.suggest_int("forest_n_estimators", 100, 800, step=4),
             min_samples_leaf=trial.suggest_int("forest_min_samples_leaf", 5, 100, log=True),
             max_samples=trial.suggest_float("forest_max_samples", 0.2, 0.5),
+            max_features=trial.suggest_float("forest_max_features", 0.3, 1.0),
             max_depth=trial.suggest_categorical("forest_max_depth", [None, 6, 10, 15, 20]),
             min_impurity_decrease=0.0,
             min_balancedness_tol=trial.suggest_float("forest_min_balancedness_tol", 0.3, 0.5),
