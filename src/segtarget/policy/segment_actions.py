@@ -16,9 +16,9 @@ Per segment:
 Action rules, in order (``be`` = break-even CATE, ``tol`` = ``policy.rate_tolerance``):
 
 1. **Expand** if the GATE's lower 95% bound > be: contacting the average household pays, with evidence.
-   Recommended rate = max(model rate, current rate).
+   Recommended rate = max(model rate, share above break-even, current rate).
 2. **Reduce** if the GATE's upper 95% bound < be: contacting the average household loses money, with
-   evidence. Recommended rate = min(model rate, current rate).
+   evidence. Recommended rate = min(model rate, share above break-even, current rate).
 3. **Maintain** if the evidence is inconclusive and |model rate - current rate| <= tol: the model sees no
    reason to change. Recommended rate = current rate.
 4. **Test & Learn** otherwise (inconclusive evidence but the model would change targeting by more than
@@ -33,12 +33,12 @@ import pandas as pd
 _Z = 1.959963984540054
 
 
-def _action(lo: float, hi: float, model_rate: float, current: float, be: float,
+def _action(lo: float, hi: float, model_rate: float, above: float, current: float, be: float,
             tol: float) -> tuple[str, float, str]:
     if np.isfinite(lo) and lo > be:
-        return "Expand", max(model_rate, current), f"DR GATE lower bound {lo:.1f} > break-even {be:.1f}"
+        return "Expand", max(model_rate, above, current), f"DR GATE lower bound {lo:.1f} > break-even {be:.1f}"
     if np.isfinite(hi) and hi < be:
-        return "Reduce", min(model_rate, current), f"DR GATE upper bound {hi:.1f} < break-even {be:.1f}"
+        return "Reduce", min(model_rate, above, current), f"DR GATE upper bound {hi:.1f} < break-even {be:.1f}"
     if abs(model_rate - current) <= tol:
         return "Maintain", current, (f"GATE CI contains break-even; policy rate {model_rate:.0%} is within "
                                      f"{tol:.0%} of the current {current:.0%}")
@@ -67,11 +67,12 @@ def segment_actions(segment, T, psi, cate, propensity, policy_pi, *, breakeven: 
         se = float(scores.std(ddof=1) / np.sqrt(n_ev)) if n_ev > 1 else float("nan")
         lo, hi = gate - _Z * se, gate + _Z * se
         current, model_rate = float(g["T"].mean()), float(g["pi"].mean())
-        action, rec, reason = _action(lo, hi, model_rate, current, breakeven, rate_tolerance)
+        above = float((g["cate"] > breakeven).mean())
+        action, rec, reason = _action(lo, hi, model_rate, above, current, breakeven, rate_tolerance)
         rows.append({"segment": seg, "n": n, "n_evaluated": n_ev, "current_rate": current, "gate": gate,
                      "gate_se": se,
                      "gate_ci_lower": lo, "gate_ci_upper": hi, "mean_cate": float(g["cate"].mean()),
-                     "share_above_breakeven": float((g["cate"] > breakeven).mean()),
+                     "share_above_breakeven": above,
                      "share_in_overlap": float(g["e"].between(overlap[0], overlap[1]).mean()),
                      "model_rate": model_rate, "recommended_rate": rec, "action": action, "reason": reason})
     return pd.DataFrame(rows).sort_values("gate", ascending=False, ignore_index=True)
