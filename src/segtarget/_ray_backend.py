@@ -66,20 +66,26 @@ def shutdown() -> None:
     _STARTED_HERE = False
 
 
+def _apply(func: Callable[[Any], Any], item: Any) -> Any:
+    return func(item)
+
+
 def ray_map(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int = -1) -> list[Any]:
     """``[func(x) for x in items]`` as Ray tasks, at most ``n_jobs`` in flight, results in input order."""
     items = list(items)
     if not items:
         return []
     ray = ensure_ray(n_jobs)
-    remote = ray.remote(num_cpus=1)(func)
+    remote = ray.remote(num_cpus=1)(_apply)
+    # The function (often a partial holding the data) goes to the object store once, not once per task.
+    func_ref = ray.put(func)
     limit = _cpus(n_jobs) if n_jobs and n_jobs > 0 else max(int(ray.cluster_resources().get("CPU", 1)), 1)
     results: list[Any] = [None] * len(items)
     pending: dict[Any, int] = {}
     nxt = 0
     while nxt < len(items) or pending:
         while nxt < len(items) and len(pending) < limit:
-            pending[remote.remote(items[nxt])] = nxt
+            pending[remote.remote(func_ref, items[nxt])] = nxt
             nxt += 1
         done, _ = ray.wait(list(pending), num_returns=1)
         for ref in done:
