@@ -27,6 +27,7 @@ def _root() -> None:
 
 # Command modules register themselves on `app` when imported.
 from . import features_cmd  # noqa: E402,F401
+from . import synth_cmd  # noqa: E402,F401
 from . import segment_cmd  # noqa: E402,F401
 from . import run_cmd  # noqa: E402,F401
 from . import abtest_cmd  # noqa: E402,F401
