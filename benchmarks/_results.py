@@ -27,7 +27,8 @@ HEADER = ("# Benchmark results\n\nEach section is written by the script named in
 
 @contextmanager
 def _locked(path: Path):
-    lock = path.with_suffix(".lock")
+    lock = path.parent / "_data" / ".results.lock"  # git-ignored
+    lock.parent.mkdir(exist_ok=True)
     with open(lock, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

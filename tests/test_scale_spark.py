@@ -58,3 +58,22 @@ def test_spark_household_subset_and_empty_window(fixture_dir, spark):
 
     with pytest.raises(SegtargetError, match="no transactions"):
         compute_features_spark(f"tables:{fixture_dir}", start="2030-01-01", exposure=False)
+
+
+def test_features_command_engine_option(fixture_dir, spark, tmp_path):
+    from typer.testing import CliRunner
+
+    from segtarget.cli import app
+
+    runner = CliRunner()
+    out = {}
+    for engine in ("duckdb", "spark"):
+        out[engine] = tmp_path / f"{engine}.parquet"
+        res = runner.invoke(app, ["features", "--data", f"tables:{fixture_dir}", "--out", str(out[engine]),
+                                  "--engine", engine, "--no-exposure"])
+        assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_parquet(out["spark"]), pd.read_parquet(out["duckdb"]),
+                                  check_dtype=False, rtol=1e-9)
+    bad = runner.invoke(app, ["features", "--data", f"tables:{fixture_dir}", "--out", str(tmp_path / "x.parquet"),
+                              "--engine", "polars"])
+    assert bad.exit_code != 0 and "--engine" in str(bad.exception)

@@ -66,8 +66,8 @@ def _allocate(sizes: np.ndarray, n: int) -> np.ndarray:
     """Proportional allocation of ``n`` over strata of ``sizes`` (largest remainder, >= 1 each if possible)."""
     quota = sizes / sizes.sum() * n
     take = np.floor(quota).astype(int)
-    if n >= len(sizes):
-        take = np.maximum(take, 1)
+    floor = 1 if n >= len(sizes) else 0
+    take = np.maximum(take, floor)
     order = np.argsort(-(quota - np.floor(quota)), kind="stable")
     i = 0
     while take.sum() < n:
@@ -75,8 +75,8 @@ def _allocate(sizes: np.ndarray, n: int) -> np.ndarray:
         if take[j] < sizes[j]:
             take[j] += 1
         i += 1
-    while take.sum() > n:  # the >= 1 floor can overshoot: trim the largest strata first
-        j = int(np.argmax(take - quota))
+    while take.sum() > n:  # the >= 1 floor can overshoot: trim the most over-served stratum above the floor
+        j = int(np.argmax(np.where(take > floor, take - quota, -np.inf)))
         take[j] -= 1
     return np.minimum(take, sizes)
 

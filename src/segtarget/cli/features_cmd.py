@@ -18,6 +18,7 @@ def features_command(
     out: Optional[Path] = typer.Option(None, help="output file, .parquet or .csv"),
     exposure: bool = typer.Option(True, help="add promotion exposure features when promotions exist"),
     reference_point: str = typer.Option("data", help="recency measured from: data | window_end"),
+    engine: str = typer.Option("duckdb", help="duckdb | spark (same SQL transpiled; needs the spark extra, see docs/scale.md)"),
     describe: bool = typer.Option(False, "--describe", help="print the feature dictionary and exit"),
 ) -> None:
     """Write one row per household: household_id + every feature."""
@@ -52,8 +53,18 @@ def features_command(
     from ..features import compute_features
     from ..io import atomic_write_table
 
-    tables = load_source(data)
-    use_exposure = exposure and tables.has("promotions")
-    feats = compute_features(tables, start=start, end=end, exposure=use_exposure, reference_point=reference_point)
+    if engine == "spark":
+        from ..features.spark import compute_features_spark
+
+        feats = compute_features_spark(data, start=start, end=end, exposure=None if exposure else False,
+                                       reference_point=reference_point)
+    elif engine == "duckdb":
+        tables = load_source(data)
+        use_exposure = exposure and tables.has("promotions")
+        feats = compute_features(tables, start=start, end=end, exposure=use_exposure, reference_point=reference_point)
+    else:
+        from ..errors import SegtargetError
+
+        raise SegtargetError(f"parameter --engine {engine!r}: use duckdb or spark")
     atomic_write_table(feats, out)
     console.print(f"wrote {len(feats):,} households × {feats.shape[1] - 1} features to {out}")
