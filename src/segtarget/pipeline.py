@@ -106,12 +106,14 @@ def _executive_summary(tables, seg, ate_res, cate_res, pol, warnings: list[str])
            for o, h in ate_res.headline.items()} if ate_res is not None else None
     ov = tables.overview().iloc[0]
     facts = [("Data source", tables.source), ("Households", f"{ov.households:,}"),
-             ("Period", f"{ov.first_date} – {ov.last_date}"), ("Sales value", f"${ov.sales_value:,.0f}")]
+             ("Period", f"{pd.Timestamp(ov.first_date):%Y-%m-%d} – {pd.Timestamp(ov.last_date):%Y-%m-%d}"), ("Sales value", f"${ov.sales_value:,.0f}")]
     improvement = None
     if pol is not None:
         h = pol.headline
+        lo, hi = h["improvement_ci"]
         improvement = (f"{h['recommended_policy']}: {h['improvement']:+,.0f} profit vs contacting everyone "
-                       f"(95% CI {h['improvement_ci']}); doubly robust, on households the policy was not learned on")
+                       f"(95% CI {lo:+,.0f} to {hi:+,.0f}); doubly robust, valued on households the models "
+                       "did not see")
     return ExecutiveSummary(key_results=_key_results(pol) if pol is not None else None, improvement=improvement,
                             segments=segs, ate=ate, warnings=warnings, facts=facts)
 

@@ -58,7 +58,7 @@ def data_sections(tables, feats: pd.DataFrame, out: OutputDir) -> list[Section]:
         key="features", title="Household features",
         method_note=(f"{len(FEATURE_NAMES)} behavioural features per household over the whole period, computed "
                      "in one DuckDB query (definitions in the feature dictionary, "
-                     "<code>segtarget features --describe</code>). They match the reference implementation's "
+                     "segtarget features --describe). They match the reference implementation's "
                      "values exactly on the embedded data."),
         blocks=[Table("feature_summary", summary, "Distribution of every feature", out.table("feature_summary", summary),
                       max_rows=40),
