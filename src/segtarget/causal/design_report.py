@@ -14,7 +14,7 @@ def design_section(cohort: Cohort, out: OutputDir) -> Section:
     means["arm"] = means["arm"].map({0: "control", 1: "treated"})
     return Section(
         key="design", title="Track 2: campaign study design",
-        method_note=(f"Design "{cohort.design}". Treated households are those targeted by their first Type A "
+        method_note=(f"Design '{cohort.design}'. Treated households are those targeted by their first Type A "
                      "campaign (the index campaign); controls were never targeted by a Type A campaign and are "
                      "attached to the first Type A window in which they shop. Covariates come from a look-back of "
                      f"the same length for everyone ({cohort.lookback_days} days before the index start, recency "
