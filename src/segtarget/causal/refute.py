@@ -35,13 +35,14 @@ class RefitOutcome:
     kind: str
     cate: np.ndarray  # CATE of the refit on all units
     model: object | None  # only kept for the "final" refit
+    rows: np.ndarray | None = None  # units the refit was fit on (kept for the "split" refit)
 
 
 def _refit_task(task) -> RefitOutcome:
     kind, name, params, seed, Y, T, X, rows, X_pred = task
     model = build_model(name, params, seed).fit(Y[rows], T[rows], X=X[rows])
     cate = model.effect(X_pred)
-    return RefitOutcome(kind, cate, model if kind == "final" else None)
+    return RefitOutcome(kind, cate, model if kind == "final" else None, rows if kind == "split" else None)
 
 
 def _strata_permutation(T: np.ndarray, e: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -53,15 +54,22 @@ def _strata_permutation(T: np.ndarray, e: np.ndarray, rng: np.random.Generator) 
     return out
 
 
+def half_split(T: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of a random half of the units, stratified by treatment."""
+    rows = [rng.choice(np.flatnonzero(T == a), size=int((T == a).sum()) // 2, replace=False) for a in (0, 1)]
+    return np.sort(np.concatenate(rows))
+
+
 def refit_tasks(name: str, params: dict, seed: int, Y, T, X, *, nuis, cfg: CateConfig) -> list[tuple]:
-    """The final refit plus every refutation refit, as independent tasks."""
+    """The final refit, the half-sample refit for the sample-split RATE, and every refutation refit."""
     Y = np.asarray(Y, float)
     T = np.asarray(T, int)
     X = np.asarray(X, float)
     n = len(Y)
     rng = np.random.default_rng([seed, 7919])
     allrows = np.arange(n)
-    tasks = [("final", name, params, seed, Y, T, X, allrows, X)]
+    tasks = [("final", name, params, seed, Y, T, X, allrows, X),
+             ("split", name, params, seed, Y, T, X, half_split(T, rng), X)]
     for _ in range(cfg.n_placebo):
         tasks.append(("placebo", name, params, seed, Y, _strata_permutation(T, nuis.e, rng), X, allrows, X))
     for _ in range(cfg.n_random_cause):
@@ -139,11 +147,11 @@ def refutation_table(outcomes: list[RefitOutcome], scores) -> pd.DataFrame:
 
 
 def run_refutations(name: str, params: dict, seed: int, Y, T, X, *, nuis, scores, cfg: CateConfig,
-                    n_jobs: int = 1, backend: str = "joblib") -> tuple[object, pd.DataFrame, pd.DataFrame]:
+                    n_jobs: int = 1, backend: str = "joblib") -> tuple[object, pd.DataFrame, pd.DataFrame, RefitOutcome]:
     """Refit the selected model on all units and run every refutation.
 
     ``seed`` is the run seed (per-model seeds are derived from it). Returns (final model, one-row-per-test
-    table, one-row-per-refit table with each refit's ATE and CATE spread).
+    table, one-row-per-refit table with each refit's ATE and CATE spread, the half-sample refit).
     """
     from ..parallel import parallel_map
 
@@ -153,5 +161,6 @@ def run_refutations(name: str, params: dict, seed: int, Y, T, X, *, nuis, scores
     full = next(o.cate for o in outs if o.kind == "final")
     runs = pd.DataFrame([{"kind": o.kind, "ate": float(o.cate.mean()), "cate_sd": float(o.cate.std()),
                           "spearman_vs_full": _spearman(o.cate, full) if o.kind == "subset" else np.nan}
-                         for o in outs])
-    return final, refutation_table(outs, scores), runs
+                         for o in outs if o.kind != "split"])
+    split = next(o for o in outs if o.kind == "split")
+    return final, refutation_table(outs, scores), runs, split
