@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import SegtargetError
 from ..parallel import parallel_map
+from .threads import single_threaded
 
 RULES = ("consensus", "dbi", "silhouette", "ch", "prediction_strength")
 
@@ -66,6 +67,7 @@ def cluster_scores(W: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
+@single_threaded
 def _scan_one(k: int, W: np.ndarray, seed: int, n_init: int) -> dict:
     km = make_kmeans(k, seed, n_init).fit(W)
     row = {"k": k, **cluster_scores(W, km.labels_), "inertia": float(km.inertia_)}
@@ -126,6 +128,7 @@ def choose_kmeans_k(scan: pd.DataFrame, rule: str, ps_min: float = 0.8, fixed: i
     raise SegtargetError(f"config 'segments.kmeans_rule' = {rule!r} is unknown; use one of {', '.join(RULES)}")
 
 
+@single_threaded
 def gmm_comparison(W: np.ndarray, k: int, kmeans_labels: np.ndarray, seed: int) -> pd.DataFrame:
     """K-Means at the chosen k next to a full-covariance Gaussian mixture at the same k.
 

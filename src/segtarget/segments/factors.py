@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import SegtargetError
 from ..parallel import parallel_map
+from .threads import single_threaded
 
 
 def make_nmf(k: int, seed: int, max_iter: int = 1000):
@@ -105,6 +106,7 @@ def heldout_r2(X_raw: np.ndarray, k: int, folds: np.ndarray, seed: int, max_iter
     return np.asarray(scores)
 
 
+@single_threaded
 def _scan_one(k: int, X: np.ndarray, X_raw: np.ndarray, folds: np.ndarray, seed: int, max_iter: int) -> dict:
     model, W = fit_nmf(X, k, seed, max_iter)
     H = model.components_

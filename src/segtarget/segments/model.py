@@ -19,6 +19,7 @@ import pandas as pd
 from ..errors import SegtargetError
 from .factors import fit_nmf, nmf_transform
 from .featureset import ID, REDUCED_FEATURES, check_feature_table, feature_matrix, scale_for_nmf
+from .threads import single_threaded
 
 FORMAT_VERSION = 1
 
@@ -33,6 +34,7 @@ def canonical_order(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return mapping
 
 
+@single_threaded
 def fit_core(X_raw: np.ndarray, n_factors: int, n_segments: int, seed: int, n_init: int = 10,
              max_iter: int = 1000) -> dict:
     """Fit scaler, NMF and K-Means on ``X_raw``; returns the parts and the canonical relabelling."""
@@ -47,6 +49,7 @@ def fit_core(X_raw: np.ndarray, n_factors: int, n_segments: int, seed: int, n_in
             "W": W}
 
 
+@single_threaded
 def predict_core(parts: dict, X_raw: np.ndarray) -> np.ndarray:
     """Segment ids of any rows under fitted parts."""
     W = nmf_transform(parts["nmf"], scale_for_nmf(parts["scaler"], X_raw))

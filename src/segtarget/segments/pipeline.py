@@ -23,6 +23,7 @@ from .naming import parse_overrides
 from .profiles import anova_table, numeric_features, profile_long
 from .stability import StabilityResult, bootstrap_stability
 from .strategy import strategy_table
+from .threads import single_threaded
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def _headline(r: dict, model: SegmentModel, stab: StabilityResult | None, summar
     return head
 
 
+@single_threaded
 def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: OutputDir, n_jobs: int = -1,
                  backend: str = "joblib", progress=None) -> tuple[SegmentationResult, list[Section]]:
     """Track 1 on a household feature table (``household_id`` + features); writes tables, figures, model."""

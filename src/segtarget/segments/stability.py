@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..parallel import parallel_map, task_seeds
 from .model import fit_core, predict_core
+from .threads import single_threaded
 
 DISSOLVED = 0.5
 
@@ -52,6 +53,7 @@ def best_jaccard(reference: np.ndarray, other: np.ndarray, n_ref: int) -> np.nda
     return out
 
 
+@single_threaded
 def _full_one(seed: int, X_raw: np.ndarray, ref: np.ndarray, n_factors: int, n_segments: int, n_init: int,
               max_iter: int) -> tuple[float, np.ndarray]:
     from sklearn.metrics import adjusted_rand_score
@@ -63,6 +65,7 @@ def _full_one(seed: int, X_raw: np.ndarray, ref: np.ndarray, n_factors: int, n_s
     return float(adjusted_rand_score(ref, labels)), best_jaccard(ref[inbag], labels[inbag], n_segments)
 
 
+@single_threaded
 def _kmeans_only_one(seed: int, W: np.ndarray, ref: np.ndarray, n_segments: int, n_init: int) -> float:
     from sklearn.metrics import adjusted_rand_score
 
