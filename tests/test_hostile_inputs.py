@@ -81,6 +81,44 @@ def _experiment(d: Path, n: int = 40, *extra: str, **cols) -> list[str]:
     return ["abtest", "--input", str(path), "--treatment", "t", "--outcome", "y", "--out", str(d / "out"), *extra]
 
 
+def _units(d: Path, *extra: str, n: int = 60, **cols) -> list[str]:
+    """A unit-level table for `segtarget causal` (t, y, two covariates, id), with columns replaced."""
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"id": np.arange(n), "t": np.arange(n) % 2, "y": rng.normal(10, 2, n),
+                       "x1": rng.normal(size=n), "x2": rng.normal(size=n)})
+    for k, v in cols.items():
+        df[k] = v(df) if callable(v) else v
+    path = d / "units.csv"
+    df.to_csv(path, index=False)
+    return ["causal", "--input", str(path), "--treatment", "t", "--outcome", "y", "--out", str(d / "out"), *extra]
+
+
+def _campaign_data(d: Path, members: int) -> str:
+    """24 households shopping all year, one Type A campaign in June whose first `members` households are
+    targeted: enough for the segmentation, so a run gets as far as the study design."""
+    rng = np.random.default_rng(3)
+    rows, basket = [], 0
+    for hh in range(1, 25):
+        for day in sorted(rng.choice(300, size=8, replace=False)):
+            basket += 1
+            date = pd.Timestamp("2017-01-02") + pd.Timedelta(days=int(day))
+            for p in rng.choice(np.arange(100, 120), size=3, replace=False):
+                rows.append((hh, basket, int(p), 1, date, 1200, 1.0, float(rng.gamma(2, 3)), 0.0, 0.0, 0.0))
+    tx = pd.DataFrame(rows, columns=list(canonical_frames()["transactions"].columns))
+    departments = ["GROCERY", "PRODUCE", "MEAT", "DRUG GM", "PASTRY"]
+    products = pd.DataFrame({"product_id": np.arange(100, 120), "department": departments * 4,
+                             "brand": ["National", "Private"] * 10})
+    campaigns = pd.DataFrame({"campaign_id": [1], "campaign_type": ["A"], "start_date": pd.to_datetime(["2017-06-01"]),
+                              "end_date": pd.to_datetime(["2017-07-01"])})
+    return _tables(d, transactions=tx, products=products, campaigns=campaigns,
+                   campaign_members=pd.DataFrame({"household_id": np.arange(1, members + 1), "campaign_id": 1}))
+
+
+RUN_SMALL = ["--quiet", "--no-cache", "--set", "segments.n_bootstrap=0", "--set", "segments.kmeans_k=2",
+             "--set", "segments.nmf_k=2", "--set", "segments.kmeans_k_max=3", "--set", "segments.nmf_k_max=3",
+             "--set", "run.n_jobs=1"]
+
+
 def _feature_table(d: Path, n: int, drop: str | None = None) -> Path:
     rng = np.random.default_rng(1)
     df = pd.DataFrame({"household_id": np.arange(n), "monetary_sales": rng.gamma(2, 100, n),
@@ -167,14 +205,24 @@ CASES = [
     # run
     Case("run-one-household", lambda d: ["run", "--quiet", "--no-cache", "--data", _tables(d, transactions=ONE_HH),
          "--out", str(d / "out")], ("1 households", "too few")),
+    Case("run-unknown-campaign", lambda d: ["run", "--data", _campaign_data(d, 12), "--out", str(d / "out"), *RUN_SMALL,
+         "--set", "design.design=campaign:9999"], ("campaign:9999", "no such campaign", "known ids")),
+    Case("run-campaign-without-controls", lambda d: ["run", "--data", _campaign_data(d, 24), "--out", str(d / "out"),
+         *RUN_SMALL, "--set", "design.design=campaign:1"], ("campaign:1", "no control")),
     Case("run-config-typo", lambda d: ["run", "--data", _tables(d), "--out", str(d / "out"), "--set", "ate.fodls=3"],
          ("ate.fodls", "did you mean 'folds'")),
+    # causal (unit-level table)
+    Case("causal-treatment-typo", lambda d: _units(d)[:4] + ["trt"] + _units(d)[5:], ("'trt'", "not found")),
+    Case("causal-all-treated", lambda d: _units(d, t=1), ("0 control units", "per arm")),
+    Case("causal-no-treated", lambda d: _units(d, t=0), ("0 treated units", "per arm")),
+    Case("causal-constant-outcome", lambda d: _units(d, y=3.0), ("'y'", "constant")),
+    Case("causal-nan-outcome", lambda d: _units(d, y=lambda df: df.y.where(df.index != 5)), ("'y'", "missing")),
+    Case("causal-duplicate-ids", lambda d: _units(d, "--id", "id", id=lambda df: df.index // 2), ("'id'", "duplicated")),
     # abtest
     Case("abtest-missing-file", lambda d: ["abtest", "--input", str(d / "none.csv"), "--treatment", "t", "--outcome", "y",
          "--out", str(d / "out")], ("none.csv", "not found")),
     Case("abtest-missing-column", lambda d: _experiment(d, 40, "--pre", "prior"), ("'prior'", "--pre", "not found")),
     Case("abtest-empty-table", lambda d: _experiment(d, 0), ("no rows",)),
-    Case("abtest-one-household", lambda d: _experiment(d, 1), ("fewer than 2",)),
     Case("abtest-all-treated", lambda d: _experiment(d, 40, t=1), ("control arm", "fewer than 2")),
     Case("abtest-no-treated", lambda d: _experiment(d, 40, t=0), ("treatment arm", "fewer than 2")),
     Case("abtest-non-binary-treatment", lambda d: _experiment(d, 40, t=lambda df: np.arange(len(df)) % 3),
@@ -182,7 +230,6 @@ CASES = [
     Case("abtest-constant-outcome", lambda d: _experiment(d, 40, y=5.0), ("'y'", "constant")),
     Case("abtest-nan-inf-outcome", lambda d: _experiment(d, 40, y=lambda df: np.where(df.index % 7 == 0, np.inf, df.y)),
          ("'y'", "infinite")),
-    Case("abtest-text-outcome", lambda d: _experiment(d, 40, y="lots"), ("'y'", "non-numeric")),
     Case("abtest-bad-margin", lambda d: _experiment(d, 40, "--cost", "5", "--margin", "3"), ("--margin", "(0, 1]")),
     Case("abtest-negative-cost", lambda d: _experiment(d, 40, "--cost", "-5"), ("--cost", "> 0")),
     Case("abtest-out-is-a-file", lambda d: (d.joinpath("taken").write_text("x"),
