@@ -17,13 +17,26 @@ from segtarget.synth import synthesize  # noqa: E402
 
 @pytest.fixture(scope="module")
 def fixture_dir(tmp_path_factory):
-    """80 real households as canonical tables, with the promotions of their products."""
+    """80 real households as canonical tables, plus promotions on their (product, store, week) keys.
+
+    The promotion codes are made up (a hash of the key) so the fixture does not scan the 20.9M embedded
+    rows: display '0', '1'..'9' or 'A', mailer '0' or a letter, and a second, different row for some keys.
+    """
+    import duckdb
+
+    from segtarget.data.schema import week_sql
+
     root = tmp_path_factory.mktemp("spark") / "tables"
     synthesize(root, 80, seed=11, promotions=False)
-    cj = load_source("completejourney", validate=False).con
-    cj.execute(f"""COPY (SELECT product_id, store_id, week, display, mailer FROM raw_promotions
-        WHERE product_id IN (SELECT product_id FROM read_parquet('{root}/transactions/*.parquet')))
-        TO '{root}/promotions.parquet' (FORMAT parquet)""")
+    keys = f"""SELECT DISTINCT product_id, store_id, {week_sql('date')} AS week, hash(product_id, store_id) AS h
+               FROM read_parquet('{root}/transactions/*.parquet')"""
+    code = "CASE WHEN {h} % 5 = 0 THEN 'A' ELSE CAST({h} % 10 AS VARCHAR) END"
+    duckdb.sql(f"""COPY (
+        SELECT product_id, store_id, week, {code.format(h='h')} AS display,
+               CASE WHEN h % 3 = 0 THEN 'D' ELSE '0' END AS mailer FROM ({keys})
+        UNION ALL
+        SELECT product_id, store_id, week, {code.format(h='(h // 7)')}, CASE WHEN h % 2 = 0 THEN 'F' ELSE '0' END
+        FROM ({keys}) WHERE h % 4 = 0) TO '{root}/promotions.parquet' (FORMAT parquet)""")
     return root
 
 
