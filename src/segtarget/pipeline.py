@@ -92,7 +92,8 @@ def _key_results(pol) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _executive_summary(tables, seg, ate_res, cate_res, pol, warnings: list[str]):
+def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings: list[str]):
+    """The report's first screen from the stage results (any of seg / ate_res / pol may be None)."""
     from .report.summary import ExecutiveSummary
 
     segs = None
@@ -104,9 +105,6 @@ def _executive_summary(tables, seg, ate_res, cate_res, pol, warnings: list[str])
                              "strategy": prof["segment"].map(strat) if strat is not None else ""})
     ate = {o: {k: h[k] for k in ("method", "estimand", "estimate", "ci_lower", "ci_upper")}
            for o, h in ate_res.headline.items()} if ate_res is not None else None
-    ov = tables.overview().iloc[0]
-    facts = [("Data source", tables.source), ("Households", f"{ov.households:,}"),
-             ("Period", f"{pd.Timestamp(ov.first_date):%Y-%m-%d} – {pd.Timestamp(ov.last_date):%Y-%m-%d}"), ("Sales value", f"${ov.sales_value:,.0f}")]
     improvement = None
     if pol is not None:
         h = pol.headline
@@ -127,6 +125,7 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
     from .data import connect, load_source
     from .features import compute_features
     from .features.summary import data_sections
+    from .policy.cost_data import cost_table
     from .policy.pipeline import PolicyInputs, run_policy
     from .report.render import render_report
     from .segments.pipeline import run_segments
@@ -191,7 +190,7 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
                 cate_upper=oof["cate_upper"].to_numpy(), dr_scores=res.dr_scores, folds=res.nuisances.folds,
                 propensity=res.nuisances.e, segment=cohort_segments["segment_name"].reset_index(drop=True),
                 pre_spend=cohort.data["pre_spend_week"].to_numpy(float),
-                cost_data=cohort.data[["household_id", "treated", "coupon_disc_index"]])
+                cost_data=cost_table(tables, cohort.data))
             pol, pol_sections = run_policy(inputs, cfg.policy, seed=seed, out=od, outcome=PRIMARY)
             sections += pol_sections
             warnings += pol.warnings
@@ -202,7 +201,11 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             manifest = {"segtarget": __version__, "config": config_to_dict(cfg), "versions": _versions(),
                         "input_fingerprint": fp, "timings_seconds": log.timings, "cache_hits": cache.hits,
                         "seed": seed}
-            summary = _executive_summary(tables, seg, ate_res, res, pol, warnings)
+            ov = tables.overview().iloc[0]
+            facts = [("Data source", tables.source), ("Households", f"{ov.households:,}"),
+                     ("Period", f"{pd.Timestamp(ov.first_date):%Y-%m-%d} – {pd.Timestamp(ov.last_date):%Y-%m-%d}"),
+                     ("Sales value", f"${ov.sales_value:,.0f}")]
+            summary = executive_summary(facts, seg, ate_res, pol, warnings)
             render_report(sections, root=root, summary=summary, manifest=manifest)
         log.timings["total"] = round(sum(v for k, v in log.timings.items() if k != "total"), 2)
         (root / "manifest.json").write_text(json.dumps(manifest | {"timings_seconds": log.timings}, indent=2,

@@ -27,23 +27,44 @@ def causal(
     out: Path = typer.Option(..., "--out", help="Output directory (replaced atomically)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config; its [ate] section is used."),
     set_: Optional[List[str]] = typer.Option(None, "--set", help="Override, e.g. ate.folds=3 (repeatable)."),
+    cost: Optional[float] = typer.Option(None, "--cost", help="Cost per contacted unit: adds policy.csv."),
+    margin: Optional[float] = typer.Option(None, "--margin", help="Margin on incremental outcome (default 0.30)."),
+    cate: bool = typer.Option(True, "--cate/--no-cate", help="Fit the CATE model zoo (cate.csv, cate_models.csv)."),
 ) -> None:
     """Estimate average effects of TREATMENT on each OUTCOME with overlap diagnostics."""
     from ..causal.ate_pipeline import analyze_table
-    from ..causal.ate_report import render_report, write_outputs
+    from ..causal.ate_report import write_outputs
+    from ..causal.table_analysis import cate_and_policy
+    from ..pipeline import executive_summary
+    from ..report.render import render_report
     from ..causal.table_input import read_table
     from ..config import load_config
     from ..io import OutputDir, atomic_output_dir
 
-    cfg = load_config(config, set_ or []).ate
+    full = load_config(config, set_ or [])
+    cfg = full.ate
+    if cost is not None and not cate:
+        from ..errors import SegtargetError
+
+        raise SegtargetError("--cost needs the CATE stage; drop --no-cate")
     df = read_table(input)
     covs = [c.strip() for c in covariates.split(",") if c.strip()] if covariates else None
     with atomic_output_dir(out) as tmp:
         result, sections = analyze_table(df, treatment, list(outcome), covs, id_col, seed, cfg, OutputDir(tmp),
                                          source=f"--input {input}")
         write_outputs(result, tmp)
-        render_report(sections, tmp, title=f"Effect of {treatment} on {', '.join(outcome)}",
-                      subtitle=f"{input.name}: {len(df)} units, {len(result.covariates)} covariates, seed {seed}")
+        warnings, pol = list(result.warnings), None
+        if cate:
+            more, more_warnings, pol = cate_and_policy(df, result, treatment=treatment, outcomes=list(outcome),
+                                                       id_col=id_col, cfg=full, seed=seed, out=OutputDir(tmp),
+                                                       cost=cost, margin=margin)
+            sections += more
+            warnings += more_warnings
+        facts = [("Input", input.name), ("Units", f"{len(df):,}"), ("Treatment", treatment),
+                 ("Covariates", str(len(result.covariates))), ("Seed", str(seed))]
+        render_report(sections, root=tmp, summary=executive_summary(facts, None, result, pol, warnings),
+                      manifest={"input": str(input), "treatment": treatment, "outcomes": list(outcome),
+                                "seed": seed}, title=f"Effect of {treatment} on {', '.join(outcome)}")
     for o, h in result.headline.items():
         typer.echo(f"{o}: {h['estimand']} = {h['estimate']:.4g} (95% CI {h['ci_lower']:.4g} to {h['ci_upper']:.4g})")
     typer.echo(f"written to {out}")
