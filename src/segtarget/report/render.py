@@ -118,7 +118,7 @@ def interval(ci: Any, fmt) -> str:
     if _is_missing(ci):
         return MISSING
     if isinstance(ci, str):
-        return ci
+        return ci.strip() or MISSING
     lo, hi = ci
     return f"[{fmt(lo)}, {fmt(hi)}]"
 
