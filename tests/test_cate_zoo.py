@@ -1,0 +1,80 @@
+"""The zoo: every learner fits, predictions are truly out-of-fold, intervals only where they exist."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segtarget.causal.cate_config import CateConfig
+from segtarget.causal.nuisance import make_folds
+from segtarget.causal.zoo import (MODEL_NAMES, CateModel, EnsembleCateModel, check_models, default_params,
+                                  oof_cate_many)
+from segtarget.errors import SegtargetError
+
+
+def _data(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    T = rng.binomial(1, 1 / (1 + np.exp(-X[:, 0])))
+    Y = X[:, 0] + T * (1 + X[:, 1]) + rng.normal(size=n)
+    return Y, T, X
+
+
+@pytest.fixture(scope="module")
+def small_cfg():
+    return CateConfig(n_estimators=30, forest_trees=40)
+
+
+def test_every_model_predicts_out_of_fold(small_cfg):
+    Y, T, X = _data()
+    folds = make_folds(T, 3, 0)
+    specs = {m: default_params(m, small_cfg) for m in MODEL_NAMES}
+    oof = oof_cate_many(specs, Y, T, X, folds, seed=1)
+    assert set(oof) == set(MODEL_NAMES)
+    for name, o in oof.items():
+        assert np.isfinite(o.cate).all(), name
+        has = np.isfinite(o.lower).all() and np.isfinite(o.upper).all()
+        assert has == (name in ("linear_dml", "causal_forest")), name
+        if has:
+            assert (o.lower <= o.cate + 1e-9).all() and (o.cate <= o.upper + 1e-9).all()
+
+
+def test_fold_predictions_do_not_depend_on_own_outcomes(small_cfg):
+    Y, T, X = _data()
+    folds = make_folds(T, 3, 0)
+    specs = {"t": default_params("t", small_cfg), "linear_dml": default_params("linear_dml", small_cfg)}
+    a = oof_cate_many(specs, Y, T, X, folds, seed=1)
+    Y2 = Y.copy()
+    Y2[folds == 0] += np.random.default_rng(5).normal(0, 50, (folds == 0).sum())
+    b = oof_cate_many(specs, Y2, T, X, folds, seed=1)
+    for m in specs:
+        assert np.allclose(a[m].cate[folds == 0], b[m].cate[folds == 0])
+        assert not np.allclose(a[m].cate[folds != 0], b[m].cate[folds != 0])
+
+
+def test_same_seed_same_numbers_and_parallel_equals_serial(small_cfg):
+    Y, T, X = _data(200)
+    folds = make_folds(T, 2, 0)
+    specs = {"x": default_params("x", small_cfg)}
+    a = oof_cate_many(specs, Y, T, X, folds, seed=3, n_jobs=1)
+    b = oof_cate_many(specs, Y, T, X, folds, seed=3, n_jobs=2)
+    for m in specs:
+        assert np.array_equal(a[m].cate, b[m].cate)
+
+
+def test_cate_model_and_ensemble_interface(small_cfg):
+    Y, T, X = _data(200)
+    m = CateModel("linear_dml", default_params("linear_dml", small_cfg), 0).fit(Y, T, X=pd.DataFrame(X))
+    cate, lo, hi = m.predict(X[:5])
+    assert cate.shape == (5,) and np.all(lo <= hi)
+    ens = EnsembleCateModel((("s", default_params("s", small_cfg)), ("t", default_params("t", small_cfg)))).fit(
+        Y, T, X=X)
+    c, lo, hi = ens.predict(X[:5])
+    assert np.isnan(lo).all() and c.shape == (5,)
+
+
+def test_check_models_rejects_unknown_names():
+    with pytest.raises(SegtargetError, match="cate.models: unknown model 'bart'"):
+        check_models(("t", "bart"))
+    with pytest.raises(SegtargetError, match="empty"):
+        check_models(())
+    assert check_models(("t", "t", "s")) == ("t", "s")
