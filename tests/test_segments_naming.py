@@ -26,7 +26,7 @@ def test_rules_produce_readable_names_with_reasons():
             {}])
     names = _names(z)
     assert names["auto_name"].tolist() == ["VIP Heavy", "Lapsed H&B", "Bulk Shoppers", "Light Fresh", "Grocery Shoppers"]
-    assert "monetary_sales z=+2.00 >= +1.5" in names.loc[0, "reason"]
+    assert "monetary_sales z=+2.00 >= +1.50" in names.loc[0, "reason"]
     assert "dominant factor" in names.loc[4, "reason"]
 
 

@@ -60,7 +60,7 @@ def segment_command(
         from ..features import compute_features
 
         tables = load_source(data)
-        feats = compute_features(tables, start=start, end=end)
+        feats = compute_features(tables, start=start, end=end, exposure=None if cfg.features.exposure else False)
         source = data
     with atomic_output_dir(out) as root:
         result, sections = run_segments(feats, cfg.segments, seed=cfg.run.seed, out=OutputDir(root),

@@ -2,7 +2,7 @@
 
 The input is a household feature table: one row per household, ``household_id`` plus numeric features
 (reference_spec.md §2.1). The NMF needs non-negative input, which MinMax scaling guarantees on the
-fitting data; see :func:`feature_matrix` for how missing values are handled.
+fitting data; see :func:`scale_for_nmf` for missing values and values outside the training range.
 """
 
 from __future__ import annotations
@@ -11,27 +11,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SegtargetError
+from ..features.definitions import FEATURE_NAMES
+from ..features.definitions import REDUCED_FEATURES as _REDUCED
 
 ID = "household_id"
 
-#: The 33 reference features (reference_spec.md §2.1), in its order.
-ALL_FEATURES: tuple[str, ...] = (
-    "recency", "recency_weeks", "active_last_4w", "active_last_12w", "days_between_purchases_avg",
-    "days_between_purchases_std", "frequency", "frequency_per_week", "frequency_per_month",
-    "transaction_count", "weeks_with_purchase", "purchase_regularity", "monetary_sales", "monetary_actual",
-    "monetary_avg_basket_sales", "monetary_avg_basket_actual", "monetary_std", "monetary_per_week",
-    "coupon_savings_ratio", "discount_rate", "discount_usage_pct", "private_label_ratio", "n_departments",
-    "n_products", "avg_items_per_basket", "avg_products_per_basket", "share_grocery", "share_fresh",
-    "share_bakery", "share_health_beauty", "share_alcohol", "share_other", "week_coverage",
-)
-
-#: The 19 hand-picked features the reference actually fed to NMF (reference_spec.md §2.2).
-REDUCED_FEATURES: tuple[str, ...] = (
-    "recency", "days_between_purchases_avg", "frequency", "frequency_per_week", "purchase_regularity",
-    "monetary_sales", "monetary_avg_basket_sales", "monetary_std", "coupon_savings_ratio",
-    "discount_usage_pct", "private_label_ratio", "n_departments", "n_products", "avg_items_per_basket",
-    "share_grocery", "share_fresh", "share_bakery", "share_health_beauty", "share_alcohol",
-)
+# One source of truth for the feature names: the feature stage's dictionary. ALL_FEATURES = the 33
+# reference features (reference_spec.md §2.1); REDUCED_FEATURES = the 19 the reference fed to NMF (§2.2).
+ALL_FEATURES: tuple[str, ...] = tuple(FEATURE_NAMES)
+REDUCED_FEATURES: tuple[str, ...] = tuple(_REDUCED)
 
 
 def resolve_features(spec: str) -> tuple[str, ...]:

@@ -83,7 +83,7 @@ def _value_word(z: pd.Series, revenue: str) -> tuple[str, str]:
               ("Premium", revenue, get(revenue), ">=", PREMIUM_Z), ("Light", revenue, get(revenue), "<=", LIGHT_Z)]
     for word, col, val, op, cut in checks:
         if not np.isnan(val) and (val >= cut if op == ">=" else val <= cut):
-            return word, f"{col} z={val:+.2f} {op} {cut:+.1f} -> '{word}'"
+            return word, f"{col} z={val:+.2f} {op} {cut:+.2f} -> '{word}'"
     return "", "no value rule fired (revenue, recency, regularity all near the base)"
 
 
