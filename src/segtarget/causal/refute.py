@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .cate_config import CateConfig
-from .zoo import build_model
+from .zoo import build_model, one_thread
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class RefitOutcome:
     rows: np.ndarray | None = None  # units the refit was fit on (kept for the "split" refit)
 
 
+@one_thread
 def _refit_task(task) -> RefitOutcome:
     kind, name, params, seed, Y, T, X, rows, X_pred = task
     model = build_model(name, params, seed).fit(Y[rows], T[rows], X=X[rows])
