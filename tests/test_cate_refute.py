@@ -60,7 +60,8 @@ def test_run_refutations_counts_and_final_model():
     Y = X[:, 0] + T * 2 * (X[:, 1] > 0) + rng.normal(size=n)
     cfg = CateConfig()
     nuis = crossfit_nuisances(Y, T, X, n_folds=3, seed=0)
-    assert len(refit_tasks("linear_dml", default_params("linear_dml", cfg), 0, Y, T, X, nuis=nuis, cfg=cfg)) == 2 + 20 + 10 + 10 + 5
+    tasks = refit_tasks("linear_dml", default_params("linear_dml", cfg), 0, Y, T, X, nuis=nuis, cfg=cfg)
+    assert len(tasks) == 2 + 20 + 10 + 10 + 5
     final, table, runs, split = run_refutations("linear_dml", default_params("linear_dml", cfg), 0, Y, T, X, nuis=nuis,
                                                 scores=dr_scores(Y, T, nuis), cfg=cfg, n_jobs=1)
     assert list(table["n_runs"]) == [20, 20, 10, 10, 5]

@@ -221,7 +221,8 @@ def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisan
     result = CateResult(
         outcome=outcome, oof=frame, selected=selected, selection_reason=reason, dr_scores=scores, nuisances=nuis,
         evaluation=table, refutation=refutation, rate=rates, split_rate=split_rate, final_model=final,
-        headline=headline, warnings=_warnings(outcome, selected, table, refutation, split_rate), gates=gts, importance=importance, rules=rules,
+        headline=headline, warnings=_warnings(outcome, selected, table, refutation, split_rate), gates=gts,
+        importance=importance, rules=rules,
         refutation_runs=runs, tuning=tuning, params=params, naive_curves=naive_curves(Y, T, frame, list(cates)),
         timings={k: v - t["start"] for k, v in t.items() if k != "start"},
     )

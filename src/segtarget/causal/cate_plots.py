@@ -150,7 +150,8 @@ def importance_plot(importance: pd.DataFrame, rules: pd.DataFrame, title: str, t
     a.set(xlabel="mean |SHAP| (red: higher value raises the effect)", title="What drives the CATE")
     a.tick_params(axis="y", labelsize=7)
     y = np.arange(len(rules))
-    b.errorbar(rules["dr_effect"], y, xerr=[rules["dr_effect"] - rules["dr_lower"], rules["dr_upper"] - rules["dr_effect"]],
+    xerr = [rules["dr_effect"] - rules["dr_lower"], rules["dr_upper"] - rules["dr_effect"]]
+    b.errorbar(rules["dr_effect"], y, xerr=xerr,
                fmt="o", color="k", capsize=3, label="DR effect (95% CI)")
     b.scatter(rules["mean_cate"], y, color="C3", zorder=3, label="model CATE")
     b.axvline(0, color="grey", lw=0.8)

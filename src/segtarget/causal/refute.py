@@ -148,7 +148,8 @@ def refutation_table(outcomes: list[RefitOutcome], scores) -> pd.DataFrame:
 
 
 def run_refutations(name: str, params: dict, seed: int, Y, T, X, *, nuis, scores, cfg: CateConfig,
-                    n_jobs: int = 1, backend: str = "joblib") -> tuple[object, pd.DataFrame, pd.DataFrame, RefitOutcome]:
+                    n_jobs: int = 1, backend: str = "joblib"
+                    ) -> tuple[object, pd.DataFrame, pd.DataFrame, RefitOutcome]:
     """Refit the selected model on all units and run every refutation.
 
     ``seed`` is the run seed (per-model seeds are derived from it). Returns (final model, one-row-per-test

@@ -72,7 +72,8 @@ def select_model(table: pd.DataFrame) -> tuple[str, str]:
     else:
         tied = ", ".join(others) if others else "none"
         reason = (f"{pick['label']} is within one standard error of the lowest held-out DR loss "
-                  f"({best['label']}: {best['dr_loss']:.4g}) and has the least dispersed CATEs (sd {pick['cate_sd']:.3g}) "
+                  f"({best['label']}: {best['dr_loss']:.4g}) and has the least dispersed CATEs "
+                  f"(sd {pick['cate_sd']:.3g}) "
                   f"among the models tied with it: {tied}.")
     return str(pick["model"]), reason
 

@@ -258,7 +258,8 @@ def oof_cate_many(specs: dict[str, dict], Y, T, X, folds: np.ndarray, seed: int,
     Y = np.asarray(Y, float)
     T = np.asarray(T, int)
     X = np.asarray(X, float)
-    tasks = [t for name, params in specs.items() for t in oof_tasks(name, params, model_seed(seed, name), Y, T, X, folds)]
+    tasks = [t for name, params in specs.items()
+             for t in oof_tasks(name, params, model_seed(seed, name), Y, T, X, folds)]
     # Slow learners first so the parallel pool does not end on one long task.
     order = {"causal_forest": 0, "dr": 1, "r": 1, "linear_dml": 2, "x": 2}
     tasks.sort(key=lambda t: order.get(t[0], 3))
