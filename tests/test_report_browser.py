@@ -54,24 +54,34 @@ class Browser:
     """One headless Chromium with a DevTools websocket to its first page."""
 
     def __init__(self, profile: Path, timeout: float = 30.0):
+        self.timeout = timeout
+        self.ws = None
+        self.next_id = 0
+        self.events: list[dict] = []
+        port_file = profile / "DevToolsActivePort"
+        port_file.unlink(missing_ok=True)  # a stale file from an earlier browser would point at a dead port
+        # Own session: close() can end the browser and all its helper processes by their group id.
+        self.proc = subprocess.Popen([_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            self._connect(port_file)
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self, port_file: Path) -> None:
         import websocket
 
-        self.timeout = timeout
-        self.proc = subprocess.Popen([_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self.timeout
         while not port_file.is_file() or not port_file.read_text().strip():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close()
                 pytest.fail("headless chromium did not start (no DevToolsActivePort)")
             time.sleep(0.05)
         port = int(port_file.read_text().split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=timeout) as resp:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=self.timeout) as resp:
             page = next(t for t in json.load(resp) if t["type"] == "page")
-        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=timeout, suppress_origin=True)
-        self.next_id = 0
-        self.events: list[dict] = []
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=self.timeout,
+                                              suppress_origin=True)
 
     def send(self, method: str, **params) -> dict:
         self.next_id += 1
@@ -97,13 +107,19 @@ class Browser:
         pytest.fail(f"timed out waiting for {event}")
 
     def close(self) -> None:
-        if getattr(self, "ws", None) is not None:
+        import signal
+
+        if self.ws is not None:
             self.ws.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.proc.pid, sig)
+                self.proc.wait(timeout=wait)
+                return
+            except ProcessLookupError:
+                return
+            except subprocess.TimeoutExpired:
+                continue
 
 
 def inspect_page(html_file: Path, workdir: Path) -> dict:

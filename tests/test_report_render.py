@@ -170,3 +170,19 @@ def test_empty_summary_and_manifest_still_say_something(tmp_path):
     s = Section(key="only", title="Only", method_note="", blocks=[Text("<p>nothing else</p>")])
     html = render_html([s], root=tmp_path, summary=ExecutiveSummary(), manifest={})
     assert "produced no headline results" in html and "No run manifest was recorded" in html
+
+
+def test_many_summary_warnings_fold_after_the_first_five(tmp_path):
+    s = Section(key="only", title="Only", method_note="", blocks=[Text("<p>x</p>")])
+    warnings = [f"warning number {i}" for i in range(8)]
+    html = render_html([s], root=tmp_path, summary=ExecutiveSummary(warnings=warnings), manifest={})
+    head, folded = html.split("3 more warnings")
+    assert all(f"warning number {i}<" in head for i in range(5))
+    assert all(f"warning number {i}<" in folded for i in range(5, 8))
+
+
+def test_preformatted_number_columns_align_right():
+    _, _, numeric = format_frame(pd.DataFrame({
+        "money": ["$-47,968", "$16,708"], "pct": ["13.5%", "-2%"], "sci": ["3.471e+07", "0"],
+        "pts": ["+4850 pts", "–"], "words": ["PolicyTree", "12 households"]}))
+    assert numeric == [True, True, True, True, False]

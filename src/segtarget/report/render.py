@@ -28,6 +28,8 @@ from .summary import ExecutiveSummary
 TEMPLATE = "report.html.j2"
 IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 MAX_LISTED_FILES = 400
+# The first screen shows this many summary warnings (most important first); the rest fold into a details box.
+SUMMARY_WARNINGS_SHOWN = 5
 MISSING = "–"
 
 
@@ -83,6 +85,15 @@ def _is_real(x: Any) -> bool:
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
 
 
+_NUMBER_TEXT = re.compile(r"^[-+−]?\$?[-+−]?[\d,]*\.?\d+(e[-+]?\d+)?\s*(%|pts)?$", re.IGNORECASE)
+
+
+def _looks_numeric(cells: list[str]) -> bool:
+    """Text cells that are all numbers (a stage pre-formatted them, e.g. "$1,234" or "12.5%")."""
+    filled = [c for c in cells if c not in ("", MISSING)]
+    return bool(filled) and all(_NUMBER_TEXT.match(c.strip()) for c in filled)
+
+
 def format_frame(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[bool]]:
     """Column names, formatted rows and a per-column "is numeric" flag (numbers align right)."""
     columns = [str(c) for c in df.columns]
@@ -91,8 +102,9 @@ def format_frame(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[boo
         col = df[c]
         is_num = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
         dec = _decimals([float(x) for x in col if _is_real(x)]) if is_num else 2
-        numeric.append(is_num)
-        formatted.append([_format_cell(v, dec) for v in col.tolist()])
+        cells = [_format_cell(v, dec) for v in col.tolist()]
+        numeric.append(is_num or _looks_numeric(cells))
+        formatted.append(cells)
     rows = [list(r) for r in zip(*formatted)] if formatted else []
     return columns, rows, numeric
 
@@ -285,6 +297,7 @@ def render_html(sections: list[Section], *, root: Path, summary: ExecutiveSummar
         "sections": _prepare_sections(list(sections), root), "manifest": _manifest_context(manifest),
         "outputs": _output_files(root),
         "created": str(manifest.get("created", "")) if manifest else "",
+        "summary_warnings_shown": SUMMARY_WARNINGS_SHOWN,
     }
     return _environment().get_template(TEMPLATE).render(**context)
 
