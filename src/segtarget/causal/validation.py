@@ -79,8 +79,9 @@ def _verdict(table: pd.DataFrame, selected: str) -> tuple[str, bool, str]:
                 f"({s['sqrt_pehe']:.3g}) of the {len(t)} models.")
     else:
         text = (f"The rule picked {LABELS.get(selected, selected)} (true sqrt(PEHE) {s['sqrt_pehe']:.3g}, rank {rank} "
-                f"of {len(t)}); the best model was {LABELS.get(best, best)} ({b['sqrt_pehe']:.3g}, "
-                f"{100 * (s['sqrt_pehe'] / b['sqrt_pehe'] - 1):.0f}% lower). Regret at the breakeven rule: "
+                f"of {len(t)}); the best model was {LABELS.get(best, best)} ({b['sqrt_pehe']:.3g}; the selected "
+                f"model's error is {100 * (s['sqrt_pehe'] / b['sqrt_pehe'] - 1):.0f}% higher). Regret at the "
+                f"breakeven rule: "
                 f"{s['regret']:.3g} vs {b['regret']:.3g} per household.")
     return best, ok, text
 
