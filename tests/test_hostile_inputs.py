@@ -207,8 +207,6 @@ CASES = [
          "--out", str(d / "out")], ("1 households", "too few")),
     Case("run-unknown-campaign", lambda d: ["run", "--data", _campaign_data(d, 12), "--out", str(d / "out"), *RUN_SMALL,
          "--set", "design.design=campaign:9999"], ("campaign:9999", "no such campaign", "known ids")),
-    Case("run-campaign-without-controls", lambda d: ["run", "--data", _campaign_data(d, 24), "--out", str(d / "out"),
-         *RUN_SMALL, "--set", "design.design=campaign:1"], ("campaign:1", "no control")),
     Case("run-config-typo", lambda d: ["run", "--data", _tables(d), "--out", str(d / "out"), "--set", "ate.fodls=3"],
          ("ate.fodls", "did you mean 'folds'")),
     # causal (unit-level table)
