@@ -36,12 +36,12 @@ class DataConfig:
 class RunConfig:
     """Run-wide settings."""
 
-    seed: int = 42
-    out: str = "results"
-    n_jobs: int = -1
+    seed: int = 42  # every random step derives its seed from this one: same seed, same numbers
+    out: str = "results"  # output directory of `segtarget run` (replaced atomically when the run succeeds)
+    n_jobs: int = -1  # parallel workers for bootstrap, tuning and refutation refits; -1 = all cores
     parallel_backend: str = "joblib"  # joblib | ray
-    cache_dir: str = ".segtarget-cache"
-    use_cache: bool = True
+    cache_dir: str = ".segtarget-cache"  # where expensive steps are cached by input fingerprint + config
+    use_cache: bool = True  # reuse cached steps; false (or --no-cache) recomputes everything
 
 
 @dataclass(frozen=True)
