@@ -25,7 +25,7 @@ def causal(
     id_col: Optional[str] = typer.Option(None, "--id", help="Unit id column (checked for duplicates, not used)."),
     seed: int = typer.Option(42, "--seed", help="Random seed (same seed, same numbers)."),
     out: Path = typer.Option(..., "--out", help="Output directory (replaced atomically)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML config; its [ate] section is used."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML config; its ate section is used."),
     set_: Optional[List[str]] = typer.Option(None, "--set", help="Override, e.g. ate.folds=3 (repeatable)."),
     cost: Optional[float] = typer.Option(None, "--cost", help="Cost per contacted unit: adds policy.csv."),
     margin: Optional[float] = typer.Option(None, "--margin", help="Margin on incremental outcome (default 0.30)."),
