@@ -194,6 +194,9 @@ CASES = [
     Case("segment-no-input", lambda d: ["segment", "--out", str(d / "out")], ("--data", "--features")),
     Case("segment-config-typo", lambda d: ["segment", "--features", str(_feature_table(d, 30)), "--out", str(d / "out"),
          "--set", "segments.kmeans_kk=3"], ("segments.kmeans_kk", "did you mean 'kmeans_k'")),
+    Case("assign-missing-model", lambda d: ["assign", "--model", str(d / "nomodel"), "--features",
+         str(_feature_table(d, 5)), "--out", str(d / "labels.csv")], ("nomodel", "not found", "segtarget segment"),
+         out="labels.csv"),
     # config
     Case("config-unknown-key-in-file", lambda d: ["config", "--show", "--config", str(_config(d, "[policy]\nmargn = 0.3\n"))],
          ("policy.margn", "did you mean 'margin'")),
