@@ -17,3 +17,41 @@ def embedded():
     from segtarget.data import load_source
 
     return load_source("completejourney")
+
+
+# A reduced but complete configuration of the one run: every step and section, small budgets.
+FAST_RUN = ["segments.n_bootstrap=4", 'cate.models=["t","linear_dml"]', "cate.n_placebo=3",
+            "cate.n_random_cause=2", "cate.n_subset=2", "cate.n_dummy=2", "cate.n_boot=50", "ate.crossfit_repeats=1",
+            "run.n_jobs=2"]
+
+
+def run_fast(out, cache_dir, *extra: str):
+    from segtarget.config import load_config
+    from segtarget.pipeline import run_pipeline
+
+    cfg = load_config(None, FAST_RUN + [f"run.cache_dir='{cache_dir}'", *extra])
+    return run_pipeline(cfg, out=out)
+
+
+@pytest.fixture(scope="session")
+def small_source(tmp_path_factory):
+    """Canonical tables of a fifth of the embedded households (every campaign kept): a fast real-data source."""
+    from segtarget.data import load_source
+
+    root = tmp_path_factory.mktemp("small")
+    con = load_source("completejourney", validate=False).con
+    keep = "household_id % 5 = 0"
+    for table, where in [("transactions", keep), ("products", "TRUE"), ("campaigns", "TRUE"),
+                         ("campaign_members", keep), ("coupons", "TRUE"), ("redemptions", keep),
+                         ("households", keep)]:
+        cols = "* EXCLUDE (day, week)" if table == "transactions" else "*"
+        con.execute(f"COPY (SELECT {cols} FROM {table} WHERE {where}) TO '{root}/{table}.parquet' (FORMAT parquet)")
+    return f"tables:{root}"
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory):
+    """One reduced run of the whole pipeline on the embedded data: (run directory, cache directory)."""
+    root = tmp_path_factory.mktemp("run")
+    report = run_fast(root / "results", root / "cache")
+    return report.parent, root / "cache"

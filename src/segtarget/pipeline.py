@@ -69,7 +69,7 @@ def _pre_period_segments(tables, cohort, seg_result, cfg: Config, root: Path, lo
     w = cohort.windows.sort_values("start_date").iloc[0]
     feats = compute_features(tables, start=w.lookback_start, end=w.start_date, reference_point="window_end")
     head = seg_result.headline
-    seg_cfg = dataclasses.replace(cfg.segments, n_bootstrap=0, nmf_k=int(head["nmf_k"]),
+    seg_cfg = dataclasses.replace(cfg.segments, n_bootstrap=0, figures=False, nmf_k=int(head["nmf_k"]),
                                   kmeans_k=int(head["kmeans_k"]))
     res, _ = run_segments(feats, seg_cfg, seed=cfg.run.seed, out=OutputDir(root / "track2_segments"),
                           n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)

@@ -78,7 +78,7 @@ def quality_table(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> pd.
                      "action": action, "example": "" if example is None else str(example)})
 
     def count_where(cond: str):
-        c, ex = first_row(con, f"SELECT count(*), any_value(basket_id) FROM transactions WHERE {cond}")
+        c, ex = first_row(con, f"SELECT count(*), min(basket_id) FROM transactions WHERE {cond}")
         return c, ex
 
     for cond, check, action in [
@@ -91,7 +91,7 @@ def quality_table(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> pd.
     ]:
         c, ex = count_where(cond)
         add("transactions", check, c, action, f"basket_id={ex}" if c else None)
-    c, ex = first_row(con, """SELECT count(*), any_value(t.product_id) FROM transactions t
+    c, ex = first_row(con, """SELECT count(*), min(t.product_id) FROM transactions t
         LEFT JOIN products p USING (product_id) WHERE p.product_id IS NULL""")
     add("transactions", "product_id not in products", c, "kept; category 'other', no brand",
         f"product_id={ex}" if c else None)
@@ -101,11 +101,11 @@ def quality_table(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> pd.
                 WHERE c.campaign_id IS NULL""")[0]
             add(table, "campaign_id not in campaigns", c, "ignored by the causal design")
     if _exists(con, "campaigns"):
-        c, ex = first_row(con, "SELECT count(*), any_value(campaign_id) FROM campaigns WHERE end_date < start_date")
+        c, ex = first_row(con, "SELECT count(*), min(campaign_id) FROM campaigns WHERE end_date < start_date")
         if c:
             raise SegtargetError(f"file {_where(files, 'campaigns')}: campaign {ex} ends before it starts; "
                                  "fix start_date/end_date")
-        bad = first_row(con, "SELECT any_value(campaign_type) FROM campaigns WHERE campaign_type NOT IN ('A','B','C')")[0]
+        bad = first_row(con, "SELECT min(campaign_type) FROM campaigns WHERE campaign_type NOT IN ('A','B','C')")[0]
         if bad is not None:
             raise SegtargetError(f"file {_where(files, 'campaigns')}: column 'campaign_type' has {bad!r}; "
                                  "use A, B or C (or TypeA / Type A)")
