@@ -70,7 +70,7 @@ def test_window_and_window_end_reference(tmp_path):
     assert f.loc[2, "recency"] == 2
     with pytest.raises(SegtargetError, match="after start"):
         compute_features(t, start="2017-02-01", end="2017-01-01")
-    with pytest.raises(SegtargetError, match="no transactions"):
+    with pytest.raises(SegtargetError, match="no usable transactions"):
         compute_features(t, start="2018-01-01")
 
 
