@@ -121,7 +121,13 @@ def child_duckdb(out: Path) -> dict:
     times, feats = _timed(lambda: compute_features(tables, exposure=False))
     feats.to_parquet(out)
     lines = tables.con.execute("SELECT count(*) FROM clean_transactions").fetchall()[0][0]
-    return {"load_seconds": load, "times": times, "lines": lines, "households": len(feats)}
+    # The same SQL from the same starting point as pandas: clean lines already in memory, so the
+    # view's parquet read and UTC -> local date conversion are not repeated on every run.
+    from segtarget.features.sql import feature_sql
+
+    tables.con.execute("CREATE TEMP TABLE mem_lines AS SELECT * FROM clean_transactions")
+    mem_times, _ = _timed(lambda: tables.con.execute(feature_sql(source="mem_lines")).df())
+    return {"load_seconds": load, "times": times, "mem_times": mem_times, "lines": lines, "households": len(feats)}
 
 
 def child_pandas(out: Path) -> dict:
@@ -180,10 +186,12 @@ def report(duck: dict, pand: dict, proc: dict, max_rel: float) -> str:
 | implementation | feature time (s) | runs (s) | input load (s) | peak RSS (MB) |
 |---|---|---|---|---|
 | DuckDB SQL (`compute_features`) | {d:.2f} | {', '.join(f'{t:.2f}' for t in duck['times'])} | {duck['load_seconds']:.2f} (views + validation) | {duck['peak_rss_mb']:.0f} |
+| DuckDB SQL, clean lines already in memory (as pandas) | {statistics.median(duck['mem_times']):.2f} | {', '.join(f'{t:.2f}' for t in duck['mem_times'])} | (same process) | |
 | pandas groupby baseline | {p:.2f} | {', '.join(f'{t:.2f}' for t in pand['times'])} | {pand['load_seconds']:.2f} (read parquet) | {pand['peak_rss_mb']:.0f} |
 
 - Speed-up DuckDB vs pandas: **{ratio:.1f}x** (target >= {TARGET_RATIO:.0f}x: {ok(ratio >= TARGET_RATIO)}).
 - DuckDB feature time {d:.2f} s for {duck['lines']:,} lines ({duck['lines'] / d / 1e6:.1f}M lines/s; target <= {TARGET_SECONDS:.0f} s: {ok(d <= TARGET_SECONDS)}).
+- In-memory speed-up (same starting point for both): **{p / statistics.median(duck['mem_times']):.1f}x**.
 - Same numbers: the pandas output equals DuckDB's on every household and feature (largest relative
   difference {max_rel:.1e}; asserted with rtol 1e-9).
 
