@@ -55,3 +55,10 @@ def pipeline_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("run")
     report = run_fast(root / "results", root / "cache")
     return report.parent, root / "cache"
+
+
+@pytest.fixture(scope="session")
+def small_run(small_source, tmp_path_factory):
+    """The whole pipeline on the real-data subset (reduced budgets): its run directory; cache beside it."""
+    root = tmp_path_factory.mktemp("small-run")
+    return run_fast(root / "results", root / "cache", f"data.source='{small_source}'").parent

@@ -36,10 +36,9 @@ def test_run_writes_report_tables_and_manifest(pipeline_run):
     assert len(list((root / "figures").glob("*.png"))) >= 20 and len(list((root / "tables").glob("*.csv"))) >= 30
 
 
-def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_source, tmp_path):
+def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run, small_source, tmp_path):
     source = f"data.source='{small_source}'"
-    cache = tmp_path / "cache"
-    root = run_fast(tmp_path / "first", cache, source).parent
+    root, cache = small_run, small_run.parent / "cache"
     # a fresh cache: everything recomputed from scratch must give identical tables
     again = run_fast(tmp_path / "again", tmp_path / "fresh-cache", source).parent
     for csv in sorted((root / "tables").glob("*.csv")):

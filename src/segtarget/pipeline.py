@@ -86,8 +86,9 @@ def _key_results(pol) -> pd.DataFrame:
             continue
         r = dr.loc[key]
         rows.append({"scenario": label, "n_targeted": int(r["n_targeted"]), "share": float(r["share"]),
-                     "profit": float(r["profit"]), "profit_ci": f"[{r['ci_lower']:,.0f}, {r['ci_upper']:,.0f}]",
-                     "roi": float(r["roi"]) if pd.notna(r["roi"]) else np.nan, "roi_ci": "",
+                     "profit": float(r["profit"]), "profit_ci": (float(r["ci_lower"]), float(r["ci_upper"])),
+                     "roi": float(r["roi"]) if pd.notna(r["roi"]) else np.nan,
+                     "roi_ci": (float(r.get("roi_ci_lower", np.nan)), float(r.get("roi_ci_upper", np.nan))),
                      "method": "doubly robust, held-out"})
     return pd.DataFrame(rows)
 
@@ -109,8 +110,9 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
     if pol is not None:
         h = pol.headline
         lo, hi = h["improvement_ci"]
-        improvement = (f"{h['recommended_policy']}: {h['improvement']:+,.0f} profit vs contacting everyone "
-                       f"(95% CI {lo:+,.0f} to {hi:+,.0f}); doubly robust, valued on households the models "
+        sign = lambda v: f"{'+' if v >= 0 else '−'}${abs(v):,.0f}"
+        improvement = (f"{h['recommended_policy']}: {sign(h['improvement'])} profit vs contacting everyone "
+                       f"(95% CI {sign(lo)} to {sign(hi)}); doubly robust, valued on households the models "
                        "did not see")
     return ExecutiveSummary(key_results=_key_results(pol) if pol is not None else None, improvement=improvement,
                             segments=segs, ate=ate, warnings=warnings, facts=facts)
@@ -142,6 +144,9 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             con = connect(fc.memory_limit, fc.threads, fc.temp_directory)
             tables = load_source(cfg.data.source, con=con)
             fp = tables.fingerprint
+        with log.step("design"):
+            k_design = stage_key(fp, cfg.design)
+            cohort = cache.run("design", k_design, root, lambda: build_design(tables, cfg.design))
         with log.step("features"):
             k_feat = stage_key(fp, cfg.features, cfg.data)
             feats = cache.run("features", k_feat, root, lambda: compute_features(
@@ -154,10 +159,7 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
                 feats, cfg.segments, seed=seed, out=od, n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend,
                 progress=log.progress))
             sections += seg_sections
-        with log.step("design"):
-            k_design = stage_key(fp, cfg.design)
-            cohort = cache.run("design", k_design, root, lambda: build_design(tables, cfg.design))
-            sections.append(design_section(cohort, od))
+        sections.append(design_section(cohort, od))
         with log.step("ate"):
             k_ate = stage_key(k_design, cfg.ate, seed)
             ate_res, ate_sections = cache.run("ate", k_ate, root, lambda: run_ate(
