@@ -27,6 +27,7 @@ from .errors import SegtargetError
 SCALE_THRESHOLD_HOUSEHOLDS = 50_000
 CATE_SAMPLE_SIZE = 20_000
 MINIBATCH_SIZE = 4_096  # rows per K-Means / NMF mini-batch: large enough for stable centroid updates
+SILHOUETTE_SAMPLE = 20_000  # above the threshold, silhouettes (O(n^2) distances) use a seeded sample of this size
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,32 @@ class ScalePlan:
     large: bool
     cate_sample: int | None  # households the CATE models are fitted on; None = all
 
+    def segments_note(self) -> str:
+        """Track 1's sentence: what changed in the segmentation at this size (empty below the threshold)."""
+        if not self.large:
+            return ""
+        return (f"{self._above()}: segments come from MiniBatch K-Means on online-NMF factors (mini-batches of "
+                f"{MINIBATCH_SIZE:,} households) in the rank scans, the final fit and every bootstrap refit.")
+
+    def cate_note(self) -> str:
+        """The CATE stage's sentence: fitted on a stratified sample, scored on everyone (empty below)."""
+        if not self.large:
+            return ""
+        return f"{self._above()}: {self._cate_clause()}"
+
     def note(self) -> str:
         """One sentence for the report saying what changed at this size (empty below the threshold)."""
         if not self.large:
             return ""
-        return (f"{self.n_households:,} households is above the scale threshold of {self.threshold:,}: "
-                "segments come from MiniBatch K-Means on online-NMF factors, and the CATE models were fitted "
-                f"on a stratified sample of {self.cate_sample:,} households (treatment x outcome quintile) "
-                "and then scored on every household.")
+        return (f"{self._above()}: segments come from MiniBatch K-Means on online-NMF factors, and "
+                f"{self._cate_clause()}")
+
+    def _above(self) -> str:
+        return f"{self.n_households:,} households is above the scale threshold of {self.threshold:,}"
+
+    def _cate_clause(self) -> str:
+        return (f"the CATE models were fitted on a stratified sample of {self.cate_sample:,} households "
+                "(treatment x outcome quintile) and then scored on every household.")
 
     def summary_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"n_households": self.n_households, "threshold": self.threshold,
@@ -117,26 +136,36 @@ def outcome_strata(T, Y, n_bins: int = 5) -> np.ndarray:
     return np.asarray(T).astype(int) * n_bins + bins
 
 
-def kmeans_estimator(n_clusters: int, n_households: int, *, seed: int, n_init: int = 10,
-                     threshold: int = SCALE_THRESHOLD_HOUSEHOLDS):
-    """K-Means at or below the threshold, MiniBatch K-Means above it (same k, seed and restarts)."""
+def make_kmeans(n_clusters: int, seed: int, n_init: int = 10, minibatch: bool = False):
+    """K-Means (k-means++, ``n_init`` restarts), or MiniBatch K-Means on mini-batches when ``minibatch``."""
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
-    if n_households > threshold:
+    if minibatch:
         return MiniBatchKMeans(n_clusters=n_clusters, batch_size=MINIBATCH_SIZE, n_init=n_init, random_state=seed)
     return KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
 
 
-def nmf_estimator(n_components: int, n_households: int, *, seed: int, max_iter: int = 1000,
-                  threshold: int = SCALE_THRESHOLD_HOUSEHOLDS):
-    """Coordinate-descent NMF at or below the threshold, online (mini-batch) NMF above it."""
+def make_nmf(n_components: int, seed: int, max_iter: int = 1000, minibatch: bool = False):
+    """Coordinate-descent NMF (nndsvda start, Frobenius loss), or online NMF (``MiniBatchNMF``) when ``minibatch``."""
     from sklearn.decomposition import NMF, MiniBatchNMF
 
-    if n_households > threshold:
+    if minibatch:
         return MiniBatchNMF(n_components=n_components, batch_size=MINIBATCH_SIZE, init="nndsvda",
                             max_iter=max_iter, random_state=seed)
     return NMF(n_components=n_components, init="nndsvda", max_iter=max_iter, random_state=seed)
 
 
+def kmeans_estimator(n_clusters: int, n_households: int, *, seed: int, n_init: int = 10,
+                     threshold: int = SCALE_THRESHOLD_HOUSEHOLDS):
+    """K-Means at or below the threshold, MiniBatch K-Means above it (same k, seed and restarts)."""
+    return make_kmeans(n_clusters, seed, n_init, minibatch=n_households > threshold)
+
+
+def nmf_estimator(n_components: int, n_households: int, *, seed: int, max_iter: int = 1000,
+                  threshold: int = SCALE_THRESHOLD_HOUSEHOLDS):
+    """Coordinate-descent NMF at or below the threshold, online (mini-batch) NMF above it."""
+    return make_nmf(n_components, seed, max_iter, minibatch=n_households > threshold)
+
+
 __all__ = ["SCALE_THRESHOLD_HOUSEHOLDS", "CATE_SAMPLE_SIZE", "ScalePlan", "plan_scale", "stratified_sample",
-           "outcome_strata", "kmeans_estimator", "nmf_estimator"]
+           "outcome_strata", "kmeans_estimator", "nmf_estimator", "make_kmeans", "make_nmf"]

@@ -45,6 +45,11 @@ class CateConfig:
     subset_min: float = 0.5  # subset sizes are spread evenly over [subset_min, subset_max] of the units
     subset_max: float = 0.8
     n_dummy: int = 5
+    # Above this many units the zoo, model comparison, selection and refutations are fitted on a stratified
+    # sample (treatment arm x outcome quintile) and the selected model scores every other unit; the report says so.
+    sample_threshold: int = 50_000
+    # Units in that stratified sample.
+    sample_size: int = 20_000
     # Shallow CATE tree for readable rules: depth and minimum leaf share of the units.
     tree_depth: int = 2
     tree_min_leaf: float = 0.05

@@ -9,10 +9,14 @@ cross-fitted nuisances; see :mod:`selection` for the selection rule):
 4. Model comparison table (DR loss, R-score, AUTOC/QINI, BLP, GATES, DR and naive uplift areas).
 5. Selection; refit of the selected model on all units (``final_model``) and its refutations.
 6. SHAP importance and a CATE tree on the selected model's out-of-fold CATE; figures and report sections.
+
+Above ``cate.sample_threshold`` units, steps 2-6 run on a stratified sample and the selected model scores
+everyone else (:mod:`cate_scale`); nuisances and DR scores stay on every unit.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -23,6 +27,7 @@ import pandas as pd
 from ..errors import SegtargetError
 from ..io import OutputDir
 from ..report.section import Section
+from ..scale import plan_scale
 from .calibration import dr_loss
 from .cate_config import CateConfig
 from .nuisance import Nuisances, crossfit_nuisances, dr_scores
@@ -36,7 +41,8 @@ class CateResult:
     """Everything the CATE stage produced for one outcome."""
 
     outcome: str
-    oof: pd.DataFrame  # cate_<model> per model, cate, cate_lower, cate_upper, model (all out-of-fold)
+    oof: pd.DataFrame  # cate_<model> per model, cate, cate_lower, cate_upper, model (all out-of-fold;
+    # above cate.sample_threshold also in_sample, see cate_scale)
     selected: str
     selection_reason: str
     dr_scores: np.ndarray
@@ -45,7 +51,7 @@ class CateResult:
     refutation: pd.DataFrame  # one row per test (refutation.csv)
     rate: dict[str, RankingEvaluation]  # per model, pooled out-of-fold (descriptive; see docs/cate.md)
     split_rate: RankingEvaluation  # selected model fit on a random half, ranked and scored on the other half
-    final_model: Any  # selected model refit on all units: effect(X), effect_interval(X), predict(X)
+    final_model: Any  # selected model refit on all (sampled) units: effect(X), effect_interval(X), predict(X)
     headline: dict[str, Any]
     warnings: list[str]
     gates: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -72,9 +78,7 @@ def _check_inputs(Y, T, X, cfg: CateConfig) -> tuple[np.ndarray, np.ndarray, pd.
     if not set(np.unique(T)) <= {0, 1}:
         raise SegtargetError("treatment column: must be 0/1; recode the treatment indicator")
     T = T.astype(int)
-    if min(T.sum(), (1 - T).sum()) < 2 * cfg.folds:
-        raise SegtargetError(f"treatment column: {T.sum()} treated / {(1 - T).sum()} control; need at least "
-                             f"{2 * cfg.folds} in each arm for {cfg.folds}-fold cross-fitting")
+    _check_arms(T, cfg, "treatment column")
     if not np.isfinite(Y).all():
         raise SegtargetError("outcome column: missing or infinite values; fill or drop those households")
     bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
@@ -89,7 +93,15 @@ def _check_inputs(Y, T, X, cfg: CateConfig) -> tuple[np.ndarray, np.ndarray, pd.
         raise SegtargetError(f"config cate.tune_loss = '{cfg.tune_loss}': use 'dr' or 'r'")
     if not 0 < cfg.subset_min <= cfg.subset_max < 1:
         raise SegtargetError("config cate.subset_min/subset_max: need 0 < subset_min <= subset_max < 1")
+    if cfg.sample_threshold < 1 or cfg.sample_size < 1:
+        raise SegtargetError("config cate.sample_threshold/sample_size: both must be at least 1")
     return Y, T, X.reset_index(drop=True)
+
+
+def _check_arms(T: np.ndarray, cfg: CateConfig, what: str) -> None:
+    if min(T.sum(), (1 - T).sum()) < 2 * cfg.folds:
+        raise SegtargetError(f"{what}: {T.sum()} treated / {(1 - T).sum()} control; need at least "
+                             f"{2 * cfg.folds} in each arm for {cfg.folds}-fold cross-fitting")
 
 
 def fit_zoo(Y, T, X: pd.DataFrame, *, nuis: Nuisances, scores, cfg: CateConfig, seed: int, n_jobs: int = -1,
@@ -170,16 +182,24 @@ def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisan
              seed: int, out: OutputDir, outcome: str, breakeven: float | None = None,
              n_jobs: int = -1, progress=None) -> tuple[CateResult, list[Section]]:
     """Run the whole CATE stage for one outcome; writes tables/figures through ``out``."""
+    from .cate_scale import sample_rows, scale_warning, score_everyone, subset_nuisances
     from .refute import run_refutations
 
     t = {"start": time.perf_counter()}
     Y, T, X = _check_inputs(Y, T, X, cfg)
+    plan = plan_scale(len(Y), cfg.sample_threshold, cfg.sample_size)
     _say(progress, "nuisances", 0.0)
     nuis = nuisances if nuisances is not None else crossfit_nuisances(Y, T, X.to_numpy(float), n_folds=cfg.folds,
                                                                       seed=seed)
     if len(nuis.e) != len(Y):
         raise SegtargetError(f"nuisances: computed for {len(nuis.e)} households but the outcome has {len(Y)}")
-    scores = dr_scores(Y, T, nuis)
+    scores_all = dr_scores(Y, T, nuis)
+    rows = sample_rows(Y, T, plan, seed)
+    if rows is not None:  # above the threshold: fit on the stratified sample (see cate_scale)
+        X_all, Y, T, X = X, Y[rows], T[rows], X.iloc[rows].reset_index(drop=True)
+        _check_arms(T, cfg, f"CATE sample of {len(rows):,} (cate.sample_size)")
+        nuis_all, nuis = nuis, subset_nuisances(nuis, rows)
+    scores = scores_all if rows is None else scores_all[rows]
     t["nuisances"] = time.perf_counter()
     oof, params, tuning = fit_zoo(Y, T, X, nuis=nuis, scores=scores, cfg=cfg, seed=seed, n_jobs=n_jobs,
                                   progress=progress)
@@ -214,21 +234,31 @@ def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisan
     importance, r2 = shap_importance(X, cates[selected], seed=seed)
     rules = cate_tree_rules(X, cates[selected], scores, depth=cfg.tree_depth, min_leaf=cfg.tree_min_leaf, seed=seed)
     t["interpretation"] = time.perf_counter()
-    headline = _headline(outcome, selected, table, scores, refutation, breakeven, cates[selected])
+    warnings = _warnings(outcome, selected, table, refutation, split_rate)
+    full = frame
+    if rows is not None:
+        full = score_everyone(frame, rows, final, X_all.to_numpy(float))
+        nuis = nuis_all
+        warnings.append(scale_warning(outcome, plan))
+    headline = _headline(outcome, selected, table, scores_all, refutation, breakeven, full["cate"].to_numpy())
+    if rows is not None:
+        headline["cate_sample"] = len(rows)
     headline.update({"autoc_split": split_rate.autoc.estimate, "autoc_split_lower": split_rate.autoc.lower,
                      "autoc_split_upper": split_rate.autoc.upper, "autoc_split_p": split_rate.autoc.p_value})
     headline["surrogate_r2"] = r2
     result = CateResult(
-        outcome=outcome, oof=frame, selected=selected, selection_reason=reason, dr_scores=scores, nuisances=nuis,
+        outcome=outcome, oof=full, selected=selected, selection_reason=reason, dr_scores=scores_all, nuisances=nuis,
         evaluation=table, refutation=refutation, rate=rates, split_rate=split_rate, final_model=final,
-        headline=headline, warnings=_warnings(outcome, selected, table, refutation, split_rate), gates=gts,
+        headline=headline, warnings=warnings, gates=gts,
         importance=importance, rules=rules,
         refutation_runs=runs, tuning=tuning, params=params, naive_curves=naive_curves(Y, T, frame, list(cates)),
         timings={k: v - t["start"] for k, v in t.items() if k != "start"},
     )
     from .cate_report import cate_sections
 
-    sections = cate_sections(result, out, breakeven=breakeven)
+    # The model-comparison figures and tables describe the units the models were compared on.
+    shown = result if rows is None else dataclasses.replace(result, oof=frame, dr_scores=scores)
+    sections = cate_sections(shown, out, breakeven=breakeven, scale_note=plan.cate_note())
     result.timings["total"] = time.perf_counter() - t["start"]
     _say(progress, "done", 1.0)
     return result, sections

@@ -47,7 +47,7 @@ def _fmt_table(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _model_section(res, out: OutputDir, s: str) -> Section:
+def _model_section(res, out: OutputDir, s: str, scale_note: str = "") -> Section:
     title = f"CATE models: {res.outcome}"
     ev = res.evaluation
     csv = out.table(f"cate_models_{s}", ev)
@@ -57,6 +57,9 @@ def _model_section(res, out: OutputDir, s: str) -> Section:
              f"{html.escape(res.selection_reason)}</p>"),
         Table(f"cate_models_{s}", _fmt_table(shown), "Held-out comparison of the CATE models", csv=csv),
     ]
+    if scale_note:  # above cate.sample_threshold (cate_scale): comparison on the sample, everyone scored
+        blocks.insert(1, Text(f"<p><b>Scale:</b> {html.escape(scale_note)} The comparison, figures and "
+                              "refutations below use the sampled households.</p>"))
     blocks.append(Figure("dist", out.figure(f"cate_distribution_{s}", cate_plots.distributions(
         res.oof, res.selected, f"Out-of-fold CATE by model: {res.outcome}")), "CATE distributions"))
     blocks.append(Figure("corr", out.figure(f"cate_correlation_{s}", cate_plots.correlation_heatmap(
@@ -79,7 +82,8 @@ def _model_section(res, out: OutputDir, s: str) -> Section:
         tcsv = out.table(f"cate_tuning_{s}", res.tuning)
         blocks.append(Table(f"cate_tuning_{s}", _fmt_table(res.tuning), "Optuna tuning (held-out loss)", csv=tcsv))
     h = res.headline
-    return Section(key=f"cate_{s}", title=title, method_note=METHOD_NOTE, blocks=blocks, warnings=[
+    method = f"{METHOD_NOTE} {scale_note}" if scale_note else METHOD_NOTE
+    return Section(key=f"cate_{s}", title=title, method_note=method, blocks=blocks, warnings=[
         w for w in res.warnings if "refutation" not in w], headline={
         f"cate_{s}_model": h["selected_model"], f"cate_{s}_autoc": h["autoc"],
         f"cate_{s}_autoc_ci": (h["autoc_lower"], h["autoc_upper"])})
@@ -122,10 +126,11 @@ def _interpret_section(res, out: OutputDir, s: str) -> Section:
     )
 
 
-def cate_sections(res, out: OutputDir, breakeven: float | None = None) -> list[Section]:
-    """Write the CATE stage's tables and figures and return its report sections."""
+def cate_sections(res, out: OutputDir, breakeven: float | None = None, scale_note: str = "") -> list[Section]:
+    """Write the CATE stage's tables and figures and return its report sections (``scale_note``: the
+    sentence of a sampled fit, shown as a Text block and in the method note)."""
     s = slug(res.outcome)
-    return [_model_section(res, out, s), _refutation_section(res, out, s), _interpret_section(res, out, s)]
+    return [_model_section(res, out, s, scale_note), _refutation_section(res, out, s), _interpret_section(res, out, s)]
 
 
 def naive_curves(Y, T, oof: pd.DataFrame, models) -> dict[str, pd.DataFrame]:

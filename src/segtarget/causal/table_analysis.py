@@ -19,7 +19,8 @@ def _cate_frame(res, outcome: str, ids) -> pd.DataFrame:
     oof = res.oof.reset_index(drop=True)
     models = [c for c in oof.columns if c.startswith("cate_") and c not in ("cate_lower", "cate_upper")]
     head = pd.DataFrame({"outcome": outcome, "id": ids})
-    return pd.concat([head, oof[["cate", "cate_lower", "cate_upper", "model"] + models]], axis=1)
+    sampled = ["in_sample"] if "in_sample" in oof.columns else []  # above cate.sample_threshold (cate_scale)
+    return pd.concat([head, oof[["cate", "cate_lower", "cate_upper", "model"] + models + sampled]], axis=1)
 
 
 def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list[str], id_col: str | None,

@@ -4,7 +4,9 @@ Scan measures for each k (K-Means with k-means++ seeding and ``n_init`` restarts
 scores W, as in the reference):
 
 * ``silhouette`` (higher is better), ``calinski_harabasz`` (higher), ``davies_bouldin`` (lower) and
-  ``inertia`` (within-cluster sum of squares): sklearn's definitions on the full data.
+  ``inertia`` (within-cluster sum of squares): sklearn's definitions on the full data. Above the scale
+  threshold (``minibatch``) the silhouette, which needs all pairwise distances, is computed on a seeded
+  sample of ``segtarget.scale.SILHOUETTE_SAMPLE`` households.
 * ``prediction_strength`` (Tibshirani & Walther 2005), the one measure on data the clustering did not
   see: split households in two halves A and B, cluster each; for every cluster of B, the share of its
   pairs of households that A's centroids also put together; take the worst cluster. Averaged over both
@@ -21,15 +23,10 @@ import pandas as pd
 
 from ..errors import SegtargetError
 from ..parallel import parallel_map
+from ..scale import SILHOUETTE_SAMPLE, make_kmeans  # K-Means; MiniBatch K-Means above the scale threshold
 from .threads import single_threaded
 
 RULES = ("consensus", "dbi", "silhouette", "ch", "prediction_strength")
-
-
-def make_kmeans(k: int, seed: int, n_init: int = 10):
-    from sklearn.cluster import KMeans
-
-    return KMeans(n_clusters=k, n_init=n_init, random_state=seed)
 
 
 def _worst_cluster_strength(test_labels: np.ndarray, predicted: np.ndarray) -> float:
@@ -44,46 +41,49 @@ def _worst_cluster_strength(test_labels: np.ndarray, predicted: np.ndarray) -> f
     return worst
 
 
-def prediction_strength(W: np.ndarray, k: int, seed: int, n_init: int = 10) -> float:
+def prediction_strength(W: np.ndarray, k: int, seed: int, n_init: int = 10, minibatch: bool = False) -> float:
     """Tibshirani-Walther prediction strength of k clusters (one random half split, both directions)."""
     perm = np.random.default_rng(seed).permutation(len(W))
     a, b = perm[: len(W) // 2], perm[len(W) // 2:]
-    fit_a = make_kmeans(k, seed, n_init).fit(W[a])
-    fit_b = make_kmeans(k, seed, n_init).fit(W[b])
+    fit_a = make_kmeans(k, seed, n_init, minibatch).fit(W[a])
+    fit_b = make_kmeans(k, seed, n_init, minibatch).fit(W[b])
     return 0.5 * (_worst_cluster_strength(fit_b.labels_, fit_a.predict(W[b]))
                   + _worst_cluster_strength(fit_a.labels_, fit_b.predict(W[a])))
 
 
-def cluster_scores(W: np.ndarray, labels: np.ndarray) -> dict:
-    """Silhouette, Calinski-Harabasz and Davies-Bouldin of one labelling (NaN for a single cluster)."""
+def cluster_scores(W: np.ndarray, labels: np.ndarray, minibatch: bool = False, seed: int = 0) -> dict:
+    """Silhouette, Calinski-Harabasz and Davies-Bouldin of one labelling (NaN for a single cluster).
+
+    With ``minibatch`` the silhouette uses a seeded sample of ``SILHOUETTE_SAMPLE`` rows (module docstring)."""
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
     if len(np.unique(labels)) < 2:
         return {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
     return {
-        "silhouette": float(silhouette_score(W, labels)),
+        "silhouette": float(silhouette_score(W, labels, sample_size=SILHOUETTE_SAMPLE, random_state=seed)
+                            if minibatch and len(W) > SILHOUETTE_SAMPLE else silhouette_score(W, labels)),
         "calinski_harabasz": float(calinski_harabasz_score(W, labels)),
         "davies_bouldin": float(davies_bouldin_score(W, labels)),
     }
 
 
 @single_threaded
-def _scan_one(k: int, W: np.ndarray, seed: int, n_init: int) -> dict:
-    km = make_kmeans(k, seed, n_init).fit(W)
-    row = {"k": k, **cluster_scores(W, km.labels_), "inertia": float(km.inertia_)}
-    row["prediction_strength"] = prediction_strength(W, k, seed, n_init)
+def _scan_one(k: int, W: np.ndarray, seed: int, n_init: int, minibatch: bool = False) -> dict:
+    km = make_kmeans(k, seed, n_init, minibatch).fit(W)
+    row = {"k": k, **cluster_scores(W, km.labels_, minibatch, seed), "inertia": float(km.inertia_)}
+    row["prediction_strength"] = prediction_strength(W, k, seed, n_init, minibatch)
     row["min_share"] = float(np.bincount(km.labels_, minlength=k).min() / len(W))
     return row
 
 
 def scan_kmeans(W: np.ndarray, ks: range, *, seed: int, n_init: int = 10, n_jobs: int = -1,
-                backend: str = "joblib") -> pd.DataFrame:
-    """One row per k with the measures defined in the module docstring."""
+                backend: str = "joblib", minibatch: bool = False) -> pd.DataFrame:
+    """One row per k with the measures defined in the module docstring (MiniBatch K-Means if ``minibatch``)."""
     if min(ks) < 2 or max(ks) >= len(W):
         raise SegtargetError(
             f"config 'segments.kmeans_k_min/max' = {min(ks)}..{max(ks)}: k must be at least 2 and below the "
             f"number of households ({len(W)})")
-    task = functools.partial(_scan_one, W=W, seed=seed, n_init=n_init)
+    task = functools.partial(_scan_one, W=W, seed=seed, n_init=n_init, minibatch=minibatch)
     return pd.DataFrame(parallel_map(task, list(ks), n_jobs=n_jobs, backend=backend))
 
 
@@ -129,7 +129,8 @@ def choose_kmeans_k(scan: pd.DataFrame, rule: str, ps_min: float = 0.8, fixed: i
 
 
 @single_threaded
-def gmm_comparison(W: np.ndarray, k: int, kmeans_labels: np.ndarray, seed: int) -> pd.DataFrame:
+def gmm_comparison(W: np.ndarray, k: int, kmeans_labels: np.ndarray, seed: int,
+                   minibatch: bool = False) -> pd.DataFrame:
     """K-Means at the chosen k next to a full-covariance Gaussian mixture at the same k.
 
     Both rows carry the same three internal indexes; the GMM row adds its agreement (ARI) with K-Means and
@@ -142,9 +143,9 @@ def gmm_comparison(W: np.ndarray, k: int, kmeans_labels: np.ndarray, seed: int) 
                           reg_covar=1e-5).fit(W)
     gl = gmm.predict(W)
     rows = [
-        {"method": "K-Means", "k": k, **cluster_scores(W, kmeans_labels), "ari_vs_kmeans": 1.0,
+        {"method": "K-Means", "k": k, **cluster_scores(W, kmeans_labels, minibatch, seed), "ari_vs_kmeans": 1.0,
          "bic": np.nan, "min_share": float(np.bincount(kmeans_labels, minlength=k).min() / len(W))},
-        {"method": "GMM (full covariance)", "k": k, **cluster_scores(W, gl),
+        {"method": "GMM (full covariance)", "k": k, **cluster_scores(W, gl, minibatch, seed),
          "ari_vs_kmeans": float(adjusted_rand_score(kmeans_labels, gl)), "bic": float(gmm.bic(W)),
          "min_share": float(np.bincount(gl, minlength=k).min() / len(W))},
     ]

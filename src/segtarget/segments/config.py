@@ -52,5 +52,8 @@ class SegmentConfig:
     names_file: str = ""
     # Column used for revenue share and value tiers.
     revenue_feature: str = "monetary_sales"
+    # Above this many households the rank scans, the fit and the bootstrap use MiniBatch K-Means on online
+    # (mini-batch) NMF factors instead of K-Means and coordinate-descent NMF; the report says so.
+    scale_threshold: int = 50_000
     # Draw the figures (tables, model and numbers are identical without them; off saves time in re-fits).
     figures: bool = True

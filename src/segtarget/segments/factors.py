@@ -29,21 +29,17 @@ import pandas as pd
 
 from ..errors import SegtargetError
 from ..parallel import parallel_map
+from ..scale import make_nmf  # reference settings: nndsvda start, coordinate descent; online NMF at scale
 from .threads import single_threaded
 
 
-def make_nmf(k: int, seed: int, max_iter: int = 1000):
-    """The NMF used everywhere (reference settings: nndsvda start, coordinate descent, Frobenius loss)."""
-    from sklearn.decomposition import NMF
+def fit_nmf(X: np.ndarray, k: int, seed: int, max_iter: int = 1000, minibatch: bool = False):
+    """Fit NMF quietly (hitting max_iter is reported through ``n_iter_``, not a warning per fit).
 
-    return NMF(n_components=k, init="nndsvda", max_iter=max_iter, random_state=seed)
-
-
-def fit_nmf(X: np.ndarray, k: int, seed: int, max_iter: int = 1000):
-    """Fit NMF quietly (hitting max_iter is reported through ``n_iter_``, not a warning per fit)."""
+    ``minibatch`` switches to online NMF (above the scale threshold, see :mod:`segtarget.scale`)."""
     from sklearn.exceptions import ConvergenceWarning
 
-    model = make_nmf(k, seed, max_iter)
+    model = make_nmf(k, seed, max_iter, minibatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         W = model.fit_transform(X)
@@ -90,7 +86,8 @@ def household_folds(n: int, n_folds: int, seed: int) -> np.ndarray:
     return folds
 
 
-def heldout_r2(X_raw: np.ndarray, k: int, folds: np.ndarray, seed: int, max_iter: int) -> np.ndarray:
+def heldout_r2(X_raw: np.ndarray, k: int, folds: np.ndarray, seed: int, max_iter: int,
+               minibatch: bool = False) -> np.ndarray:
     """Per-fold mean per-feature R^2 on held-out households (scaler and NMF fitted without them)."""
     from sklearn.preprocessing import MinMaxScaler
 
@@ -100,18 +97,19 @@ def heldout_r2(X_raw: np.ndarray, k: int, folds: np.ndarray, seed: int, max_iter
     for f in np.unique(folds):
         train, test = folds != f, folds == f
         scaler = MinMaxScaler().fit(X_raw[train])
-        model, _ = fit_nmf(scale_for_nmf(scaler, X_raw[train]), k, seed, max_iter)
+        model, _ = fit_nmf(scale_for_nmf(scaler, X_raw[train]), k, seed, max_iter, minibatch)
         Z = scale_for_nmf(scaler, X_raw[test])
         scores.append(np.nanmean(per_feature_r2(Z, nmf_transform(model, Z) @ model.components_)))
     return np.asarray(scores)
 
 
 @single_threaded
-def _scan_one(k: int, X: np.ndarray, X_raw: np.ndarray, folds: np.ndarray, seed: int, max_iter: int) -> dict:
-    model, W = fit_nmf(X, k, seed, max_iter)
+def _scan_one(k: int, X: np.ndarray, X_raw: np.ndarray, folds: np.ndarray, seed: int, max_iter: int,
+              minibatch: bool = False) -> dict:
+    model, W = fit_nmf(X, k, seed, max_iter, minibatch)
     H = model.components_
     Xhat = W @ H
-    cv = heldout_r2(X_raw, k, folds, seed, max_iter)
+    cv = heldout_r2(X_raw, k, folds, seed, max_iter, minibatch)
     return {
         "k": k,
         "reconstruction_error": float(model.reconstruction_err_),
@@ -129,12 +127,13 @@ def _scan_one(k: int, X: np.ndarray, X_raw: np.ndarray, folds: np.ndarray, seed:
 
 
 def scan_factors(X: np.ndarray, X_raw: np.ndarray, ks: range, *, seed: int, max_iter: int = 1000,
-                 n_folds: int = 3, n_jobs: int = -1, backend: str = "joblib") -> pd.DataFrame:
-    """One row per NMF rank k with the measures defined in the module docstring."""
+                 n_folds: int = 3, n_jobs: int = -1, backend: str = "joblib", minibatch: bool = False) -> pd.DataFrame:
+    """One row per NMF rank k with the measures defined in the module docstring (online NMF if ``minibatch``)."""
     if n_folds < 2:
         raise SegtargetError("config 'segments.nmf_cv_folds': use at least 2 folds")
     folds = household_folds(len(X_raw), n_folds, seed)
-    task = functools.partial(_scan_one, X=X, X_raw=X_raw, folds=folds, seed=seed, max_iter=max_iter)
+    task = functools.partial(_scan_one, X=X, X_raw=X_raw, folds=folds, seed=seed, max_iter=max_iter,
+                             minibatch=minibatch)
     return pd.DataFrame(parallel_map(task, list(ks), n_jobs=n_jobs, backend=backend))
 
 

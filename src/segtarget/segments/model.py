@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SegtargetError
+from ..scale import SCALE_THRESHOLD_HOUSEHOLDS, make_kmeans
 from .factors import fit_nmf, nmf_transform
 from .featureset import ID, REDUCED_FEATURES, check_feature_table, feature_matrix, scale_for_nmf
 from .threads import single_threaded
@@ -36,15 +37,15 @@ def canonical_order(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
 
 @single_threaded
 def fit_core(X_raw: np.ndarray, n_factors: int, n_segments: int, seed: int, n_init: int = 10,
-             max_iter: int = 1000) -> dict:
-    """Fit scaler, NMF and K-Means on ``X_raw``; returns the parts and the canonical relabelling."""
+             max_iter: int = 1000, minibatch: bool = False) -> dict:
+    """Fit scaler, NMF and K-Means on ``X_raw``; returns the parts and the canonical relabelling.
+
+    ``minibatch`` uses online NMF and MiniBatch K-Means (above the scale threshold)."""
     from sklearn.preprocessing import MinMaxScaler
 
-    from .clustering import make_kmeans
-
     scaler = MinMaxScaler().fit(X_raw)
-    nmf, W = fit_nmf(scale_for_nmf(scaler, X_raw), n_factors, seed, max_iter)
-    km = make_kmeans(n_segments, seed, n_init).fit(W)
+    nmf, W = fit_nmf(scale_for_nmf(scaler, X_raw), n_factors, seed, max_iter, minibatch)
+    km = make_kmeans(n_segments, seed, n_init, minibatch).fit(W)
     return {"scaler": scaler, "nmf": nmf, "kmeans": km, "order": canonical_order(km.labels_, km.cluster_centers_),
             "W": W}
 
@@ -61,12 +62,15 @@ class SegmentModel:
 
     Parameters are stored as given; ``fit`` sets ``scaler_``, ``nmf_``, ``kmeans_``, ``order_``,
     ``labels_`` (training households), ``scores_`` (their factor scores), ``factors_`` (factor names),
-    ``summary_`` and ``zscores_`` (profiles), ``names_`` (segment, name, auto_name, reason).
+    ``summary_`` and ``zscores_`` (profiles), ``names_`` (segment, name, auto_name, reason) and
+    ``minibatch_`` (True when more than ``scale_threshold`` households switched the fit to online NMF and
+    MiniBatch K-Means, see :mod:`segtarget.scale`).
     """
 
     def __init__(self, features: tuple[str, ...] = REDUCED_FEATURES, n_factors: int = 5, n_segments: int = 7,
                  random_state: int = 0, n_init: int = 10, max_iter: int = 1000,
-                 revenue_feature: str = "monetary_sales", name_overrides: dict[str, str] | None = None):
+                 revenue_feature: str = "monetary_sales", name_overrides: dict[str, str] | None = None,
+                 scale_threshold: int = SCALE_THRESHOLD_HOUSEHOLDS):
         self.features = features
         self.n_factors = n_factors
         self.n_segments = n_segments
@@ -75,6 +79,7 @@ class SegmentModel:
         self.max_iter = max_iter
         self.revenue_feature = revenue_feature
         self.name_overrides = name_overrides
+        self.scale_threshold = scale_threshold
 
     def _check_params(self, n_rows: int) -> None:
         if not 1 <= self.n_factors <= len(self.features):
@@ -91,8 +96,9 @@ class SegmentModel:
         features = tuple(self.features)
         check_feature_table(df, features, "feature table")
         self._check_params(len(df))
+        self.minibatch_ = len(df) > self.scale_threshold
         parts = fit_core(feature_matrix(df, features), self.n_factors, self.n_segments, self.random_state,
-                         self.n_init, self.max_iter)
+                         self.n_init, self.max_iter, self.minibatch_)
         self.scaler_, self.nmf_, self.kmeans_, self.order_ = (parts["scaler"], parts["nmf"], parts["kmeans"],
                                                                parts["order"])
         self.labels_ = self.order_[self.kmeans_.labels_]
@@ -148,7 +154,7 @@ class SegmentModel:
             "format": FORMAT_VERSION, "segtarget_version": __version__, "sklearn_version": sklearn.__version__,
             "features": list(self.features), "n_factors": self.n_factors, "n_segments": self.n_segments,
             "random_state": self.random_state, "n_init": self.n_init, "max_iter": self.max_iter,
-            "revenue_feature": self.revenue_feature,
+            "revenue_feature": self.revenue_feature, "scale_threshold": self.scale_threshold,
             "names": self.names_.to_dict(orient="records"), "factors": self.factors_.to_dict(orient="records"),
         }
         (directory / "segments.json").write_text(json.dumps(meta, indent=2, default=_json_default))
@@ -170,7 +176,8 @@ class SegmentModel:
             raise SegtargetError(f"model directory {directory}: format {meta.get('format')} is not supported; "
                                  "re-run 'segtarget segment'")
         model = cls(tuple(meta["features"]), meta["n_factors"], meta["n_segments"], meta["random_state"],
-                    meta["n_init"], meta["max_iter"], meta["revenue_feature"])
+                    meta["n_init"], meta["max_iter"], meta["revenue_feature"],
+                    scale_threshold=meta.get("scale_threshold", SCALE_THRESHOLD_HOUSEHOLDS))
         parts = joblib.load(parts_path)
         model.scaler_, model.nmf_, model.kmeans_, model.order_ = (parts["scaler"], parts["nmf"], parts["kmeans"],
                                                                   np.asarray(parts["order"]))

@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import SegtargetError
 from ..io import OutputDir
 from ..report.section import Section
+from ..scale import plan_scale
 from .clustering import choose_kmeans_k, gmm_comparison, scan_kmeans
 from .config import SegmentConfig
 from .factors import choose_nmf_k, feature_r2_frame, fit_nmf, scan_factors
@@ -62,23 +63,25 @@ def _check_config(cfg: SegmentConfig, n_features: int, n_rows: int) -> None:
     if n_rows < max(20, 3 * cfg.kmeans_k_max):
         raise SegtargetError(f"feature table: {n_rows} households are too few to segment into up to "
                              f"{cfg.kmeans_k_max} groups; use more households or lower segments.kmeans_k_max")
+    if cfg.scale_threshold < 1:
+        raise SegtargetError(f"config 'segments.scale_threshold' = {cfg.scale_threshold}: must be at least 1")
     if cfg.n_bootstrap < 0 or cfg.kmeans_n_init < 1:
         raise SegtargetError("config 'segments.n_bootstrap' must be >= 0 and 'segments.kmeans_n_init' >= 1")
 
 
 def _ranks(df: pd.DataFrame, features: tuple[str, ...], cfg: SegmentConfig, seed: int, n_jobs: int,
-           backend: str) -> dict:
-    """Both scans and the chosen ranks with their reasons."""
+           backend: str, minibatch: bool = False) -> dict:
+    """Both scans and the chosen ranks with their reasons (online estimators if ``minibatch``)."""
     from sklearn.preprocessing import MinMaxScaler
 
     X_raw = feature_matrix(df, features)
     X = scale_for_nmf(MinMaxScaler().fit(X_raw), X_raw)
     nmf_scan = scan_factors(X, X_raw, range(cfg.nmf_k_min, cfg.nmf_k_max + 1), seed=seed, max_iter=cfg.nmf_max_iter,
-                            n_folds=cfg.nmf_cv_folds, n_jobs=n_jobs, backend=backend)
+                            n_folds=cfg.nmf_cv_folds, n_jobs=n_jobs, backend=backend, minibatch=minibatch)
     nmf_k, nmf_why = choose_nmf_k(nmf_scan, cfg.nmf_rule, cfg.nmf_r2_target, cfg.nmf_k, cfg.nmf_min_gain)
-    nmf, W = fit_nmf(X, nmf_k, seed, cfg.nmf_max_iter)
+    nmf, W = fit_nmf(X, nmf_k, seed, cfg.nmf_max_iter, minibatch)
     km_scan = scan_kmeans(W, range(cfg.kmeans_k_min, cfg.kmeans_k_max + 1), seed=seed, n_init=cfg.kmeans_n_init,
-                          n_jobs=n_jobs, backend=backend)
+                          n_jobs=n_jobs, backend=backend, minibatch=minibatch)
     km_k, km_why = choose_kmeans_k(km_scan, cfg.kmeans_rule, cfg.prediction_strength_min, cfg.kmeans_k)
     return {"X_raw": X_raw, "X": X, "nmf_scan": nmf_scan, "nmf_k": nmf_k, "nmf_why": nmf_why,
             "feature_r2": feature_r2_frame(X, W @ nmf.components_, features),
@@ -94,6 +97,7 @@ def _headline(r: dict, model: SegmentModel, stab: StabilityResult | None, summar
         "nmf_explained_variance_flat": float(row["explained_variance_flat"]),
         "nmf_r2_heldout": float(row["r2_heldout"]),
         "segments": [(str(n), round(float(s), 4)) for n, s in zip(summary["name"], summary["share"])],
+        "minibatch": bool(model.minibatch_),
     }
     if stab is not None and len(stab.ari):
         jac = stab.segment_frame()
@@ -117,22 +121,25 @@ def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: 
     check_feature_table(features, feats, "feature table")
     _check_config(cfg, len(feats), len(features))
     df = features.sort_values(ID, kind="stable").reset_index(drop=True)
+    plan = plan_scale(len(df), cfg.scale_threshold)
     if progress:
         progress("segments: rank scans", 0.0)
-    r = _ranks(df, feats, cfg, seed, n_jobs, backend)
+    r = _ranks(df, feats, cfg, seed, n_jobs, backend, plan.large)
+    r["scale_note"] = plan.segments_note()
     model = SegmentModel(feats, r["nmf_k"], r["kmeans_k"], seed, cfg.kmeans_n_init, cfg.nmf_max_iter,
-                         cfg.revenue_feature, parse_overrides(cfg.names, cfg.names_file)).fit(df)
+                         cfg.revenue_feature, parse_overrides(cfg.names, cfg.names_file),
+                         scale_threshold=cfg.scale_threshold).fit(df)
     if progress:
         progress("segments: rank scans", 1.0)
     W = model.scores_[list(model.factors_["factor"])].to_numpy()
-    gmm = gmm_comparison(W, model.n_segments, model.labels_, seed)
+    gmm = gmm_comparison(W, model.n_segments, model.labels_, seed, model.minibatch_)
     stab = None
     if cfg.n_bootstrap > 0:
         stab = bootstrap_stability(r["X_raw"], W, model.labels_, n_factors=model.n_factors,
                                    n_segments=model.n_segments, n_boot=cfg.n_bootstrap, seed=seed,
                                    n_init=cfg.kmeans_n_init, max_iter=cfg.nmf_max_iter,
                                    kmeans_only=cfg.bootstrap_kmeans_only, n_jobs=n_jobs, backend=backend,
-                                   progress=progress)
+                                   progress=progress, minibatch=model.minibatch_)
     name_of = dict(zip(model.names_["segment"], model.names_["name"]))
     summary = model.summary_.assign(name=model.summary_["segment"].map(name_of))
     summary = summary[["segment", "name", *[c for c in summary.columns if c not in ("segment", "name")]]]

@@ -98,7 +98,7 @@ def _choice_section(result, r: dict, cfg: SegmentConfig, out: OutputDir) -> Sect
                    method_note=METHOD_CHOICE, blocks=blocks, warnings=warnings, headline={})
 
 
-def _segments_section(result, df: pd.DataFrame, cfg: SegmentConfig, out: OutputDir) -> Section:
+def _segments_section(result, df: pd.DataFrame, cfg: SegmentConfig, out: OutputDir, scale_note: str = "") -> Section:
     from . import plots_segments as pg
 
     model = result.model
@@ -135,7 +135,10 @@ def _segments_section(result, df: pd.DataFrame, cfg: SegmentConfig, out: OutputD
     share_txt = ", ".join(f"{html.escape(n)} {s:.0%}" for n, s in result.headline["segments"])
     blocks.insert(0, Text(f"<p>{result.headline['n_segments']} segments of {result.headline['n_households']:,} "
                           f"households: {share_txt}.</p>"))
-    return Section(key="segments", title="Track 1: customer segments", method_note=METHOD_SEGMENTS, blocks=blocks,
+    if scale_note:  # above segments.scale_threshold: online estimators (segtarget.scale)
+        blocks.insert(1, Text(f"<p><b>Scale:</b> {html.escape(scale_note)}</p>"))
+    method = f"{METHOD_SEGMENTS} {scale_note}" if scale_note else METHOD_SEGMENTS
+    return Section(key="segments", title="Track 1: customer segments", method_note=method, blocks=blocks,
                    warnings=warnings, headline=_summary_headline(result))
 
 
@@ -153,7 +156,7 @@ def _summary_headline(result) -> dict:
 
 def build_sections(result, df: pd.DataFrame, r: dict, cfg: SegmentConfig, out: OutputDir) -> list[Section]:
     """Both Track 1 sections (segments first, then how they were chosen)."""
-    return [_segments_section(result, df, cfg, out), _choice_section(result, r, cfg, out)]
+    return [_segments_section(result, df, cfg, out, r.get("scale_note", "")), _choice_section(result, r, cfg, out)]
 
 
 __all__ = ["build_sections"]

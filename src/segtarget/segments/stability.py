@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..parallel import parallel_map, task_seeds
+from ..scale import make_kmeans
 from .model import fit_core, predict_core
 from .threads import single_threaded
 
@@ -55,24 +56,23 @@ def best_jaccard(reference: np.ndarray, other: np.ndarray, n_ref: int) -> np.nda
 
 @single_threaded
 def _full_one(seed: int, X_raw: np.ndarray, ref: np.ndarray, n_factors: int, n_segments: int, n_init: int,
-              max_iter: int) -> tuple[float, np.ndarray]:
+              max_iter: int, minibatch: bool = False) -> tuple[float, np.ndarray]:
     from sklearn.metrics import adjusted_rand_score
 
     idx = np.random.default_rng(seed).integers(0, len(X_raw), len(X_raw))
-    parts = fit_core(X_raw[idx], n_factors, n_segments, seed, n_init, max_iter)
+    parts = fit_core(X_raw[idx], n_factors, n_segments, seed, n_init, max_iter, minibatch)
     labels = predict_core(parts, X_raw)
     inbag = np.unique(idx)
     return float(adjusted_rand_score(ref, labels)), best_jaccard(ref[inbag], labels[inbag], n_segments)
 
 
 @single_threaded
-def _kmeans_only_one(seed: int, W: np.ndarray, ref: np.ndarray, n_segments: int, n_init: int) -> float:
+def _kmeans_only_one(seed: int, W: np.ndarray, ref: np.ndarray, n_segments: int, n_init: int,
+                     minibatch: bool = False) -> float:
     from sklearn.metrics import adjusted_rand_score
 
-    from .clustering import make_kmeans
-
     idx = np.random.default_rng(seed).integers(0, len(W), int(0.8 * len(W)))
-    labels = make_kmeans(n_segments, seed, n_init).fit(W[idx]).labels_
+    labels = make_kmeans(n_segments, seed, n_init, minibatch).fit(W[idx]).labels_
     return float(adjusted_rand_score(ref[idx], labels))
 
 
@@ -116,11 +116,13 @@ def _chunks(seeds: list[int], n_chunks: int) -> list[list[int]]:
 def bootstrap_stability(X_raw: np.ndarray, W: np.ndarray, ref_labels: np.ndarray, *, n_factors: int,
                         n_segments: int, n_boot: int, seed: int, n_init: int = 10, max_iter: int = 1000,
                         kmeans_only: bool = True, n_jobs: int = -1, backend: str = "joblib",
-                        progress=None) -> StabilityResult:
-    """Run both bootstraps (see module docstring); ``progress(step, fraction)`` is called per chunk."""
+                        progress=None, minibatch: bool = False) -> StabilityResult:
+    """Run both bootstraps (see module docstring); ``progress(step, fraction)`` is called per chunk.
+
+    ``minibatch`` refits with the online estimators (above the scale threshold, as the reported model)."""
     seeds = task_seeds(seed, n_boot)
     full = functools.partial(_full_one, X_raw=X_raw, ref=ref_labels, n_factors=n_factors, n_segments=n_segments,
-                             n_init=n_init, max_iter=max_iter)
+                             n_init=n_init, max_iter=max_iter, minibatch=minibatch)
     results: list[tuple[float, np.ndarray]] = []
     # Chunks only exist to report progress; every resample keeps its own seed, so results do not depend on them.
     chunks = _chunks(seeds, 10 if progress else 1)
@@ -132,6 +134,7 @@ def bootstrap_stability(X_raw: np.ndarray, W: np.ndarray, ref_labels: np.ndarray
     jac = np.vstack([r[1] for r in results]) if results else np.empty((0, n_segments))
     km = np.array([])
     if kmeans_only and n_boot:
-        task = functools.partial(_kmeans_only_one, W=W, ref=ref_labels, n_segments=n_segments, n_init=n_init)
+        task = functools.partial(_kmeans_only_one, W=W, ref=ref_labels, n_segments=n_segments, n_init=n_init,
+                                 minibatch=minibatch)
         km = np.array(parallel_map(task, task_seeds(seed + 1, n_boot), n_jobs=n_jobs, backend=backend))
     return StabilityResult(ari=ari, jaccard=jac, kmeans_only_ari=km)
