@@ -17,7 +17,7 @@ _NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
 def _norm(df: pd.DataFrame) -> pd.DataFrame:
     """Numbers inside text cells to 9 significant digits: threaded BLAS may change the 16th digit."""
     out = df.copy()
-    for c in out.columns[out.dtypes == object]:
+    for c in out.select_dtypes(include=["object", "string"]).columns:
         out[c] = out[c].map(lambda v: _NUMBER.sub(lambda m: f"{float(m.group()):.9g}", v) if isinstance(v, str) else v)
     return out
 

@@ -22,9 +22,11 @@ import pandas as pd
 from . import __version__
 from .cache import StageCache, stage_key
 from .config import Config, config_to_dict
+from .errors import SegtargetError
 from .io import OutputDir, atomic_output_dir
 
 PRIMARY = "purchase_amount"
+MIN_HOUSEHOLDS = 20  # segments and a treated/control comparison need at least this many households
 CATE_OUTCOMES = ("purchase_amount", "purchase_count")
 
 
@@ -144,6 +146,10 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             con = connect(fc.memory_limit, fc.threads, fc.temp_directory)
             tables = load_source(cfg.data.source, con=con)
             fp = tables.fingerprint
+            n_households = int(tables.overview().iloc[0]["households"])
+            if n_households < MIN_HOUSEHOLDS:
+                raise SegtargetError(f"data {tables.source}: too few households: {n_households} households with "
+                                     f"usable transactions; the run needs at least {MIN_HOUSEHOLDS}")
         with log.step("design"):
             k_design = stage_key(fp, cfg.design)
             cohort = cache.run("design", k_design, root, lambda: build_design(tables, cfg.design))
