@@ -69,7 +69,7 @@ def test_spark_household_subset_and_empty_window(fixture_dir, spark):
     assert spk["household_id"].tolist() == sorted(ids.tolist())
     from segtarget.errors import SegtargetError
 
-    with pytest.raises(SegtargetError, match="no transactions"):
+    with pytest.raises(SegtargetError, match="no usable transactions"):
         compute_features_spark(f"tables:{fixture_dir}", start="2030-01-01", exposure=False)
 
 

@@ -173,24 +173,11 @@ def compute_features_spark(data: str, *, start=None, end=None, households: Itera
                            fill_missing: bool = True, auxiliary: bool = False, master: str | None = None
                            ) -> pd.DataFrame:
     """Like :func:`segtarget.features.compute_features`, computed by Spark from the source spec ``data``."""
-    from datetime import timedelta
-
-    from ..data.schema import day_sql, week_sql
-    from . import EXPOSURE_NAMES, FEATURE_NAMES, _as_date, window_clause
+    from . import feature_columns, feature_window
     from .sql import feature_sql
 
     _require()
-    start_d, end_d = _as_date(start, "start"), _as_date(end, "end")
-    if start_d and end_d and end_d <= start_d:
-        raise SegtargetError(f"parameter end={end} must be after start={start}")
-    if reference_point not in ("data", "window_end"):
-        raise SegtargetError(f"parameter reference_point={reference_point!r}: use 'data' or 'window_end'")
-    if reference_point == "window_end" and end_d is None:
-        raise SegtargetError("reference_point='window_end' needs an end date")
-    ref = None
-    if reference_point == "window_end":
-        last = f"DATE '{end_d - timedelta(days=1)}'"
-        ref = (day_sql(last), week_sql(last))
+    where, ref, start_d, end_d = feature_window(start, end, households, reference_point)
     with _canonical_root(data) as root, spark_session(master) as spark:
         found = register_views(spark, root)
         if exposure is None:
@@ -199,18 +186,9 @@ def compute_features_spark(data: str, *, start=None, end=None, households: Itera
             raise SegtargetError("exposure features need a promotions table; the source has none (set exposure=false)")
         if exposure:
             _promotion_keys(spark)
-        sql = feature_sql(where=window_clause(start_d, end_d, households), reference_point=ref,
-                          exposure=exposure, fill_missing=fill_missing)
+        sql = feature_sql(where=where, reference_point=ref, exposure=exposure, fill_missing=fill_missing)
         df = spark.sql(to_spark_sql(sql)).toPandas()
-    if df.empty:
-        raise SegtargetError(f"no transactions in the window [{start_d or 'start'}, {end_d or 'end'}); "
-                             "widen --start/--end")
-    keep = ["household_id", *FEATURE_NAMES]
-    if auxiliary:
-        keep += ["tenure", "tenure_weeks"]
-    if exposure:
-        keep += list(EXPOSURE_NAMES)
-    return df[keep].reset_index(drop=True)
+    return feature_columns(df, exposure=exposure, auxiliary=auxiliary, start_d=start_d, end_d=end_d)
 
 
 __all__ = ["compute_features_spark", "to_spark_sql", "register_views", "spark_session"]
