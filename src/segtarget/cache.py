@@ -9,6 +9,7 @@ cost or margin recomputes only the policy stage.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import shutil
@@ -20,12 +21,21 @@ import joblib
 CACHE_VERSION = "1"
 
 
+@functools.lru_cache(maxsize=1)
+def code_hash() -> str:
+    """Hash of the package's own source, so an upgraded or edited segtarget never reuses stale results."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def stage_key(*parts: Any) -> str:
-    """Stable hash of config dataclasses, strings and numbers."""
+    """Stable hash of config dataclasses, strings and numbers (and of the package code)."""
     def norm(p):
         return dataclasses.asdict(p) if dataclasses.is_dataclass(p) else p
 
-    blob = json.dumps([CACHE_VERSION, *[norm(p) for p in parts]], sort_keys=True, default=str)
+    blob = json.dumps([CACHE_VERSION, code_hash(), *[norm(p) for p in parts]], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
