@@ -11,16 +11,8 @@ import dataclasses
 
 import pandas as pd
 
-from ..io import OutputDir, atomic_write_table
+from ..io import OutputDir
 from ..report.section import Section
-
-
-def _cate_frame(res, outcome: str, ids) -> pd.DataFrame:
-    oof = res.oof.reset_index(drop=True)
-    models = [c for c in oof.columns if c.startswith("cate_") and c not in ("cate_lower", "cate_upper")]
-    head = pd.DataFrame({"outcome": outcome, "id": ids})
-    sampled = ["in_sample"] if "in_sample" in oof.columns else []  # above cate.sample_threshold (cate_scale)
-    return pd.concat([head, oof[["cate", "cate_lower", "cate_upper", "model"] + models + sampled]], axis=1)
 
 
 def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list[str], id_col: str | None,
@@ -28,7 +20,7 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
                     margin: float | None = None) -> tuple[list[Section], list[str], object | None]:
     """Run CATE (every outcome) and, with a cost, the policy stage; return sections, warnings, policy."""
     from ..policy.pipeline import PolicyInputs, run_policy
-    from .cate_pipeline import run_cate
+    from .cate_pipeline import run_cate, write_cate_outputs
 
     ids = df[id_col].to_numpy() if id_col else range(len(df))
     T = df[treatment].to_numpy(int)
@@ -40,12 +32,7 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
         results[o] = res
         sections += secs
         warnings += res.warnings
-    root = out.root
-    atomic_write_table(pd.concat([_cate_frame(results[o], o, ids) for o in outcomes], ignore_index=True),
-                       root / "cate.csv")
-    for name, attr in (("cate_models", "evaluation"), ("refutation", "refutation")):
-        frame = pd.concat([getattr(results[o], attr).assign(outcome=o) for o in outcomes], ignore_index=True)
-        atomic_write_table(frame[["outcome"] + [c for c in frame.columns if c != "outcome"]], root / f"{name}.csv")
+    write_cate_outputs(results, out.root, ids=None if id_col is None else ids)
     pol = None
     if cost is not None:
         first = results[outcomes[0]]

@@ -59,10 +59,13 @@ def validate(
                                        breakeven=breakeven, effect_scale=effect_scale, n_jobs=cfg.run.n_jobs)
         atomic_write_table(res.table, tmp / "validation.csv")
         write_cate_outputs({"simulated spend": res.cate}, tmp)
-        from ..causal.ate_report import render_report
+        from ..report.render import render_report
+        from ..report.summary import ExecutiveSummary
 
-        render_report(sections, tmp, title="Ground-truth validation of the CATE models",
-                      subtitle=f"{len(X)} households, {X.shape[1]} real covariates, propensity AUC {auc}, seed {seed}")
+        facts = [("Households", f"{len(X):,}"), ("Real covariates", str(X.shape[1])), ("Propensity AUC", str(auc)),
+                 ("Seed", str(seed)), ("Verdict", res.verdict)]
+        render_report(sections, root=tmp, summary=ExecutiveSummary(facts=facts), title="Ground-truth validation "
+                      "of the CATE models", manifest={"seed": seed, "auc": auc, "effect_scale": effect_scale})
     t = res.table.set_index("model")
     for m, r in t.sort_values("sqrt_pehe").iterrows():
         flag = " <- selected" if m == res.selected else ""
