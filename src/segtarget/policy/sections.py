@@ -108,7 +108,10 @@ def _curve_section(res, files: dict) -> Section:
 def _segment_section(res, files: dict) -> Section:
     return Section(
         key="segment_actions", title="Segment actions",
-        method_note=("Segments assigned from pre-period features. GATE = mean AIPW score in the segment (95% "
+        method_note=("Segments assigned from pre-period features only: in the one run, the Track 1 pipeline "
+                     "(same features and numbers of factors and segments) is refit on the look-back window before "
+                     "the first campaign, so no post-campaign week shapes a segment; names follow the same rules "
+                     "and may differ from the full-year segments. GATE = mean AIPW score in the segment (95% "
                      "CI). Expand if the GATE's lower bound exceeds break-even; Reduce if its upper bound is "
                      "below; otherwise Maintain when the recommended policy keeps the current contact rate "
                      "(within the tolerance) and Test & Learn when it would change it."),
