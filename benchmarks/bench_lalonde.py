@@ -83,12 +83,13 @@ def render(truth: float, truth_se: float, main, seconds: float, seeds: dict) -> 
         lines.append(f"| {seed} | {h['method']} | {h['estimate']:.3f} | [{h['ci_lower']:.3f}, {h['ci_upper']:.3f}] | "
                      f"{'yes' if abs(h['estimate'] - truth) < 0.5 else 'no'} | "
                      f"{'yes' if h['ci_lower'] < truth < h['ci_upper'] else 'no'} |")
+    within = sum(abs(h["estimate"] - truth) < 0.5 for h in seeds.values())
     lines += ["", "Reading: the naive difference and the population-wide ATE/ATC/ATO/trimmed estimates answer other "
-              "questions (or extrapolate) and sit 2-17 ($1,000) from the experiment; the ATT chosen by the "
-              "overlap rule covers it in every seed. Its point estimate moves with the fold split (single splits "
-              "range about 1.5-4.0 because a few PSID controls with e near 1 carry large weights); the median "
-              "over 5 splits misses the +/-0.5 target at the default seed 42, so tests/test_causal_lalonde.py "
-              "keeps that check as a strict xfail."]
+              "questions (or extrapolate) and sit far from the experiment; the ATT chosen by the overlap rule is "
+              f"within $500 of it in {within} of {len(seeds)} seeds. The ATT's control regression is fit with odds "
+              "weights e/(1-e) (nuisance.odds_weighted_outcome), so the weighted correction, which rests on ~15 "
+              "effective PSID controls, has less left to fix; with the unweighted regression the same seeds gave "
+              "1.73-2.50 (2.50 at seed 42)."]
     return "\n".join(lines)
 
 

@@ -63,18 +63,18 @@ def split_seeds(seed: int, repeats: int) -> list[int]:
     return [seed, *task_seeds(seed, max(repeats - 1, 0))]
 
 
-def _dr_family(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisances, trims: list[float]):
-    return ate.weighting_family(y, T, X, nuis) + ate.aipw_trimming(y, T, nuis, trims)
+def _dr_family(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisances, trims: list[float], seed: int):
+    return ate.weighting_family(y, T, X, nuis, seed) + ate.aipw_trimming(y, T, nuis, trims)
 
 
 def _outcome_estimates(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisances, alpha: float,
                        cfg: AteConfig, seed: int) -> tuple[list[ate.AteEstimate], ate_dml.DmlSensitivity | None]:
     trims = sorted({float(t) for t in cfg.trims if t > 0} | ({round(alpha, 4)} if alpha > 0 else set()))
     clip = (cfg.clip, 1 - cfg.clip)
-    runs = [_dr_family(y, T, X, nuis, trims)]
+    runs = [_dr_family(y, T, X, nuis, trims, seed)]
     for s in split_seeds(seed, cfg.crossfit_repeats)[1:]:
         extra = crossfit_nuisances(y, T, X, n_folds=cfg.folds, seed=s, clip=clip)
-        runs.append(_dr_family(y, T, X, extra, trims))
+        runs.append(_dr_family(y, T, X, extra, trims, s))
     est = ate.median_over_splits(runs)
     sens = None
     if cfg.dml:
