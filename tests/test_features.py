@@ -89,3 +89,17 @@ def test_embedded_data_matches_reference_features(embedded):
     for col in ref.columns:
         np.testing.assert_allclose(ours[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-9, atol=1e-9,
                                    err_msg=col)
+
+
+@pytest.mark.slow
+def test_features_are_byte_identical_across_runs(tmp_path):
+    """Money is summed exactly, so thread scheduling cannot change the last bits of any feature."""
+    from segtarget.data import connect
+    from segtarget.io import atomic_write_table
+
+    blobs = []
+    for i in range(3):
+        tables = load_source("completejourney", con=connect(threads=2))
+        path = atomic_write_table(compute_features(tables), tmp_path / f"f{i}.parquet")
+        blobs.append(path.read_bytes())
+    assert blobs[0] == blobs[1] == blobs[2]

@@ -20,6 +20,35 @@ def _ratio(num: str, den: str) -> str:
     return f"CASE WHEN ({den}) = 0 THEN 0 ELSE ({num}) / ({den}) END"
 
 
+# Money is summed as exact decimals: a parallel floating-point sum depends on the order in which threads
+# combine partial sums, so two runs on the same data would differ in the last bits (up to 3e-15 relative)
+# and the cache, diffs and audits could not rely on the feature files. DECIMAL(18, 4) keeps sub-cent values
+# (planted or user data) to 1/100 cent; each exact aggregate is turned into DOUBLE once, at the end.
+def _exact(expr: str) -> str:
+    return f"CAST({expr} AS DECIMAL(18, 4))"
+
+
+def _total(expr: str, where: str | None = None) -> str:
+    flt = f" FILTER (WHERE {where})" if where else ""
+    return f"CAST(sum({expr}){flt} AS DOUBLE)"
+
+
+def _mean(expr: str) -> str:
+    return f"CAST(sum({expr}) AS DOUBLE) / count({expr})"
+
+
+def _share_num(macro: str) -> str:
+    return f"coalesce({_total('sales_value', f'macro = {macro!r}')}, 0)"
+
+
+def _std(expr: str, *, sample: bool) -> str:
+    """Standard deviation from exact sums: (n * sum x^2 - (sum x)^2) / (n (n - ddof)), rounded once."""
+    n = f"count({expr})"
+    den = f"{n} * ({n} - 1)" if sample else f"{n} * {n}"
+    num = f"{n} * sum(({expr}) * ({expr})) - sum({expr}) * sum({expr})"
+    return f"CASE WHEN {n} > {int(sample)} THEN sqrt(greatest(CAST({num} AS DOUBLE), 0) / ({den})) END"
+
+
 PROMOTION_KEYS_SQL = """
 CREATE TABLE IF NOT EXISTS promotion_keys AS
 SELECT product_id, store_id, week,
@@ -46,7 +75,7 @@ def feature_sql(*, where: str = "TRUE", reference_point: tuple[str, str] | None 
            if reference_point else "SELECT max(day) AS max_day, max(week) AS max_week FROM base")
     fill = (lambda e: f"coalesce({e}, 0)") if fill_missing else (lambda e: e)
     shares = ",\n        ".join(
-        f"{_ratio(f'coalesce(sum(sales_value) FILTER (WHERE macro = {name!r}), 0)', 'sum(sales_value)')} AS share_{name}"
+        f"{_ratio(_share_num(name), _total('sales_value'))} AS share_{name}"
         for name in list(MACRO_CATEGORY) + ["other"])
     exposure_cte = exposure_cols = exposure_join = ""
     if exposure:
@@ -64,7 +93,9 @@ def feature_sql(*, where: str = "TRUE", reference_point: tuple[str, str] | None 
     return f"""
     WITH base AS (
         SELECT t.household_id, t.basket_id, t.product_id, t.store_id, t.day, t.week, t.quantity,
-               t.sales_value, t.retail_disc, t.coupon_disc, p.department, p.brand, {_macro_case()} AS macro
+               {_exact('t.sales_value')} AS sales_value, {_exact('t.retail_disc')} AS retail_disc,
+               {_exact('t.coupon_disc')} AS coupon_disc,
+               t.retail_disc > 0 AS any_retail_disc, p.department, p.brand, {_macro_case()} AS macro
         FROM {source} t LEFT JOIN products p ON t.product_id = p.product_id
         WHERE {where}),
     ref AS ({ref}),
@@ -72,13 +103,14 @@ def feature_sql(*, where: str = "TRUE", reference_point: tuple[str, str] | None 
         SELECT household_id, basket_id, sum(sales_value) AS bs, sum(sales_value - coupon_disc) AS ba
         FROM base GROUP BY household_id, basket_id),
     bstats AS (
-        SELECT household_id, count(*) AS frequency, avg(bs) AS avg_bs, avg(ba) AS avg_ba, stddev_samp(bs) AS std_bs
+        SELECT household_id, count(*) AS frequency, {_mean('bs')} AS avg_bs, {_mean('ba')} AS avg_ba,
+               {_std('bs', sample=True)} AS std_bs
         FROM baskets GROUP BY household_id),
     gaps AS (
         SELECT household_id, week, day - lag(day) OVER (PARTITION BY household_id ORDER BY day) AS gap
         FROM (SELECT DISTINCT household_id, day, week FROM base) d),
     gstats AS (
-        SELECT household_id, avg(gap) AS gap_avg, stddev_pop(gap) AS gap_std,
+        SELECT household_id, {_mean('gap')} AS gap_avg, {_std('gap', sample=False)} AS gap_std,
                count(DISTINCT week) AS weeks_with_purchase
         FROM gaps GROUP BY household_id),
     pstats AS (
@@ -88,12 +120,12 @@ def feature_sql(*, where: str = "TRUE", reference_point: tuple[str, str] | None 
         SELECT household_id,
             count(*) AS transaction_count,
             min(day) AS first_day, max(day) AS last_day, min(week) AS first_week, max(week) AS last_week,
-            sum(sales_value) AS monetary_sales, sum(sales_value - coupon_disc) AS monetary_actual,
-            sum(coupon_disc) AS coupon, sum(retail_disc) AS retail,
-            count(*) FILTER (WHERE retail_disc > 0) AS n_retail_disc,
+            {_total('sales_value')} AS monetary_sales, {_total('sales_value - coupon_disc')} AS monetary_actual,
+            {_total('coupon_disc')} AS coupon, {_total('retail_disc')} AS retail,
+            count(*) FILTER (WHERE any_retail_disc) AS n_retail_disc,
             count(*) FILTER (WHERE brand IN ('Private', 'National')) AS n_branded,
             count(*) FILTER (WHERE brand = 'Private') AS n_private,
-            sum(quantity) AS quantity,
+            {_total(_exact('quantity'))} AS quantity,
             {shares}
         FROM base GROUP BY household_id),
     agg AS (
