@@ -45,11 +45,16 @@ class DesignConfig:
 @dataclass(frozen=True)
 class AteConfig:
     folds: int = 5  # cross-fitting folds for e(x), mu0(x), mu1(x)
-    crossfit_repeats: int = 5  # independent fold splits; DR estimates are the median over splits
+    crossfit_repeats: int = 2  # independent fold splits; DR estimates are the median over splits
     trims: tuple[float, ...] = (0.0, 0.05, 0.10, 0.15, 0.20, 0.25)  # PS trimming sequence for AIPW and DML
     clip: float = 0.01  # e(x) is clipped to [clip, 1 - clip] inside the weights (counts are reported)
     overlap_band: float = 0.05  # "near-deterministic" PS: e < band or e > 1 - band (grf's warning band)
-    min_coverage: float = 0.90  # share of an estimand's population that must lie on support to headline it
+    min_coverage: float = 0.90  # share of units with e in [band, 1-band] needed to headline the full-population ATE
+    # Headline ATT only if at most this share of the treated have e > 1 - overlap_band (treated without
+    # comparable controls) ...
+    att_max_treated_above: float = 0.20
+    # ... and the controls' Kish effective sample size under ATT weights e/(1-e) is at least this many units.
+    att_min_control_ess: float = 10.0
     caliper_sd: float = 0.2  # common-support caliper in SDs of logit(e) (Austin 2011)
     dml: bool = True  # also fit econml LinearDML (and its trimming sequence and sensitivity analysis)
     calibration_bins: int = 10  # bins of the propensity calibration table and plot
