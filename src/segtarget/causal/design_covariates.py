@@ -144,3 +144,20 @@ def trial_dummies(data: pd.DataFrame) -> list[str]:
         data[f"index_{cid}"] = (data.index_campaign == cid).astype(int)
         names.append(f"index_{cid}")
     return names
+
+
+def covariates_at(tables, start, lookback_days: int, households=None) -> pd.DataFrame:
+    """The design's covariates for ``households`` (default: everyone with a look-back basket) as if a trial
+    started on ``start`` (e.g. the day after the data end, to score the next campaign). Trial dummies are 0."""
+    from datetime import timedelta
+
+    start = pd.Timestamp(start).date()
+    lb = start - timedelta(days=int(lookback_days))
+    if households is None:
+        households = tables.con.execute("SELECT DISTINCT household_id FROM clean_transactions WHERE date >= ? "
+                                        "AND date < ? ORDER BY 1", [lb, start]).df()["household_id"]
+    units = pd.DataFrame({"household_id": np.asarray(households), "index_campaign": -1})
+    w = pd.DataFrame([{"index_campaign": -1, "lookback_start": lb, "start_date": start,
+                       "lookback_days": int(lookback_days)}])
+    cov, _ = unit_covariates(tables, units, w)
+    return cov

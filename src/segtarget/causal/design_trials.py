@@ -128,13 +128,14 @@ def trial_units(con, w: pd.DataFrame, cfg) -> tuple[pd.DataFrame, pd.DataFrame, 
     kept = units.groupby("index_campaign").treated.agg(["sum", "count"])
     kept = kept.reindex(w["index_campaign"], fill_value=0)
     skipped = []
+    dropped = " after dropping truncated units (design.truncation=drop)" if cfg.truncation == "drop" else ""
     for cid, r in kept.iterrows():
         if r["sum"] == 0:
             skipped.append({"index_campaign": cid, "reason": "no eligible treated household (every member was "
-                            "targeted by an earlier Type A campaign or has no basket in the look-back)"})
+                            f"targeted by an earlier Type A campaign or has no basket in the look-back){dropped}"})
         elif r["count"] - r["sum"] == 0:
             skipped.append({"index_campaign": cid, "reason": f"no eligible control household (control pool "
-                            f"'{cfg.control_pool}')"})
+                            f"'{cfg.control_pool}'){dropped}"})
     skipped = pd.DataFrame(skipped, columns=["index_campaign", "reason"])
     units = units[~units.index_campaign.isin(skipped.index_campaign)]
     units = units.sort_values(["index_campaign", "household_id"]).reset_index(drop=True)
