@@ -115,3 +115,15 @@ def refute_design(tables, design: DesignConfig, method: str, ate_cfg: AteConfig,
         rows.append(_row("never-treated minus not-yet-treated", None, "", "", "one of the pools has no trial"))
     table = pd.DataFrame(rows)
     return DesignRefutations(table=table)
+
+
+def headline_truth(method: str, truth: np.ndarray, T: np.ndarray, e: np.ndarray | None = None) -> float:
+    """The true value of a headline estimand from per-unit true effects: ATT = mean over the treated,
+    ATO = e(1-e)-weighted mean (with the same cross-fitted e as the estimate), AIPW = mean over all units."""
+    truth, T = np.asarray(truth, float), np.asarray(T, int)
+    if method == "att":
+        return float(truth[T == 1].mean())
+    if method == "ato":
+        h = np.asarray(e, float) * (1 - np.asarray(e, float))
+        return float((h * truth).sum() / h.sum())
+    return float(truth.mean())
