@@ -40,4 +40,5 @@ def test_refutations_pass_on_a_planted_null(small_source):
             "never-treated minus not-yet-treated"} <= set(ran["check"])
     # the placebo/negative-control rows are real estimates with household-clustered CIs
     assert (ran["ci_upper"] > ran["ci_lower"]).all()
-    assert ran.loc[ran.check.str.startswith("negative"), "passed"].iloc[0]
+    # selection on the spend of the 4 weeks before the start makes the pre-start checks flag it (see the module)
+    assert not ran.loc[ran.check.str.startswith("negative"), "passed"].iloc[0]
