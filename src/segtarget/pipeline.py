@@ -202,7 +202,9 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             k_pre = stage_key(k_seg, k_design)
             pre_model = cache.run("pre-segments", k_pre, root,
                                   lambda: _pre_period_segments(tables, cohort, seg, cfg, root, log))
-            cohort_segments = pre_model.assign(cohort.data)
+            # One assignment per unit (a household in two trials has two look-backs): the model wants unique
+            # ids, so units get row numbers for the call and keep their order.
+            cohort_segments = pre_model.assign(cohort.data.assign(household_id=np.arange(len(cohort.data))))
         with log.step("policy"):
             res = cate[PRIMARY][0]
             oof = res.oof

@@ -78,12 +78,17 @@ class Split:
     propensity: tuple
 
 
-def make_splits(T: np.ndarray, X: np.ndarray, cfg: AteConfig, seed: int, groups=None) -> list[Split]:
-    out = []
-    for s in split_seeds(seed, cfg.crossfit_repeats):
+def make_splits(T: np.ndarray, X: np.ndarray, cfg: AteConfig, seed: int,
+                groups=None) -> tuple[list[Split], PropensityComparison]:
+    """Every split's folds and propensity; the first split's comparison of the candidates is its propensity."""
+    folds = make_folds(T, cfg.folds, seed, groups)
+    comparison = compare_propensity(T, X, folds, seed, n_bins=cfg.calibration_bins)
+    losses = dict(zip(comparison.scores["model"], comparison.scores["log_loss"]))
+    out = [Split(seed, folds, (comparison.predictions[comparison.selected], comparison.selected, losses))]
+    for s in split_seeds(seed, cfg.crossfit_repeats)[1:]:
         folds = make_folds(T, cfg.folds, s, groups)
         out.append(Split(s, folds, crossfit_propensity(T, X, folds, s)))
-    return out
+    return out, comparison
 
 
 def _dr_family(y, T, X, nuis: Nuisances, trims: list[float], seed: int, groups, strata, e_mask):
@@ -106,7 +111,7 @@ def _outcome_estimates(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisan
     if cfg.dml:
         dml, sens = ate_dml.dml_ate(y, T, X, ps_model=nuis.ps_model, n_folds=cfg.folds, seed=seed, groups=groups)
         est.append(dml)
-        est += ate_dml.dml_trimming(y, T, X, nuis.e_raw, cfg.trims, ps_model=nuis.ps_model, n_folds=cfg.folds,
+        est += ate_dml.dml_trimming(y, T, X, nuis.e_raw, cfg.dml_trims, ps_model=nuis.ps_model, n_folds=cfg.folds,
                                     seed=seed, groups=groups)
     return est, sens
 
@@ -135,9 +140,8 @@ def run_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates
                           n_folds=cfg.folds, source=label or "study table")
     T, Xdf = checked.T, checked.X
     X = Xdf.to_numpy(dtype=float)
-    splits = make_splits(T, X, cfg, seed, groups)
+    splits, comparison = make_splits(T, X, cfg, seed, groups)
     folds = splits[0].folds
-    comparison = compare_propensity(T, X, folds, seed, n_bins=cfg.calibration_bins)
     clip = (cfg.clip, 1 - cfg.clip)
     nuisances = {o: crossfit_nuisances(checked.Y[o], T, X, seed=seed, clip=clip, folds=folds,
                                        propensity=splits[0].propensity) for o in outcomes}

@@ -56,5 +56,8 @@ class AteConfig:
     # ... and the controls' Kish effective sample size under ATT weights e/(1-e) is at least this many units.
     att_min_control_ess: float = 10.0
     caliper_sd: float = 0.2  # common-support caliper in SDs of logit(e) (Austin 2011)
-    dml: bool = True  # also fit econml LinearDML (and its trimming sequence and sensitivity analysis)
+    dml: bool = True  # also fit econml LinearDML (and its sensitivity analysis)
+    # LinearDML re-fitted on units with e in [t, 1-t] for each t (each is a full refit; the cheap AIPW
+    # trimming sequence above covers the rest).
+    dml_trims: tuple[float, ...] = (0.10,)
     calibration_bins: int = 10  # bins of the propensity calibration table and plot
