@@ -60,3 +60,13 @@ def test_naive_is_stratified_by_trial():
     assert est.estimate == pytest.approx(0.5 * 10 + 0.5 * 0)
     assert "within trial" in est.estimand
     assert ate.naive(Y, T).estimate == pytest.approx(125 / 4 - 305 / 4)
+
+
+def test_splits_stop_when_the_headline_does_not_move():
+    from segtarget.causal.ate_pipeline import splits_agree
+
+    def run(att, other):
+        return [ate.AteEstimate("att", "ATT", att, 10.0, 100), ate.AteEstimate("ipw", "ATE", other, 10.0, 100)]
+
+    assert splits_agree([run(5.0, 0.0), run(9.0, 90.0)], "att", 0.25)  # half-range 2 <= 2.5; ipw ignored
+    assert not splits_agree([run(5.0, 0.0), run(11.0, 0.0)], "att", 0.25)  # half-range 3 > 2.5

@@ -4,9 +4,12 @@
 any user table after validation (``segtarget causal``). Both write tables and figures through
 ``OutputDir`` and return an :class:`AteResult` plus report sections.
 
-Cross-fitting is repeated on ``cfg.crossfit_repeats`` independent fold splits and every doubly-robust
+Cross-fitting is repeated on up to ``cfg.crossfit_repeats`` independent fold splits and every doubly-robust
 estimate is the median over splits (``ate.median_over_splits``): with extreme propensities a single split's
-estimate moves by a sizeable fraction of its SE from seed to seed. The first split (the run's seed) is the one
+estimate moves by a sizeable fraction of its SE from seed to seed. Splits stop early, after
+``crossfit_min_repeats``, once the headline estimate of the outcome differs between splits by no more than
+``crossfit_tolerance`` of its SE (``splits_agree``): further splits would not change the answer. With good
+overlap (the campaign-trials design) two splits suffice; on LaLonde's PSID controls all five run. The first split (the run's seed) is the one
 whose ``Nuisances`` are exported and whose propensity drives the diagnostics, the headline rule and every
 trimming mask (so all splits estimate the same trimmed population). The propensity of a split depends only on
 (T, X, folds, seed), so it is fitted once per split and shared by every outcome.
@@ -78,17 +81,36 @@ class Split:
     propensity: tuple
 
 
-def make_splits(T: np.ndarray, X: np.ndarray, cfg: AteConfig, seed: int,
-                groups=None) -> tuple[list[Split], PropensityComparison]:
-    """Every split's folds and propensity; the first split's comparison of the candidates is its propensity."""
-    folds = make_folds(T, cfg.folds, seed, groups)
-    comparison = compare_propensity(T, X, folds, seed, n_bins=cfg.calibration_bins)
-    losses = dict(zip(comparison.scores["model"], comparison.scores["log_loss"]))
-    out = [Split(seed, folds, (comparison.predictions[comparison.selected], comparison.selected, losses))]
-    for s in split_seeds(seed, cfg.crossfit_repeats)[1:]:
-        folds = make_folds(T, cfg.folds, s, groups)
-        out.append(Split(s, folds, crossfit_propensity(T, X, folds, s)))
-    return out, comparison
+class Splits:
+    """The run's cross-fitting splits, each fitted when first needed: split 0 is the propensity comparison's
+    folds and selected propensity; split k > 0 gets its own folds and propensity (shared by every outcome)."""
+
+    def __init__(self, T: np.ndarray, X: np.ndarray, cfg: AteConfig, seed: int, groups=None):
+        self.T, self.X, self.cfg, self.groups = T, X, cfg, groups
+        self.seeds = split_seeds(seed, cfg.crossfit_repeats)
+        folds = make_folds(T, cfg.folds, seed, groups)
+        self.comparison = compare_propensity(T, X, folds, seed, n_bins=cfg.calibration_bins)
+        c = self.comparison
+        losses = dict(zip(c.scores["model"], c.scores["log_loss"]))
+        self._cache = {0: Split(seed, folds, (c.predictions[c.selected], c.selected, losses))}
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    def __getitem__(self, k: int) -> Split:
+        if k not in self._cache:
+            s = self.seeds[k]
+            folds = make_folds(self.T, self.cfg.folds, s, self.groups)
+            self._cache[k] = Split(s, folds, crossfit_propensity(self.T, self.X, folds, s))
+        return self._cache[k]
+
+
+def splits_agree(runs: list[list[ate.AteEstimate]], method: str, tol: float) -> bool:
+    """True when the headline estimate (``method``, untrimmed) moves by at most ``tol`` of its SE between
+    splits (half the range): more splits would not change the answer that is reported."""
+    same = [e for run in runs for e in run if e.method == method and e.trim == 0]
+    theta = np.array([e.estimate for e in same])
+    return bool(np.ptp(theta) / 2 <= tol * max(same[0].std_error, 1e-12))
 
 
 def _dr_family(y, T, X, nuis: Nuisances, trims: list[float], seed: int, groups, strata, e_mask):
@@ -97,13 +119,16 @@ def _dr_family(y, T, X, nuis: Nuisances, trims: list[float], seed: int, groups, 
 
 
 def _outcome_estimates(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisances, alpha: float,
-                       cfg: AteConfig, splits: list[Split], groups=None,
+                       cfg: AteConfig, splits: Splits, method: str, groups=None,
                        strata=None) -> tuple[list[ate.AteEstimate], ate_dml.DmlSensitivity | None]:
     trims = sorted({float(t) for t in cfg.trims if t > 0} | ({round(alpha, 4)} if alpha > 0 else set()))
     clip = (cfg.clip, 1 - cfg.clip)
     seed = splits[0].seed
     runs = [_dr_family(y, T, X, nuis, trims, seed, groups, strata, nuis.e_raw)]
-    for sp in splits[1:]:
+    for k in range(1, len(splits)):
+        if k >= cfg.crossfit_min_repeats and splits_agree(runs, method, cfg.crossfit_tolerance):
+            break
+        sp = splits[k]
         extra = crossfit_nuisances(y, T, X, seed=sp.seed, clip=clip, folds=sp.folds, propensity=sp.propensity)
         runs.append(_dr_family(y, T, X, extra, trims, sp.seed, groups, strata, nuis.e_raw))
     est = ate.median_over_splits(runs)
@@ -140,8 +165,8 @@ def run_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates
                           n_folds=cfg.folds, source=label or "study table")
     T, Xdf = checked.T, checked.X
     X = Xdf.to_numpy(dtype=float)
-    splits, comparison = make_splits(T, X, cfg, seed, groups)
-    folds = splits[0].folds
+    splits = Splits(T, X, cfg, seed, groups)
+    comparison, folds = splits.comparison, splits[0].folds
     clip = (cfg.clip, 1 - cfg.clip)
     nuisances = {o: crossfit_nuisances(checked.Y[o], T, X, seed=seed, clip=clip, folds=folds,
                                        propensity=splits[0].propensity) for o in outcomes}
@@ -152,7 +177,7 @@ def run_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates
     frames, headline, sens_rows = [], {}, []
     for o in outcomes:
         est, sens = _outcome_estimates(checked.Y[o], T, X, nuisances[o], pos.summary["crump_alpha"], cfg, splits,
-                                       groups, strata)
+                                       method, groups, strata)
         table = ate_headline.mark_headline(ate.estimates_frame(est, o), method)
         frames.append(table)
         row = table[table["default"]].iloc[0]
