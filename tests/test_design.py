@@ -58,6 +58,8 @@ def test_covariates_by_hand(tmp_path):
     u = _units(_cohort(tmp_path))
     # trial 1: look-back 4 weeks; h3 spent 8 on 01-25, i.e. in the last 4 weeks
     assert u[(3, 1)].pre_spend_week == pytest.approx(8 / 4) and u[(3, 1)].recent_spend_week == pytest.approx(2.0)
+    # the whole 4-week look-back is "recent": nothing before it, so the trend is log((1 + 2) / (1 + 0))
+    assert u[(3, 1)].spend_trend == pytest.approx(np.log(3.0)) and u[(3, 1)].log_spend_week == pytest.approx(np.log(3.0))
     assert u[(6, 1)].bc_campaigns_before == 1 and u[(3, 1)].bc_campaigns_before == 0
     assert u[(1, 1)].demo_missing == 0 and u[(1, 1)].age_band == 4 and u[(1, 1)].income_k == 50
     assert u[(1, 1)].married_missing == 1 and u[(3, 1)].demo_missing == 1 and u[(3, 1)].age_band == 0

@@ -4,8 +4,10 @@
   look-back [lookback_start, S), recency measured from S - 1 day; ``active_in_lookback`` = any basket there;
   a unit with no look-back basket gets zeros and recency = the look-back length;
 * recent trend: ``recent_spend_week`` and ``recent_baskets_week`` (per week over the last ``RECENT_WEEKS``
-  weeks before S) and ``spend_trend`` / ``basket_trend`` = recent per-week value minus the per-week value over
-  the rest of the look-back (the retailer picks on recent spend; a spike just before S shows up here);
+  weeks before S) and ``spend_trend`` / ``basket_trend`` = log((1 + recent per-week value) / (1 + per-week
+  value over the rest of the look-back)) (the retailer picks on recent spend; a spike just before S shows up
+  here; logs because spend is skewed and a spike is relative to the household's own level);
+  ``log_spend_week`` = log(1 + look-back spend per week);
 * earlier Type B/C exposure: ``bc_campaigns_before`` = number of Type B/C campaigns the household belongs to
   that started before S;
 * demographics when the source has a households table: ``age_band`` (1 = 19-24 ... 6 = 65+),
@@ -25,7 +27,7 @@ from ..errors import SegtargetError
 from ..features import REDUCED_FEATURES, compute_features
 
 RECENT_WEEKS = 4
-TREND = ("recent_spend_week", "recent_baskets_week", "spend_trend", "basket_trend")
+TREND = ("recent_spend_week", "recent_baskets_week", "spend_trend", "basket_trend", "log_spend_week")
 DEMOGRAPHICS = ("age_band", "income_k", "household_size_n", "kids_n", "homeowner", "married", "demo_missing",
                 "homeowner_missing", "married_missing")
 KEY = ["household_id", "index_campaign"]
@@ -64,8 +66,10 @@ def _trend(con) -> pd.DataFrame:
     out = df[KEY].copy()
     out["recent_spend_week"] = df["recent_spend"] / recent_w
     out["recent_baskets_week"] = df["recent_baskets"] / recent_w
-    out["spend_trend"] = out["recent_spend_week"] - (df["all_spend"] - df["recent_spend"]) / rest_w
-    out["basket_trend"] = out["recent_baskets_week"] - (df["all_baskets"] - df["recent_baskets"]) / rest_w
+    out["spend_trend"] = np.log1p(out["recent_spend_week"]) - np.log1p((df["all_spend"] - df["recent_spend"]) / rest_w)
+    out["basket_trend"] = (np.log1p(out["recent_baskets_week"])
+                           - np.log1p((df["all_baskets"] - df["recent_baskets"]) / rest_w))
+    out["log_spend_week"] = np.log1p(df["all_spend"].clip(lower=0) / (df["lookback_days"] / 7))
     return out
 
 
