@@ -8,8 +8,10 @@ Cross-fitting is repeated on up to ``cfg.crossfit_repeats`` independent fold spl
 estimate is the median over splits (``ate.median_over_splits``): with extreme propensities a single split's
 estimate moves by a sizeable fraction of its SE from seed to seed. Splits stop early, after
 ``crossfit_min_repeats``, once the headline estimate of the outcome differs between splits by no more than
-``crossfit_tolerance`` of its SE (``splits_agree``): further splits would not change the answer. With good
-overlap (the campaign-trials design) two splits suffice; on LaLonde's PSID controls all five run. The first split (the run's seed) is the one
+``crossfit_tolerance`` of its SE (``splits_agree``): further splits would not change the answer. Early
+stopping is allowed only when at most ``crossfit_max_clipped`` of the propensities were clipped: with extreme
+propensities two splits can agree by chance while a third moves the median (LaLonde's PSID controls: two
+splits give an ATT of 2.45, five give 1.90), so all splits run there. The first split (the run's seed) is the one
 whose ``Nuisances`` are exported and whose propensity drives the diagnostics, the headline rule and every
 trimming mask (so all splits estimate the same trimmed population). The propensity of a split depends only on
 (T, X, folds, seed), so it is fitted once per split and shared by every outcome.
@@ -125,8 +127,11 @@ def _outcome_estimates(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisan
     clip = (cfg.clip, 1 - cfg.clip)
     seed = splits[0].seed
     runs = [_dr_family(y, T, X, nuis, trims, seed, groups, strata, nuis.e_raw)]
+    clipped = float(np.mean((nuis.e_raw < cfg.clip) | (nuis.e_raw > 1 - cfg.clip)))
+    # Extreme propensities make single splits unstable (two may agree by chance): then every split runs.
+    min_repeats = cfg.crossfit_min_repeats if clipped <= cfg.crossfit_max_clipped else len(splits)
     for k in range(1, len(splits)):
-        if k >= cfg.crossfit_min_repeats and splits_agree(runs, method, cfg.crossfit_tolerance):
+        if k >= min_repeats and splits_agree(runs, method, cfg.crossfit_tolerance):
             break
         sp = splits[k]
         extra = crossfit_nuisances(y, T, X, seed=sp.seed, clip=clip, folds=sp.folds, propensity=sp.propensity)
