@@ -2,6 +2,7 @@
 
     python benchmarks/bench_design.py real      # per trial and pooled numbers (RESULTS.md "Design")
     python benchmarks/bench_design.py planted   # headline CI coverage over planted seeds (none / uniform)
+    python benchmarks/bench_design.py write [NOTES.md]  # RESULTS.md section "design" from the two JSON files
 
 ``real``: build_design + run_ate (the pipeline's ATE step, household-clustered) on the pooled cohort; per
 trial the same propensity restricted to the trial (AUC, share in [0.05, 0.95]) and the headline method
@@ -98,8 +99,59 @@ def planted(seeds=(0, 1, 2, 3, 4), effects=("none", "uniform")) -> list[dict]:
     return out
 
 
+def _ci(t) -> str:
+    est, lo, hi = t
+    return f"{est:+,.2f} [{lo:+,.2f}, {hi:+,.2f}]"
+
+
+def section(real_res: dict, planted_res: list[dict], notes: str = "") -> str:
+    """The RESULTS.md "Design" section from the two JSON results."""
+    lines = ["## Design: campaign-trials on the embedded data (benchmarks/bench_design.py)", "",
+             "Per trial: the pooled cross-fitted propensity restricted to the trial, and the headline method "
+             "re-fitted on the trial alone (one household-grouped split). Pooled: the pipeline's ATE step "
+             "(household-clustered SEs, trial fixed effects). Outcomes are window totals in $ and baskets.", "",
+             "| trial | treated | controls | truncated controls | PS AUC | share in [0.05, 0.95] | headline | "
+             "purchase_amount (95% CI) | purchase_count (95% CI) |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in real_res["rows"]:
+        lines.append(f"| {r['trial']} | {r['treated']:,} | {r['controls']:,} | {r['truncated_controls']} | "
+                     f"{r['auc']:.3f} | {100 * r['share_05_95']:.1f}% | {r['method']} | {_ci(r['purchase_amount'])} | "
+                     f"{_ci(r['purchase_count'])} |")
+    pooled = real_res["rows"][-1]
+    half = (pooled["purchase_amount"][2] - pooled["purchase_amount"][1]) / 2
+    lines += ["", f"Headline rule: {real_res['reason']}", "",
+              f"Goals: share in [0.05, 0.95] {100 * pooled['share_05_95']:.1f}% (goal >= 80%); headline CI "
+              f"half-width on purchase_amount ${half:,.2f} (goal <= $60). AUC {pooled['auc']:.3f} is reported, "
+              "not aimed at.", "", "Design refutations (purchase_amount, headline method, one split):", "",
+              "| check | estimate | 95% CI | n | passed |", "|---|---|---|---|---|"]
+    for r in real_res["refutations"]:
+        est = "n/a" if r["estimate"] != r["estimate"] else f"{r['estimate']:+,.2f}"
+        ci = "" if r["estimate"] != r["estimate"] else f"[{r['ci_lower']:+,.2f}, {r['ci_upper']:+,.2f}]"
+        passed = "" if r["passed"] != r["passed"] else ("yes" if r["passed"] else "**no**")
+        lines.append(f"| {r['check']} | {est} | {ci} | {r['n']} | {passed} |")
+    if planted_res:
+        cov = sum(p["covers"] for p in planted_res)
+        lines += ["", f"Planted campaigns (causal.planted; members picked on look-back spend and a recent spike; "
+                  f"headline ATT, one split): the 95% CI covers the true ATT in **{cov} of {len(planted_res)}** "
+                  "runs.", "", "| seed | effect | true ATT | estimate | 95% CI | covers |", "|---|---|---|---|---|---|"]
+        for p in planted_res:
+            lines.append(f"| {p['seed']} | {p['effect']} | {p['truth']:,.2f} | {p['estimate']:+,.2f} | "
+                         f"[{p['ci_lower']:+,.2f}, {p['ci_upper']:+,.2f}] | {'yes' if p['covers'] else '**no**'} |")
+    t = real_res["timings"]
+    lines += ["", f"Timings in this run (machine shared, see the run section for the whole pipeline): design "
+              f"{t['design']:.1f} s, ATE step {t['ate']:.1f} s, refutations {t['refutations']:.1f} s."]
+    return "\n".join(lines + ([""] + [notes] if notes else []))
+
+
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "real"
+    if mode == "write":
+        from _results import write_section
+
+        notes = Path(sys.argv[2]).read_text() if len(sys.argv) > 2 else ""
+        real_res = json.loads(Path("/tmp/bench_design_real.json").read_text())
+        pl = Path("/tmp/bench_design_planted.json")
+        write_section("design", section(real_res, json.loads(pl.read_text()) if pl.exists() else [], notes))
+        sys.exit(0)
     result = real() if mode == "real" else planted()
     Path(f"/tmp/bench_design_{mode}.json").write_text(json.dumps(result, indent=1, default=str))
     print(json.dumps(result, indent=1, default=str)[:6000])
