@@ -137,3 +137,20 @@ def test_older_designs_still_run(small_source):
         assert c.data.household_id.is_unique and 0 < c.data.treated.sum() < len(c.data)
     c = build_design(tables, DesignConfig(design="campaign:8", controls="not-yet-treated"))
     assert set(c.data.index_campaign) == {8} and not c.data.truncated.any()
+
+
+def test_cohort_command_writes_the_unit_table(tmp_path):
+    from typer.testing import CliRunner
+
+    from segtarget.cli import app
+
+    src = write(tmp_path / "src")
+    sets = [a for k, v in CONFIG.items() for a in ("--set", f"design.{k}={v}")]
+    out = tmp_path / "cohort.csv"
+    res = CliRunner().invoke(app, ["cohort", "--data", src, *sets, "--set", "design.truncation=rate", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out)
+    assert len(df) == 7 and {"household_id", "index_campaign", "treated", "spend_trend", "purchase_amount",
+                             "retailer_discount", "coupon_discount", "outcome_end", "truncated"} <= set(df.columns)
+    bad = CliRunner().invoke(app, ["cohort", "--data", src, "--out", str(tmp_path / "c.txt")])
+    assert bad.exit_code != 0 and "--out" in str(bad.exception or bad.output)
