@@ -25,6 +25,10 @@ _NOTES = {
         "Treated households are those targeted by their first Type A campaign (the index campaign); controls were "
         "never targeted by a Type A campaign and are attached to the first Type A window in which they shop. "
         "Covariates come from a look-back of the same length for everyone ({lb:g} weeks). Outcomes are {scale}."),
+    "campaign": (
+        "Treated households are the members of this one campaign with no earlier Type A campaign; controls follow "
+        "design.controls (strict: no campaign started on or before its end; loose: not this campaign and no "
+        "earlier Type A). Covariates come from a {lb:g}-week look-back. Outcomes are {scale}."),
 }
 WINDOW_COLUMNS = ["outcome_start", "outcome_end", "outcome_weeks", "truncated"]
 
@@ -34,7 +38,8 @@ def design_section(cohort: Cohort, out: OutputDir) -> Section:
     means = (cohort.data.groupby("treated")[["purchase_amount", "purchase_count", "pre_spend_week", "redeemed"]]
              .mean().reset_index().rename(columns={"treated": "arm"}))
     means["arm"] = means["arm"].map({0: "control", 1: "treated"})
-    note = _NOTES.get(cohort.design, _NOTES["first-typeA" if cohort.lookback_weeks else "campaign-trials"])
+    trials = "short_history" in cohort.windows  # the campaign-trials rules (also controls = not-yet-treated)
+    note = _NOTES["campaign-trials" if trials else "first-typeA" if cohort.design == "first-typeA" else "campaign"]
     note = note.format(lb=cohort.lookback_weeks, scale=cohort.outcome_scale + "s over each unit's window"
                        if cohort.outcome_scale == "window total" else "per-week rates over each unit's observed "
                        "window (design.truncation = rate)")
