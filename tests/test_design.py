@@ -154,3 +154,19 @@ def test_cohort_command_writes_the_unit_table(tmp_path):
                              "retailer_discount", "coupon_discount", "outcome_end", "truncated"} <= set(df.columns)
     bad = CliRunner().invoke(app, ["cohort", "--data", src, "--out", str(tmp_path / "c.txt")])
     assert bad.exit_code != 0 and "--out" in str(bad.exception or bad.output)
+
+
+def test_design_section_and_cohort_table(tmp_path):
+    from segtarget.causal.design_report import cohort_table, design_section
+    from segtarget.io import OutputDir
+
+    c = _cohort(tmp_path, cfg=DesignConfig(**{**CONFIG, "lookback_weeks": 6}))
+    sec = design_section(c, OutputDir(tmp_path / "out"))
+    windows = pd.read_csv(tmp_path / "out" / "tables" / "design_windows.csv")
+    assert {"index_campaign", "lookback_start", "start_date", "end_date", "outcome_end", "n_treated",
+            "n_control", "n_truncated_control"} <= set(windows.columns)
+    assert any("trial 1: only 34 days of look-back" in w for w in sec.warnings)
+    assert "not yet treated" in sec.method_note
+    e = np.linspace(0.01, 0.99, len(c.data))
+    t = cohort_table(c, e)
+    assert t["in_overlap"].tolist() == list((e >= 0.05) & (e <= 0.95)) and "outcome_weeks" in t
