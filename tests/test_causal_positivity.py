@@ -45,11 +45,24 @@ def test_positivity_report_counts_and_verdict():
     assert set(rep.balance.columns) >= {"covariate", "smd_unweighted", "smd_ipw", "smd_overlap"}
 
 
-@pytest.mark.parametrize("share,cov_t,cov_c,expected", [
-    (0.95, 1.0, 1.0, "aipw"), (0.2, 0.95, 0.4, "att"), (0.2, 0.5, 0.92, "atc"), (0.2, 0.5, 0.5, "ato")])
-def test_headline_ladder(share, cov_t, cov_c, expected):
-    s = {"share_in_band": share, "support_coverage_treated": cov_t, "support_coverage_control": cov_c}
-    assert headline_method(s, AteConfig())[0] == expected
+@pytest.mark.parametrize("share,above,ess,expected", [
+    (0.95, 0.5, 1.0, "aipw"),  # two-sided overlap wins whatever the ATT diagnostics
+    (0.5, 0.05, 500.0, "att"),  # treated covered, many effective controls
+    (0.5, 0.20, 10.0, "att"),  # exactly at both thresholds
+    (0.5, 0.25, 500.0, "ato"),  # too many treated without comparable controls
+    (0.5, 0.0, 9.0, "ato"),  # a handful of controls would carry the ATT
+])
+def test_headline_ladder(share, above, ess, expected):
+    s = {"share_in_band": share, "treated_share_above_band": above, "ess_att_control": ess}
+    method, reason = headline_method(s, AteConfig())
+    assert method == expected and "Population:" in reason
+
+
+def test_headline_thresholds_are_config_keys():
+    s = {"share_in_band": 0.5, "treated_share_above_band": 0.15, "ess_att_control": 60.0}
+    assert headline_method(s, AteConfig())[0] == "att"
+    assert headline_method(s, AteConfig(att_max_treated_above=0.10))[0] == "ato"
+    assert headline_method(s, AteConfig(att_min_control_ess=100))[0] == "ato"
 
 
 def test_mark_headline_marks_exactly_one_row():

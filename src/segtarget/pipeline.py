@@ -63,12 +63,16 @@ def _pre_period_segments(tables, cohort, seg_result, cfg: Config, root: Path, lo
 
     Track 1 describes the whole year; its features include the campaign weeks. For targeting we refit the
     same pipeline (same feature set and k's as Track 1) on features over the look-back window before the
-    first index campaign, and assign every cohort household from its own look-back window of that length.
+    first trial with a full-length look-back, and assign every cohort unit from the features of its own
+    look-back (stored in the cohort, so a household in two trials can sit in two segments).
     """
     from .features import compute_features
     from .segments.pipeline import run_segments
 
-    w = cohort.windows.sort_values("start_date").iloc[0]
+    w = cohort.windows.sort_values("start_date")
+    if "short_history" in w and (~w["short_history"].astype(bool)).any():
+        w = w[~w["short_history"].astype(bool)]
+    w = w.iloc[0]
     feats = compute_features(tables, start=w.lookback_start, end=w.start_date, reference_point="window_end")
     head = seg_result.headline
     seg_cfg = dataclasses.replace(cfg.segments, n_bootstrap=0, figures=False, nmf_k=int(head["nmf_k"]),
@@ -125,7 +129,8 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
     from .causal.ate_pipeline import run_ate
     from .causal.cate_pipeline import run_cate
     from .causal.design import build_design
-    from .causal.design_report import design_section
+    from .causal.design_refute import refute_design
+    from .causal.design_report import cohort_table, design_section, refutation_section
     from .data import connect, load_source
     from .features import compute_features
     from .features.summary import data_sections
@@ -170,9 +175,18 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             k_ate = stage_key(k_design, cfg.ate, seed)
             ate_res, ate_sections = cache.run("ate", k_ate, root, lambda: run_ate(
                 cohort.data, treatment="treated", outcomes=list(CATE_OUTCOMES), covariates=list(cohort.covariates),
-                cfg=cfg.ate, seed=seed, out=od, label="campaign cohort"))
+                cfg=cfg.ate, seed=seed, out=od, label="campaign cohort", groups=cohort.data["household_id"].to_numpy(),
+                strata=cohort.data["index_campaign"].to_numpy()))
             sections += ate_sections
             warnings += ate_res.warnings
+            od.table("cohort", cohort_table(cohort, ate_res.nuisances[PRIMARY].e_raw, cfg.ate.overlap_band))
+        if cohort.design == "campaign-trials":
+            with log.step("design refutations"):
+                method = ate_res.headline[PRIMARY]["method"]
+                refutations = cache.run("design-refutations", stage_key(k_ate, method), root,
+                                        lambda: refute_design(tables, cfg.design, method, cfg.ate, seed))
+                sections.append(refutation_section(refutations, od))
+                warnings += sections[-1].warnings
         cate = {}
         with log.step("cate"):
             X = cohort.data[list(ate_res.covariates)]
@@ -188,7 +202,9 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             k_pre = stage_key(k_seg, k_design)
             pre_model = cache.run("pre-segments", k_pre, root,
                                   lambda: _pre_period_segments(tables, cohort, seg, cfg, root, log))
-            cohort_segments = pre_model.assign(cohort.data)
+            # One assignment per unit (a household in two trials has two look-backs): the model wants unique
+            # ids, so units get row numbers for the call and keep their order.
+            cohort_segments = pre_model.assign(cohort.data.assign(household_id=np.arange(len(cohort.data))))
         with log.step("policy"):
             res = cate[PRIMARY][0]
             oof = res.oof
@@ -222,19 +238,17 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
 
 
 def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_model, pol) -> pd.DataFrame:
-    """Score every current household from features as of the end of the data (same look-back length)."""
+    """Score every current household with the design's covariates as if a trial started the day after the data
+    end (same look-back length, same definitions: ``design_covariates.covariates_at``)."""
     from datetime import timedelta
 
+    from .causal.design_covariates import covariates_at
     from .data.db import first_row
-    from .features import compute_features
     from .policy.targets import build_target_list
 
     last = first_row(tables.con, "SELECT max(date) FROM clean_transactions")[0]
-    end = last + timedelta(days=1)
-    feats = compute_features(tables, start=end - timedelta(days=cohort.lookback_days), end=end,
-                             reference_point="window_end")
-    feats["active_in_lookback"] = 1
-    # Index-campaign dummies stay 0: the next campaign is scored at the reference campaign's level.
+    feats = covariates_at(tables, last + timedelta(days=1), cohort.lookback_days)
+    # Trial dummies stay 0: the next campaign is scored at the reference (first) trial's level.
     X = pd.DataFrame({c: feats[c] if c in feats else 0.0 for c in covariates})
     cate, lower, upper = cate_res.final_model.predict(X)
     segs = pre_model.assign(feats)

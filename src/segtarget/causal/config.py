@@ -7,28 +7,60 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DesignConfig:
-    # first-typeA (stacked: each household's first Type A campaign) | campaign:ID (one campaign)
-    design: str = "first-typeA"
-    # Outcome window = campaign start .. min(end + post_weeks, next Type A start - 1 day).
+    # campaign-trials (one target trial per Type A campaign, stacked) | first-typeA (each household's first
+    # Type A campaign vs never-targeted) | campaign:ID (one campaign)
+    design: str = "campaign-trials"
+    # Outcome window = campaign start .. end + post_weeks (capped at the data end; campaign-trials also ends a
+    # unit's window the day before its own later Type A campaign; the older designs at the next Type A start).
     post_weeks: int = 4
-    # Covariate look-back before each index start, in days; 0 = the longest window every unit shares.
+    # campaign-trials: covariate look-back before every trial start, in weeks (the same for every trial).
+    lookback_weeks: int = 12
+    # campaign-trials: a trial with less look-back history than lookback_weeks: run (with what it has,
+    # flagged in the report) | skip (left out, with the reason)
+    short_history: str = "run"
+    # campaign-trials: trials whose available look-back is shorter than this many weeks are always skipped.
+    min_lookback_weeks: int = 2
+    # campaign-trials: controls whose window is cut short by their own later campaign: drop (outcomes are
+    # window totals) | rate (every money/count outcome becomes a per-week rate over the observed window)
+    truncation: str = "drop"
+    # campaign-trials: control pool: eligible (all eligible non-members) | never (never Type A-targeted in
+    # the data) | later (only households targeted by a later Type A campaign); the last two are refutations.
+    control_pool: str = "eligible"
+    # campaign-trials refutations: move every trial start this many weeks earlier, keep its members, and end
+    # the outcome window the day before the real start (0 = the real design).
+    shift_weeks: int = 0
+    # first-typeA / campaign:ID: covariate look-back before each index start, in days; 0 = the longest window
+    # every unit shares.
     lookback_days: int = 0
     # first-typeA: drop controls targeted by any campaign during their outcome window.
     exclude_contaminated_controls: bool = False
-    # campaign:ID controls: strict (no campaign started on or before its end) | loose (not this campaign)
+    # first-typeA / campaign:ID controls: strict (campaign:ID: no campaign started on or before its end) |
+    # loose (campaign:ID: not this campaign) | not-yet-treated (either design: the campaign-trials rule, i.e.
+    # eligible households not yet targeted, restricted to campaign ID for campaign:ID)
     controls: str = "strict"
-    # Require >= 1 basket before the first Type A start and >= 1 after (the reference's base cohort).
+    # first-typeA / campaign:ID: require >= 1 basket before the first Type A start and >= 1 after.
     require_activity: bool = True
 
 
 @dataclass(frozen=True)
 class AteConfig:
     folds: int = 5  # cross-fitting folds for e(x), mu0(x), mu1(x)
-    crossfit_repeats: int = 5  # independent fold splits; DR estimates are the median over splits
+    crossfit_repeats: int = 5  # at most this many independent fold splits; DR estimates are the median over splits
+    crossfit_min_repeats: int = 2  # at least this many splits (when crossfit_repeats allows) ...
+    crossfit_tolerance: float = 0.25  # ... then stop once the headline moves between splits by <= this many SEs
+    crossfit_max_clipped: float = 0.01  # ... but only if at most this share of propensities were clipped
     trims: tuple[float, ...] = (0.0, 0.05, 0.10, 0.15, 0.20, 0.25)  # PS trimming sequence for AIPW and DML
     clip: float = 0.01  # e(x) is clipped to [clip, 1 - clip] inside the weights (counts are reported)
     overlap_band: float = 0.05  # "near-deterministic" PS: e < band or e > 1 - band (grf's warning band)
-    min_coverage: float = 0.90  # share of an estimand's population that must lie on support to headline it
+    min_coverage: float = 0.90  # share of units with e in [band, 1-band] needed to headline the full-population ATE
+    # Headline ATT only if at most this share of the treated have e > 1 - overlap_band (treated without
+    # comparable controls) ...
+    att_max_treated_above: float = 0.20
+    # ... and the controls' Kish effective sample size under ATT weights e/(1-e) is at least this many units.
+    att_min_control_ess: float = 10.0
     caliper_sd: float = 0.2  # common-support caliper in SDs of logit(e) (Austin 2011)
-    dml: bool = True  # also fit econml LinearDML (and its trimming sequence and sensitivity analysis)
+    dml: bool = True  # also fit econml LinearDML (and its sensitivity analysis)
+    # LinearDML re-fitted on units with e in [t, 1-t] for each t (each is a full refit; the cheap AIPW
+    # trimming sequence above covers the rest).
+    dml_trims: tuple[float, ...] = (0.10,)
     calibration_bins: int = 10  # bins of the propensity calibration table and plot

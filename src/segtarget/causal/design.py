@@ -1,8 +1,12 @@
-"""Campaign study designs: one row per household with treatment, index campaign, covariates, outcomes.
+"""Campaign study designs: one row per study unit with treatment, index campaign, covariates, outcomes.
 
-Two designs (data_mapping.md §4):
+Three designs (data_mapping.md §4):
 
-``first-typeA`` (default; the reference's stacked design)
+``campaign-trials`` (default; :mod:`design_trials`)
+    One target trial per Type A campaign: its eligible members against eligible households not yet
+    targeted by a Type A campaign, with a 12-week look-back for every trial; the trials are stacked, so a
+    unit is (household_id, index_campaign) and one household can be a control in several trials.
+``first-typeA`` (the reference's stacked design)
     Treated = households targeted by a Type A campaign; the index campaign is their first one.
     Controls = households never targeted by a Type A campaign, each attached to the first Type A window
     in which it shops. Optionally drop controls targeted by any campaign during their outcome window.
@@ -10,7 +14,10 @@ Two designs (data_mapping.md §4):
     Treated = targeted by campaign ID with no earlier Type A campaign. Controls (``strict``) = not
     targeted by any campaign that started on or before ID's end date; (``loose``) = not targeted by ID
     and never by an earlier Type A campaign.
+``controls = "not-yet-treated"`` gives either older design the campaign-trials control rule (for campaign:ID
+the trial of campaign ID alone; for first-typeA all trials, i.e. campaign-trials).
 
+For the older designs:
 Windows, per index campaign with start S and end E (dates, inclusive):
     covariates from the look-back [S - L, S), the same length L for every unit (default: the longest
     window every index campaign has, i.e. S_first - data start), with recency measured from S - 1 day;
@@ -18,27 +25,26 @@ Windows, per index campaign with start S and end E (dates, inclusive):
 This fixes the reference's non-comparable pre-periods (§11): cumulative features cover the same span for
 treated and controls.
 
-Outcomes: ``purchase_amount`` (Σ sales_value), ``purchase_count`` (baskets), ``coupon_product_spend``
-(Σ sales_value on the index campaign's coupon products) and ``redeemed`` (any redemption of an index
-campaign coupon; descriptive, controls cannot redeem). ``coupon_disc_index`` (Σ coupon_disc on those
-products in the window) feeds the cost-per-contact rule; ``pre_spend_week`` (look-back spend per week) is the
-CUPED covariate.
+Outcomes: :mod:`design_outcomes`; covariates: :mod:`design_covariates` (the same for every design);
+``pre_spend_week`` (look-back spend per week) is the CUPED covariate. Trial fixed effects: one dummy per
+index campaign but the first (``index_<id>``) in the covariates.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-import numpy as np
 import pandas as pd
 
 from ..data.db import first_row, view_exists
 from ..errors import SegtargetError
-from ..features import EXPOSURE_NAMES, REDUCED_FEATURES, compute_features
 from .config import DesignConfig
+from .design_covariates import trial_dummies, unit_covariates
+from .design_outcomes import OUTCOMES, as_rates, window_outcomes
+from .design_trials import check_config, trial_units, trial_windows
 
-OUTCOMES = ("purchase_amount", "purchase_count", "coupon_product_spend", "redeemed")
+UNIT_KEY = ("household_id", "index_campaign")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,10 @@ class Cohort:
     counts: pd.DataFrame
     design: str
     lookback_days: int
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["index_campaign", "reason"]))
+    unit_key: tuple[str, ...] = UNIT_KEY  # (household_id, index_campaign) identifies a row of ``data``
+    outcome_scale: str = "window total"  # or "per week" (design.truncation = rate)
+    lookback_weeks: float = 0.0  # the common look-back length (trials with less history are flagged)
 
     def summary_frame(self) -> pd.DataFrame:
         return self.windows.merge(self.counts, on="index_campaign", how="left")
@@ -86,13 +96,54 @@ def _windows(con, camps: pd.DataFrame, post_weeks: int, lookback_days: int) -> t
         raise SegtargetError("the first campaign starts on the first day of the data: there is no pre-period; "
                              "choose a later campaign or bring earlier transactions")
     w["lookback_start"] = [s - timedelta(days=L) for s in w["start_date"]]
+    w["lookback_days"] = L
     w = w.rename(columns={"campaign_id": "index_campaign"})
     w = w[w["start_date"] <= data_end]
-    return w[["index_campaign", "lookback_start", "start_date", "end_date", "outcome_end"]], L
+    return w[["index_campaign", "lookback_start", "start_date", "end_date", "outcome_end", "lookback_days"]], L
 
 
 def _register(con, name: str, df: pd.DataFrame) -> None:
     con.register(name, df)
+
+
+def _all_skipped(design: str, skipped: pd.DataFrame) -> SegtargetError:
+    why = "; ".join(f"campaign {r.index_campaign}: {r.reason}" for r in skipped.itertuples())
+    return SegtargetError(f"campaigns/campaign_members: design {design} has no trial with both treated and "
+                          f"control households ({why or 'no Type A campaign'}); check the campaign tables or "
+                          "the design.* keys")
+
+
+def _finish(tables, units: pd.DataFrame, w: pd.DataFrame, cfg: DesignConfig, rate: bool):
+    """Covariates, outcomes and trial dummies of ``units`` (KEY, treated, outcome_start/end, truncated)."""
+    cov, names = unit_covariates(tables, units, w)
+    key = list(UNIT_KEY)
+    data = units.merge(cov, on=key, how="left").merge(window_outcomes(tables.con, units), on=key)
+    if rate:
+        data = as_rates(data)
+    names += trial_dummies(data)
+    return data.sort_values(key).reset_index(drop=True), tuple(names)
+
+
+def _trials_cohort(tables, camps: pd.DataFrame, cfg: DesignConfig, only: int | None) -> Cohort:
+    check_config(cfg)
+    if only is not None:
+        camps = camps[camps.campaign_id == only]
+    w, skipped = trial_windows(tables.con, camps, cfg)
+    if w.empty:
+        raise _all_skipped(cfg.design, skipped)
+    units, counts, empty = trial_units(tables.con, w, cfg)
+    skipped = pd.concat([skipped, empty], ignore_index=True)
+    w = w[~w.index_campaign.isin(empty.index_campaign)]
+    if units.empty:
+        raise _all_skipped(cfg.design, skipped)
+    rate = cfg.truncation == "rate"
+    data, names = _finish(tables, units, w, cfg, rate)
+    cols = ["index_campaign", "lookback_start", "start_date", "end_date", "outcome_end", "lookback_days",
+            "short_history"]
+    return Cohort(data=data, covariates=names, outcomes=OUTCOMES, windows=w[cols].reset_index(drop=True),
+                  counts=counts[counts.index_campaign.isin(w.index_campaign)].reset_index(drop=True),
+                  design=cfg.design, lookback_days=7 * cfg.lookback_weeks, skipped=skipped,
+                  outcome_scale="per week" if rate else "window total", lookback_weeks=float(cfg.lookback_weeks))
 
 
 def _first_typea_units(con, w: pd.DataFrame, cfg: DesignConfig) -> pd.DataFrame:
@@ -152,91 +203,45 @@ def _single_campaign_units(con, campaign_id: int, w: pd.DataFrame, cfg: DesignCo
     return units
 
 
-def _outcomes(con, units: pd.DataFrame, w: pd.DataFrame) -> pd.DataFrame:
-    _register(con, "design_units", units[["household_id", "index_campaign"]])
-    _register(con, "design_windows", w)
-    has_coupons = view_exists(con, "coupons")
-    coupon_join = ("LEFT JOIN (SELECT DISTINCT campaign_id, product_id FROM coupons) cp "
-                   "ON cp.campaign_id = u.index_campaign AND cp.product_id = t.product_id") if has_coupons else \
-        "LEFT JOIN (SELECT NULL::BIGINT AS campaign_id, NULL::BIGINT AS product_id) cp ON FALSE"
-    out = con.execute(f"""
-        SELECT u.household_id,
-               coalesce(sum(t.sales_value), 0) AS purchase_amount,
-               count(DISTINCT t.basket_id) AS purchase_count,
-               coalesce(sum(t.sales_value) FILTER (WHERE cp.product_id IS NOT NULL), 0) AS coupon_product_spend,
-               coalesce(sum(t.coupon_disc) FILTER (WHERE cp.product_id IS NOT NULL), 0) AS coupon_disc_index
-        FROM design_units u JOIN design_windows d USING (index_campaign)
-        LEFT JOIN clean_transactions t ON t.household_id = u.household_id
-             AND t.date BETWEEN d.start_date AND d.outcome_end
-        {coupon_join}
-        GROUP BY u.household_id""").df()
-    has_red = view_exists(con, "redemptions")
-    if has_red:
-        red = con.execute("""SELECT DISTINCT r.household_id, 1 AS redeemed FROM redemptions r
-            JOIN design_units u ON r.household_id = u.household_id AND r.campaign_id = u.index_campaign""").df()
-        out = out.merge(red, on="household_id", how="left")
-    else:
-        out["redeemed"] = 0
-    out["redeemed"] = out["redeemed"].fillna(0).astype(int)
-    return out
-
-
-def _covariates(tables, units: pd.DataFrame, w: pd.DataFrame, L: int) -> pd.DataFrame:
-    """Look-back features per index campaign; households with no look-back basket get explicit zeros."""
-    exposure = tables.has("promotions")
-    frames = []
-    for row in w.itertuples():
-        ids = units.loc[units.index_campaign == row.index_campaign, "household_id"]
-        if ids.empty:
-            continue
-        try:
-            f = compute_features(tables, start=row.lookback_start, end=row.start_date, households=ids,
-                                 reference_point="window_end", exposure=exposure)
-        except SegtargetError:
-            f = pd.DataFrame(columns=["household_id"])
-        f = pd.DataFrame({"household_id": ids.to_numpy()}).merge(f, on="household_id", how="left")
-        f["active_in_lookback"] = f["frequency"].notna().astype(int)
-        # No basket in the look-back: zero activity, and the last purchase is at least L days ago.
-        for col in ("recency", "days_between_purchases_avg"):
-            f[col] = f[col].fillna(L)
-        f["recency_weeks"] = f["recency_weeks"].fillna(L // 7)
-        frames.append(f.fillna(0))
-    return pd.concat(frames, ignore_index=True)
+def _campaign_id(design: str) -> int:
+    try:
+        return int(design.split(":", 1)[1])
+    except ValueError:
+        raise SegtargetError(f"config design.design={design!r}: write campaign:ID with a numeric id") from None
 
 
 def build_design(tables, cfg: DesignConfig) -> Cohort:
     """Build the unit-level study table for ``cfg.design`` from canonical tables."""
     con = tables.con
-    camps = _typea(con) if cfg.design == "first-typeA" or cfg.design.startswith("campaign:") else None
+    if not (cfg.design in ("campaign-trials", "first-typeA") or cfg.design.startswith("campaign:")):
+        raise SegtargetError(f"config design.design={cfg.design!r}: use 'campaign-trials', 'first-typeA' or "
+                             "'campaign:ID'")
+    camps = _typea(con)
+    only = _campaign_id(cfg.design) if cfg.design.startswith("campaign:") else None
+    if cfg.design == "campaign-trials" or cfg.controls == "not-yet-treated":
+        if only is not None and only not in set(camps.campaign_id):
+            raise SegtargetError(f"design {cfg.design}: campaign {only} is not a Type A campaign; the not-yet-treated "
+                                 f"rule needs one of {sorted(camps.campaign_id)}")
+        return _trials_cohort(tables, camps, cfg, only)
     if cfg.design == "first-typeA":
         w, L = _windows(con, camps, cfg.post_weeks, cfg.lookback_days)
         units = _first_typea_units(con, w, cfg)
-    elif cfg.design.startswith("campaign:"):
-        try:
-            cid = int(cfg.design.split(":", 1)[1])
-        except ValueError:
-            raise SegtargetError(f"config design.design={cfg.design!r}: write campaign:ID with a numeric id") from None
-        one = con.execute("SELECT campaign_id, start_date, end_date FROM campaigns WHERE campaign_id = ?", [cid]).df()
-        units = _single_campaign_units(con, cid, one, cfg)
+    else:
+        one = con.execute("SELECT campaign_id, start_date, end_date FROM campaigns WHERE campaign_id = ?",
+                          [only]).df()
+        units = _single_campaign_units(con, only, one, cfg)
         later_a = camps[pd.to_datetime(camps.start_date) > pd.to_datetime(one.start_date.iloc[0])]
         w, L = _windows(con, pd.concat([one, later_a.head(1)]), cfg.post_weeks, cfg.lookback_days)
-        w = w[w.index_campaign == cid]
-    else:
-        raise SegtargetError(f"config design.design={cfg.design!r}: use 'first-typeA' or 'campaign:ID'")
+        w = w[w.index_campaign == only]
     counts = units.groupby("index_campaign").treated.agg(n_treated="sum", n=len).reset_index()
     counts["n_control"] = counts["n"] - counts["n_treated"]
     if units.treated.sum() == 0 or (units.treated == 0).sum() == 0:
         arm = "treated" if units.treated.sum() == 0 else "control"
         raise SegtargetError(f"design {cfg.design}: no {arm} households; choose another campaign or design")
-    cov = _covariates(tables, units, w, L)
-    data = units.merge(cov, on="household_id", how="left").merge(_outcomes(con, units, w), on="household_id")
-    data["pre_spend_week"] = data["monetary_sales"] / (L / 7)
-    covariates = list(REDUCED_FEATURES) + ["active_in_lookback"]
-    covariates += [c for c in ("display_exposure_rate", "mailer_exposure_rate") if c in data.columns]
-    if data.index_campaign.nunique() > 1:
-        for cid in sorted(data.index_campaign.unique())[1:]:
-            data[f"index_{cid}"] = (data.index_campaign == cid).astype(int)
-            covariates.append(f"index_{cid}")
-    data = data.sort_values("household_id").reset_index(drop=True)
-    return Cohort(data=data, covariates=tuple(covariates), outcomes=OUTCOMES, windows=w.reset_index(drop=True),
-                  counts=counts[["index_campaign", "n_treated", "n_control"]], design=cfg.design, lookback_days=L)
+    units = units.merge(w[["index_campaign", "start_date", "outcome_end"]], on="index_campaign")
+    units = units.rename(columns={"start_date": "outcome_start"}).assign(truncated=False)
+    units["outcome_weeks"] = (pd.to_datetime(units.outcome_end) - pd.to_datetime(units.outcome_start)).dt.days.add(1) / 7
+    data, names = _finish(tables, units, w, cfg, rate=False)
+    return Cohort(data=data, covariates=names, outcomes=OUTCOMES, windows=w.reset_index(drop=True),
+                  counts=counts[["index_campaign", "n_treated", "n_control"]], design=cfg.design, lookback_days=L,
+                  lookback_weeks=L / 7)

@@ -20,13 +20,22 @@ import numpy as np
 import pandas as pd
 
 
-def make_folds(T: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
-    """Fold id per unit, stratified by treatment so every fold has both arms."""
-    from sklearn.model_selection import StratifiedKFold
+def make_folds(T: np.ndarray, n_folds: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
+    """Fold id per unit, stratified by treatment so every fold has both arms.
+
+    With ``groups`` (e.g. household ids of a stacked design where one household is a unit in several
+    trials) every group lands in exactly one fold (StratifiedGroupKFold), so no model is evaluated on a
+    household it was trained on. Without groups the split is the plain StratifiedKFold of before.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     folds = np.empty(len(T), dtype=int)
-    skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for k, (_, test) in enumerate(skf.split(np.zeros(len(T)), T)):
+    if groups is None:
+        splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(len(T)), T)
+    else:
+        splits = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(
+            np.zeros(len(T)), T, groups=np.asarray(groups))
+    for k, (_, test) in enumerate(splits):
         folds[test] = k
     return folds
 
@@ -111,14 +120,19 @@ def crossfit_propensity(T: np.ndarray, X: np.ndarray, folds: np.ndarray, seed: i
 
 def crossfit_nuisances(Y, T, X, *, n_folds: int = 5, seed: int = 0,
                        clip: tuple[float, float] = (0.01, 0.99),
-                       folds: np.ndarray | None = None) -> Nuisances:
-    """Cross-fit e(x), mu0(x), mu1(x); every prediction comes from a model that did not see the unit."""
+                       folds: np.ndarray | None = None, groups: np.ndarray | None = None,
+                       propensity: tuple[np.ndarray, str, dict] | None = None) -> Nuisances:
+    """Cross-fit e(x), mu0(x), mu1(x); every prediction comes from a model that did not see the unit.
+
+    ``propensity`` = a previous :func:`crossfit_propensity` result on the same folds: e(x) depends only on
+    (T, X, folds, seed), so several outcomes share one propensity fit.
+    """
     Y = np.asarray(Y, dtype=float)
     T = np.asarray(T, dtype=int)
     X = np.asarray(X, dtype=float)
     if folds is None:
-        folds = make_folds(T, n_folds, seed)
-    e_raw, ps_name, losses = crossfit_propensity(T, X, folds, seed)
+        folds = make_folds(T, n_folds, seed, groups)
+    e_raw, ps_name, losses = propensity or crossfit_propensity(T, X, folds, seed)
     mu0 = _oof_predict(outcome_model(seed), X, Y, folds, proba=False, mask=T == 0)
     mu1 = _oof_predict(outcome_model(seed), X, Y, folds, proba=False, mask=T == 1)
     e = np.clip(e_raw, clip[0], clip[1])

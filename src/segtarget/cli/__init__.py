@@ -34,6 +34,7 @@ from . import abtest_cmd  # noqa: E402,F401
 from . import config_cmd  # noqa: E402,F401
 from . import causal_cmd  # noqa: E402,F401
 from . import validate_cmd  # noqa: E402,F401
+from . import cohort_cmd  # noqa: E402,F401
 
 
 def main() -> None:
