@@ -1,0 +1,189 @@
+"""Stacked event study (stacked difference-in-differences) on the weekly panel of the target trials.
+
+Design. Each target trial (one Type A campaign) is a small experiment-like comparison: its treated members
+against its eligible not-yet-treated controls, observed week by week from ``pre_weeks`` before the start to
+the end of each unit's own outcome window (``panel.py``). The trials are stacked (Cengiz, Dube, Lindner &
+Zipperer 2019; Wing, Freedman & Hollingsworth 2024): every regression has a *unit* fixed effect (one unit =
+one household in one trial) and a *trial x week* fixed effect, so a treated household is only ever compared
+with the controls of its own trial in the same calendar week, and a household that is a control in several
+trials is several units. Standard errors are clustered by household (CRV1, pyfixest), which covers the
+repeated weeks of one unit and the several units of one household.
+
+Estimands (outcome ``y`` = weekly spend in $, or baskets, per household):
+
+- dynamic effect ``beta_k`` for relative week ``k`` (coefficient of ``1[rel_week = k] x treated``, reference
+  week -1): the treated-minus-control difference in week ``k`` minus the same difference in week -1. For
+  ``k >= 0`` it is the average effect on the treated in week ``k`` of the campaign *if* treated and controls
+  would have moved in parallel without it (parallel trends), pooled over trials with regression weights;
+- pooled post-period ATT per trial: coefficient of ``treated x post`` in the same design with all pre weeks as
+  the baseline (mean post-week difference minus mean pre-week difference), in outcome units per week;
+- overall (and per pre-period segment) ATT: the per-trial (per trial x segment) ATTs averaged with weights
+  equal to each cell's share of treated units, SE from the joint clustered covariance of the cells
+  (w'b, sqrt(w'Vw)), i.e. the treated-weighted ATT of Wing et al., not the implicit variance weighting of one
+  pooled coefficient.
+
+Pre-trend test: a joint Wald test that every pre-period ``beta_k`` (k < -1) is zero, clustered covariance,
+chi-square with one degree of freedom per pre week. A small p-value says treated and controls already
+diverged before the campaign (selection on a recent spike, anticipation, or a bad control group), so the
+post-period differences cannot be read as effects. A large p-value does NOT prove parallel trends: the test
+has low power against slow drifts, and it says nothing about shocks that start with the campaign itself
+(Roth 2022, "Pretest with caution"). Read it together with the dynamic plot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import SegtargetError
+
+Z = float(stats.norm.ppf(0.975))  # every CI in this module: estimate +- 1.96 SE (thousands of clusters)
+OUTCOMES = ("spend", "baskets")
+ES_COLUMNS = ["level", "group", "term", "rel_week", "estimate", "std_error", "ci_lower", "ci_upper", "p_value",
+              "n"]
+
+
+def feols(formula: str, data: pd.DataFrame, vcov):
+    """The one pyfixest call of this module (tests check it against a textbook number)."""
+    import pyfixest as pf
+
+    return pf.feols(formula, data=data, vcov=vcov)
+
+
+def _coef_table(fit) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    # pyfixest keeps the covariance of the kept coefficients in `_vcov`, ordered as `coef()`.
+    return fit.coef(), fit.se(), np.asarray(fit._vcov)
+
+
+def _row(level, group, term, rel_week, est, se, n) -> dict:
+    p = float(2 * stats.norm.sf(abs(est / se))) if se > 0 else np.nan
+    return {"level": level, "group": str(group), "term": term, "rel_week": rel_week, "estimate": float(est),
+            "std_error": float(se), "ci_lower": float(est - Z * se), "ci_upper": float(est + Z * se),
+            "p_value": p, "n": int(n)}
+
+
+@dataclass(frozen=True)
+class EventStudyResult:
+    """Dynamic effects, pre-trend test and pooled ATTs of one stacked event study."""
+
+    outcome: str
+    dynamic: pd.DataFrame  # ES_COLUMNS, term = "dynamic", one row per relative week (reference: 0, SE 0)
+    pretrend: dict  # stat, df, p_value, weeks
+    pooled: pd.DataFrame  # ES_COLUMNS, term = "post_att", level = overall | trial | segment
+    n_units: int
+    n_households: int
+    skipped: tuple[str, ...] = ()  # one line per trial / cell left out and why
+
+    @property
+    def overall(self) -> dict:
+        return self.pooled[self.pooled["level"] == "overall"].iloc[0].to_dict()
+
+    def summary_frame(self) -> pd.DataFrame:
+        """``tables/event_study.csv``: dynamic rows, the pre-trend test row, then pooled post-period ATTs."""
+        test = {"level": "pooled", "group": "all", "term": "pretrend_wald", "rel_week": np.nan,
+                "estimate": self.pretrend["stat"], "std_error": np.nan, "ci_lower": np.nan, "ci_upper": np.nan,
+                "p_value": self.pretrend["p_value"], "n": self.pretrend["df"]}
+        return pd.concat([self.dynamic, pd.DataFrame([test]), self.pooled], ignore_index=True)[ES_COLUMNS]
+
+
+class EventStudy:
+    """Stacked event study on a ``panel.build_panel`` frame (module docstring: estimands and the pre-test).
+
+    Parameters: ``outcome`` (``spend`` | ``baskets``), ``ref_week`` (the normalised week, -1),
+    ``min_units`` (treated and controls a trial or trial x segment cell needs to enter the pooled ATTs).
+    """
+
+    def __init__(self, outcome: str = "spend", ref_week: int = -1, min_units: int = 10):
+        self.outcome = outcome
+        self.ref_week = ref_week
+        self.min_units = min_units
+
+    def _valid(self, panel: pd.DataFrame) -> pd.DataFrame:
+        if self.outcome not in OUTCOMES:
+            raise SegtargetError(f"config event_study.outcome={self.outcome!r}: use one of {', '.join(OUTCOMES)}")
+        if panel.empty or panel["treated"].nunique() < 2:
+            raise SegtargetError("event study: the panel needs treated and control units; check the study design")
+        if not (panel["rel_week"] == self.ref_week).any() or not (panel["rel_week"] >= 0).any():
+            raise SegtargetError(f"event study: no unit is observed in the reference week {self.ref_week} and after "
+                                 "the start; raise event_study.pre_weeks or check the campaign dates")
+        return panel.rename(columns={self.outcome: "y"})
+
+    def _cells(self, panel: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+        """Keep the cells (trial or trial x segment) with enough treated and control units."""
+        units = panel.drop_duplicates("unit")
+        counts = units.groupby(by)["treated"].agg(n_treated="sum", n_units="size").reset_index()
+        counts["n_control"] = counts["n_units"] - counts["n_treated"]
+        ok = (counts["n_treated"] >= self.min_units) & (counts["n_control"] >= self.min_units)
+        skipped = [f"{'/'.join(map(str, r[by]))}: {r.n_treated} treated, {r.n_control} controls "
+                   f"(< event_study.min_units={self.min_units})" for _, r in counts[~ok].iterrows()]
+        counts = counts[ok].reset_index(drop=True)
+        counts["cell"] = np.arange(len(counts))
+        return panel.merge(counts[[*by, "cell"]], on=by, how="inner"), counts, skipped
+
+    def _dynamic(self, panel: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+        fit = feols(f"y ~ i(rel_week, treated, ref={self.ref_week}) | unit + trial^rel_week", panel,
+                    {"CRV1": "household_id"})
+        coef, se, V = _coef_table(fit)
+        weeks = np.array([int(name.split("::")[1].split(":")[0]) for name in coef.index])
+        n_by_week = panel[panel["treated"] == 1].groupby("rel_week")["unit"].nunique()
+        rows = [_row("pooled", "all", "dynamic", int(k), coef.iloc[i], se.iloc[i], n_by_week.get(k, 0))
+                for i, k in enumerate(weeks)]
+        rows.append(_row("pooled", "all", "dynamic", self.ref_week, 0.0, 0.0, n_by_week.get(self.ref_week, 0)))
+        dyn = pd.DataFrame(rows).sort_values("rel_week").reset_index(drop=True)
+        pre = np.flatnonzero(weeks < self.ref_week)
+        if len(pre):
+            b = coef.to_numpy()[pre]
+            stat = float(b @ np.linalg.solve(V[np.ix_(pre, pre)], b))
+            test = {"stat": stat, "df": len(pre), "p_value": float(stats.chi2.sf(stat, len(pre))),
+                    "weeks": f"{weeks[pre].min()}..{weeks[pre].max()}"}
+        else:
+            test = {"stat": np.nan, "df": 0, "p_value": np.nan, "weeks": "none"}
+        return dyn, test
+
+    def _cell_fit(self, panel: pd.DataFrame, by: list[str]):
+        """Per-cell post-period ATTs (``treated x post`` per cell) and their joint clustered covariance."""
+        data, counts, skipped = self._cells(panel, by)
+        if counts.empty:
+            return counts, np.array([]), np.empty((0, 0)), skipped
+        data = data.assign(post=(data["treated"] * (data["rel_week"] >= 0)).astype(float))
+        fit = feols("y ~ i(cell, post) | unit + cell^rel_week", data, {"CRV1": "household_id"})
+        coef, _, V = _coef_table(fit)
+        cells = np.array([int(name.split("::")[1].split(":")[0]) for name in coef.index])
+        return counts.set_index("cell").loc[cells].reset_index(), coef.to_numpy(), V, skipped
+
+    @staticmethod
+    def _aggregate(counts: pd.DataFrame, b: np.ndarray, V: np.ndarray, group: str | None, level: str) -> list:
+        """Treated-weighted averages of the cell ATTs within each ``group`` (all cells when None)."""
+        rows = []
+        keys = counts[group] if group else pd.Series("all", index=counts.index)
+        for key, idx in counts.groupby(keys).groups.items():
+            idx = np.asarray(list(idx))
+            w = np.zeros(len(b))
+            w[idx] = counts.loc[idx, "n_treated"] / counts.loc[idx, "n_treated"].sum()
+            rows.append(_row(level, key, "post_att", np.nan, w @ b, np.sqrt(w @ V @ w),
+                             counts.loc[idx, "n_units"].sum()))
+        return rows
+
+    def fit(self, panel: pd.DataFrame, segment: pd.Series | None = None) -> "EventStudy":
+        """``segment`` (optional): one pre-period segment label per unit, indexed by ``panel.unit``."""
+        data = self._valid(panel)
+        self.dynamic_, self.pretrend_ = self._dynamic(data)
+        counts, b, V, skipped = self._cell_fit(data, ["trial"])
+        if counts.empty:
+            raise SegtargetError(f"event study: no trial has {self.min_units} treated and {self.min_units} control "
+                                 "units; lower event_study.min_units or check the study design")
+        rows = self._aggregate(counts, b, V, None, "overall") + self._aggregate(counts, b, V, "trial", "trial")
+        if segment is not None:
+            seg = data.assign(segment=data["unit"].map(segment).astype(str))
+            counts, b, V, seg_skipped = self._cell_fit(seg, ["trial", "segment"])
+            rows += self._aggregate(counts, b, V, "segment", "segment") if len(b) else []
+            skipped += seg_skipped
+        self.pooled_ = pd.DataFrame(rows, columns=ES_COLUMNS)
+        self.result_ = EventStudyResult(outcome=self.outcome, dynamic=self.dynamic_[ES_COLUMNS],
+                                        pretrend=self.pretrend_, pooled=self.pooled_,
+                                        n_units=int(data["unit"].nunique()),
+                                        n_households=int(data["household_id"].nunique()), skipped=tuple(skipped))
+        return self
