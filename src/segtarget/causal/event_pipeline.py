@@ -1,0 +1,55 @@
+"""The event-study step of `segtarget run`: panel (DuckDB) -> stacked DiD (pyfixest) -> triangulation -> section.
+
+:func:`run_event_study` depends only on a units table (``panel.design_units``), so it works with any study design
+that gives each unit its trial and outcome window (stacked or one window per trial).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..io import OutputDir
+from ..report.section import Section
+from .event_config import EventStudyConfig
+from .event_report import event_study_sections
+from .event_study import EventStudy, EventStudyResult
+from .panel import build_panel
+from .triangulation import ES_OUTCOME, treated_window_weeks, triangulation_sentence, triangulation_table
+
+
+@dataclass(frozen=True)
+class EventStudyRun:
+    """What the step hands on: the event study, the triangulation table and its summary sentence."""
+
+    result: EventStudyResult
+    triangulation: pd.DataFrame | None
+    sentence: str
+    panel_rows: int
+
+    def summary_frame(self) -> pd.DataFrame:
+        return self.result.summary_frame()
+
+
+def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: OutputDir, *,
+                    segment: pd.Series | None = None, ate_table: pd.DataFrame | None = None,
+                    ate_headline: dict | None = None,
+                    outcome_scale: str = "window total") -> tuple[EventStudyRun, list[Section]]:
+    """Event study over ``units`` (household_id, index_campaign, treated, outcome_start, outcome_end[,
+    outcome_weeks]); ``segment`` = one pre-period segment label per row of ``units``; ``ate_table`` and
+    ``ate_headline`` (the ATE stage's table and headline dict by outcome) switch the triangulation on."""
+    units = units.reset_index(drop=True)
+    panel = build_panel(tables.con, units, cfg.pre_weeks)
+    seg = None if segment is None else pd.Series(pd.Series(segment).to_numpy(), index=range(len(units)))
+    res = EventStudy(outcome=cfg.outcome, min_units=cfg.min_units).fit(panel, segment=seg).result_
+    tri, sentence = None, ""
+    outcome = ES_OUTCOME[cfg.outcome]
+    if ate_table is not None and ate_headline is not None and outcome in ate_headline:
+        skipped = f"{len(res.skipped)} trial/segment cells left out (min_units)" if res.skipped else ""
+        tri = triangulation_table(ate_table, ate_headline[outcome], res.overall, outcome=outcome,
+                                  treated_weeks=treated_window_weeks(units), outcome_scale=outcome_scale,
+                                  es_note=skipped)
+        sentence = triangulation_sentence(tri, outcome)
+    run = EventStudyRun(result=res, triangulation=tri, sentence=sentence, panel_rows=len(panel))
+    return run, event_study_sections(res, tri, sentence, cfg.pre_weeks, out)
