@@ -15,7 +15,7 @@ from ..report.section import Section
 from .event_config import EventStudyConfig
 from .event_report import event_study_sections
 from .event_study import EventStudy, EventStudyResult
-from .panel import build_panel
+from .panel import build_panel, design_units
 from .triangulation import ES_OUTCOME, treated_window_weeks, triangulation_sentence, triangulation_table
 
 
@@ -39,7 +39,7 @@ def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: Out
     """Event study over ``units`` (household_id, index_campaign, treated, outcome_start, outcome_end[,
     outcome_weeks]); ``segment`` = one pre-period segment label per row of ``units``; ``ate_table`` and
     ``ate_headline`` (the ATE stage's table and headline dict by outcome) switch the triangulation on."""
-    units = units.reset_index(drop=True)
+    units = design_units(units)
     panel = build_panel(tables.con, units, cfg.pre_weeks)
     seg = None if segment is None else pd.Series(pd.Series(segment).to_numpy(), index=range(len(units)))
     res = EventStudy(outcome=cfg.outcome, min_units=cfg.min_units).fit(panel, segment=seg).result_
@@ -49,7 +49,7 @@ def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: Out
         skipped = f"{len(res.skipped)} trial/segment cells left out (min_units)" if res.skipped else ""
         tri = triangulation_table(ate_table, ate_headline[outcome], res.overall, outcome=outcome,
                                   treated_weeks=treated_window_weeks(units), outcome_scale=outcome_scale,
-                                  es_note=skipped)
+                                  es_note=skipped, pretrend_p=res.pretrend["p_value"])
         sentence = triangulation_sentence(tri, outcome)
     run = EventStudyRun(result=res, triangulation=tri, sentence=sentence, panel_rows=len(panel))
     return run, event_study_sections(res, tri, sentence, cfg.pre_weeks, out)

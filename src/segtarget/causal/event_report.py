@@ -20,7 +20,12 @@ NOTE = ("A weekly household × week panel is built for every unit of the study d
         "per trial is the post-minus-pre difference in differences; the overall and per-segment ATTs weight the "
         "trials by their treated units. The pre-trend test is a joint Wald test that all pre-period effects are "
         "zero: a small p-value means treated and controls were already diverging, a large one does not prove "
-        "parallel trends (low power against slow drifts, blind to shocks that start with the campaign).")
+        "parallel trends (low power against slow drifts, blind to shocks that start with the campaign). In "
+        "particular, when the retailer picks households on their spend in the weeks before the mailer, treated "
+        "households' spend drifts back toward its usual level afterwards; that drift looks like a negative "
+        "effect and a flat pre-period cannot rule it out, because the selection happened inside the pre-period "
+        "(on planted campaigns with no effect this event study found about −$3 per week: "
+        "benchmarks/RESULTS.md). Read the event study as a check on the headline, not as a replacement.")
 
 
 def event_figure(dynamic: pd.DataFrame, pretrend: dict, ylabel: str):

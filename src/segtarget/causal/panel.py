@@ -28,7 +28,7 @@ UNIT_COLUMNS = ("household_id", "index_campaign", "treated", "outcome_start", "o
 PANEL_COLUMNS = ["unit", "household_id", "trial", "treated", "rel_week", "spend", "baskets"]
 
 
-def design_units(data: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
+def design_units(data: pd.DataFrame, windows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Units of a study design with their own outcome windows.
 
     A stacked design (``campaign-trials``) carries ``outcome_start``/``outcome_end`` per unit; older designs
@@ -37,11 +37,11 @@ def design_units(data: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
     keep = [c for c in ("household_id", "index_campaign", "treated", "outcome_start", "outcome_end",
                         "outcome_weeks", "truncated") if c in data]
     units = data[keep].copy()
-    if "outcome_start" not in units or "outcome_end" not in units:
+    if ("outcome_start" not in units or "outcome_end" not in units) and windows is not None:
         w = windows[["index_campaign", "start_date", "outcome_end"]].rename(columns={"start_date": "outcome_start"})
         units = units.drop(columns=[c for c in ("outcome_start", "outcome_end") if c in units])
         units = units.merge(w, on="index_campaign", how="left", validate="many_to_one")
-    if "outcome_weeks" not in units:
+    if "outcome_weeks" not in units and {"outcome_start", "outcome_end"} <= set(units):
         days = (pd.to_datetime(units["outcome_end"]) - pd.to_datetime(units["outcome_start"])).dt.days + 1
         units["outcome_weeks"] = days / 7
     return units.reset_index(drop=True)

@@ -21,6 +21,8 @@ study is the check on it from a different identifying assumption.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -32,12 +34,12 @@ SCALES = ("window total", "per week")
 
 def triangulation_table(ate_table: pd.DataFrame, headline: dict, es_overall: dict, *, outcome: str,
                         treated_weeks: float, outcome_scale: str = "window total",
-                        es_note: str = "") -> pd.DataFrame:
+                        es_note: str = "", pretrend_p: float = float("nan")) -> pd.DataFrame:
     """One row per approach (doubly robust headline, event study, naive) for ``outcome``.
 
     ``ate_table``: the ATE stage's table (``ATE_COLUMNS``); ``headline``: its headline dict for ``outcome``;
     ``es_overall``: the event study's overall pooled row (per-week units); ``treated_weeks``: mean outcome
-    window length of the treated units, in weeks.
+    window length of the treated units, in weeks; ``pretrend_p``: the event study's pre-trend test p-value.
     """
     if outcome_scale not in SCALES:
         raise ValueError(f"outcome_scale must be one of {SCALES}, got {outcome_scale!r}")
@@ -54,7 +56,8 @@ def triangulation_table(ate_table: pd.DataFrame, headline: dict, es_overall: dic
          "scale": outcome_scale, "estimate": es_overall["estimate"] * factor,
          "std_error": es_overall["std_error"] * factor, "ci_lower": es_overall["ci_lower"] * factor,
          "ci_upper": es_overall["ci_upper"] * factor, "n": int(es_overall["n"]), "leads_report": False,
-         "note": f"weekly panel, parallel trends; {conv}" + (f"; {es_note}" if es_note else "")},
+         "note": f"weekly panel, parallel trends (pre-trend test p = {pretrend_p:.3f}); {conv}"
+                 + (f"; {es_note}" if es_note else "")},
         {"approach": "naive difference", "method": "naive", "estimand": str(naive["estimand"]),
          "scale": outcome_scale, "estimate": naive["estimate"], "std_error": naive["std_error"],
          "ci_lower": naive["ci_lower"], "ci_upper": naive["ci_upper"], "n": int(naive["n"]), "leads_report": False,
@@ -84,7 +87,11 @@ def triangulation_sentence(tri: pd.DataFrame, outcome: str) -> str:
     scale = "per week" if dr["scale"] == "per week" else "over the campaign window"
     agree = cis_overlap(dr, es)
     covers_zero = any(r["ci_lower"] <= 0 <= r["ci_upper"] for r in (dr, es))
-    if agree:
+    failed = re.search(r"pre-trend test p = ([0-9.]+)", str(es["note"]))
+    if failed and float(failed.group(1)) < 0.05:
+        verdict = (f"cannot be compared: the event study fails its pre-trend test (p = {failed.group(1)}), so "
+                   "it neither confirms nor contradicts the headline")
+    elif agree:
         verdict = "agree (their 95% CIs overlap" + ("; at least one CI includes zero, so this is a weak check)"
                                                     if covers_zero else ")")
     else:
