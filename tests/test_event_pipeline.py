@@ -85,3 +85,15 @@ def test_bad_config_is_a_one_line_error():
         EventStudyConfig(outcome="visits")
     with pytest.raises(SegtargetError, match="event_study.pre_weeks"):
         EventStudyConfig(pre_weeks=0)
+
+
+def test_a_trial_left_out_is_named_in_the_triangulation(tmp_path):
+    tables, units = _world(spike=False)
+    small = units.head(24).assign(index_campaign=9, treated=lambda d: (d.index < 21).astype(int))
+    run, sections = run_event_study(tables, pd.concat([units, small], ignore_index=True),
+                                    EventStudyConfig(pre_weeks=8), OutputDir(tmp_path), ate_table=ATE,
+                                    ate_headline=HEAD)
+    assert run.result.skipped == ("trial 9: 21 treated, 3 controls (< event_study.min_units=10)",)
+    assert "left out trial 9: 21 treated, 3 controls" in run.triangulation.loc[1, "note"]
+    assert "event study: left out trial 9: 21 treated, 3 controls (< event_study.min_units=10)" in sections[0].warnings
+    assert set(run.result.pooled.query("level == 'trial'").group) == {"7"}

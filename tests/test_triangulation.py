@@ -70,6 +70,9 @@ def test_estimand_mismatch_is_stated():
     s = triangulation_sentence(triangulation_table(ATE, ato, _es(5.0, 1.0), outcome="purchase_amount",
                                                    treated_weeks=6.0), "purchase_amount")
     assert "the headline is the ATO, the event study the ATT" in s
+    att = HEAD | {"estimand": "ATT (effect on the treated)"}
+    assert "note:" not in triangulation_sentence(triangulation_table(ATE, att, _es(5.0, 1.0), outcome="purchase_amount",
+                                                                    treated_weeks=6.0), "purchase_amount")
 
 
 def test_overlap_and_weeks():

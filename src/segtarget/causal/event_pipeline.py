@@ -46,7 +46,8 @@ def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: Out
     tri, sentence = None, ""
     outcome = ES_OUTCOME[cfg.outcome]
     if ate_table is not None and ate_headline is not None and outcome in ate_headline:
-        skipped = f"{len(res.skipped)} trial/segment cells left out (min_units)" if res.skipped else ""
+        # the comparison is only "same trials" if the event study kept every trial: name the ones it left out
+        skipped = "; ".join(f"left out {s}" for s in res.skipped if "segment" not in s)
         tri = triangulation_table(ate_table, ate_headline[outcome], res.overall, outcome=outcome,
                                   treated_weeks=treated_window_weeks(units), outcome_scale=outcome_scale,
                                   es_note=skipped, pretrend_p=res.pretrend["p_value"])

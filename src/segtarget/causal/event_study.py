@@ -67,6 +67,10 @@ def _coef_table(fit) -> tuple[pd.Series, pd.Series, np.ndarray]:
     return fit.coef(), fit.se(), np.asarray(fit._vcov)
 
 
+def _cell_name(row: pd.Series, by: list[str]) -> str:
+    return " / ".join(f"{col} {row[col]}" for col in by)  # "trial 18" or "trial 8 / segment Loyal"
+
+
 def _row(level, group, term, rel_week, est, se, n) -> dict:
     p = float(2 * stats.norm.sf(abs(est / se))) if se > 0 else np.nan
     return {"level": level, "group": str(group), "term": term, "rel_week": rel_week, "estimate": float(est),
@@ -126,7 +130,7 @@ class EventStudy:
         counts = units.groupby(by)["treated"].agg(n_treated="sum", n_units="size").reset_index()
         counts["n_control"] = counts["n_units"] - counts["n_treated"]
         ok = (counts["n_treated"] >= self.min_units) & (counts["n_control"] >= self.min_units)
-        skipped = [f"{'/'.join(map(str, r[by]))}: {r.n_treated} treated, {r.n_control} controls "
+        skipped = [f"{_cell_name(r, by)}: {r.n_treated} treated, {r.n_control} controls "
                    f"(< event_study.min_units={self.min_units})" for _, r in counts[~ok].iterrows()]
         counts = counts[ok].reset_index(drop=True)
         counts["cell"] = np.arange(len(counts))
@@ -163,7 +167,7 @@ class EventStudy:
         cells = np.array([int(name.split("::")[1].split(":")[0]) for name in coef.index])
         # pyfixest drops a cell whose post indicator its fixed effects absorb (no pre week left to compare)
         lost = counts[~counts["cell"].isin(cells)]
-        skipped += [f"{'/'.join(map(str, r[by]))}: no pre-period week to compare with" for _, r in lost.iterrows()]
+        skipped += [f"{_cell_name(r, by)}: no pre-period week to compare with" for _, r in lost.iterrows()]
         return counts.set_index("cell").loc[cells].reset_index(), coef.to_numpy(), V, skipped
 
     @staticmethod

@@ -97,7 +97,7 @@ def triangulation_sentence(tri: pd.DataFrame, outcome: str) -> str:
     else:
         verdict = ("disagree (their 95% CIs do not overlap: one of the two identifying assumptions — no "
                    "unmeasured confounding, or parallel trends — fails; read the pre-trend test and refutations)")
-    pop = "" if dr["estimand"] == "ATT" else f" (note: the headline is the {dr['estimand']}, the event study the ATT)"
+    pop = "" if str(dr["estimand"]).startswith("ATT") else f" (note: the headline is the {dr['estimand']}, the event study the ATT)"
     return (f"Triangulation, {outcome} {scale}: doubly robust {dr['estimand']} {_fmt(dr, dollars)}, "
             f"event-study DiD {_fmt(es, dollars)}, naive difference {_fmt(nv, dollars)}; the doubly-robust and "
             f"event-study estimates {verdict}{pop}. The report leads with the doubly-robust estimate.")
