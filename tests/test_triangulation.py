@@ -57,11 +57,12 @@ def test_sentence_agree_and_disagree():
 
 def test_a_failed_pre_trend_test_voids_the_comparison():
     tri = triangulation_table(ATE, HEAD, _es(5.0, 1.0), outcome="purchase_amount", treated_weeks=6.0,
-                              pretrend_p=0.001)
-    s = triangulation_sentence(tri, "purchase_amount")
-    assert "cannot be compared" in s and "p = 0.001" in s and "agree (" not in s
+                              pretrend_p=0.0004)
+    assert "pre-trend test p < 0.001" in tri.loc[1, "note"]
+    s = triangulation_sentence(tri, "purchase_amount", pretrend_p=0.0004)
+    assert "cannot be compared" in s and "(p < 0.001)" in s and "agree (" not in s
     ok = triangulation_sentence(triangulation_table(ATE, HEAD, _es(5.0, 1.0), outcome="purchase_amount",
-                                                    treated_weeks=6.0, pretrend_p=0.4), "purchase_amount")
+                                                    treated_weeks=6.0, pretrend_p=0.4), "purchase_amount", 0.4)
     assert "agree (their 95% CIs overlap)" in ok
 
 

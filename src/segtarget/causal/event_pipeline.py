@@ -51,6 +51,6 @@ def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: Out
         tri = triangulation_table(ate_table, ate_headline[outcome], res.overall, outcome=outcome,
                                   treated_weeks=treated_window_weeks(units), outcome_scale=outcome_scale,
                                   es_note=skipped, pretrend_p=res.pretrend["p_value"])
-        sentence = triangulation_sentence(tri, outcome)
+        sentence = triangulation_sentence(tri, outcome, res.pretrend["p_value"])
     run = EventStudyRun(result=res, triangulation=tri, sentence=sentence, panel_rows=len(panel))
     return run, event_study_sections(res, tri, sentence, cfg.pre_weeks, out)

@@ -9,6 +9,7 @@ import pandas as pd
 from ..io import OutputDir
 from ..report.section import Figure, Section, Table, Text
 from .event_study import EventStudyResult
+from .triangulation import format_p
 
 NOTE = ("A weekly household × week panel is built for every unit of the study design (one household in one "
         "target trial), from {pre} weeks before the trial start to the end of its own outcome window (complete "
@@ -41,7 +42,7 @@ def event_figure(dynamic: pd.DataFrame, pretrend: dict, ylabel: str):
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(-0.5, color="#d62728", ls="--", lw=1)
     p = pretrend["p_value"]
-    ax.set_title(f"Event study (reference week −1); pre-trend test p = {p:.3f}" if p == p else "Event study")
+    ax.set_title(f"Event study (reference week −1); pre-trend test p {format_p(p)}" if p == p else "Event study")
     ax.set_xlabel("week relative to the campaign start")
     ax.set_ylabel(ylabel)
     ax.legend(frameon=False, loc="upper left")
@@ -51,7 +52,7 @@ def event_figure(dynamic: pd.DataFrame, pretrend: dict, ylabel: str):
 def _verdict(res: EventStudyResult) -> str:
     p = res.pretrend["p_value"]
     o = res.overall
-    pre = (f"Pre-trend test (weeks {res.pretrend['weeks']}, {res.pretrend['df']} restrictions): p = {p:.3f}. "
+    pre = (f"Pre-trend test (weeks {res.pretrend['weeks']}, {res.pretrend['df']} restrictions): p {format_p(p)}. "
            + ("Treated and controls already diverged before the campaigns: the post-period differences are not "
               "credible as effects." if p < 0.05 else
               "No detectable divergence before the campaigns (which does not prove parallel trends)."))
@@ -79,7 +80,7 @@ def event_study_sections(res: EventStudyResult, tri: pd.DataFrame | None, senten
                          out.table("triangulation", tri))]
     warnings = [f"event study: left out {s}" for s in res.skipped]
     if res.pretrend["p_value"] < 0.05:
-        warnings.append(f"event study: the pre-trend test rejects (p = {res.pretrend['p_value']:.3f}): treated and "
+        warnings.append(f"event study: the pre-trend test rejects (p {format_p(res.pretrend['p_value'])}): treated and "
                         "controls diverged before the campaigns; do not read the event-study effect causally")
     o = res.overall
     head = {"pretrend_p": res.pretrend["p_value"], "att_per_week": o["estimate"], "att_ci": (o["ci_lower"],

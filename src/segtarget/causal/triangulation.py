@@ -21,8 +21,6 @@ study is the check on it from a different identifying assumption.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
@@ -56,7 +54,7 @@ def triangulation_table(ate_table: pd.DataFrame, headline: dict, es_overall: dic
          "scale": outcome_scale, "estimate": es_overall["estimate"] * factor,
          "std_error": es_overall["std_error"] * factor, "ci_lower": es_overall["ci_lower"] * factor,
          "ci_upper": es_overall["ci_upper"] * factor, "n": int(es_overall["n"]), "leads_report": False,
-         "note": f"weekly panel, parallel trends (pre-trend test p = {pretrend_p:.3f}); {conv}"
+         "note": f"weekly panel, parallel trends (pre-trend test p {format_p(pretrend_p)}); {conv}"
                  + (f"; {es_note}" if es_note else "")},
         {"approach": "naive difference", "method": "naive", "estimand": str(naive["estimand"]),
          "scale": outcome_scale, "estimate": naive["estimate"], "std_error": naive["std_error"],
@@ -80,16 +78,21 @@ def _fmt(r: pd.Series, dollars: bool) -> str:
             f"{_money(r['ci_upper'], dollars)})")
 
 
-def triangulation_sentence(tri: pd.DataFrame, outcome: str) -> str:
-    """The executive-summary sentence: the three numbers, whether the adjusted two agree, which one leads."""
+def format_p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def triangulation_sentence(tri: pd.DataFrame, outcome: str, pretrend_p: float = float("nan")) -> str:
+    """The executive-summary sentence: the three numbers, whether the adjusted two agree, which one leads.
+
+    ``pretrend_p``: the event study's pre-trend test; below 0.05 the comparison is void (said so)."""
     dr, es, nv = (tri.iloc[i] for i in range(3))
     dollars = outcome in ("purchase_amount", "coupon_product_spend")
     scale = "per week" if dr["scale"] == "per week" else "over the campaign window"
     agree = cis_overlap(dr, es)
     covers_zero = any(r["ci_lower"] <= 0 <= r["ci_upper"] for r in (dr, es))
-    failed = re.search(r"pre-trend test p = ([0-9.]+)", str(es["note"]))
-    if failed and float(failed.group(1)) < 0.05:
-        verdict = (f"cannot be compared: the event study fails its pre-trend test (p = {failed.group(1)}), so "
+    if pretrend_p < 0.05:
+        verdict = (f"cannot be compared: the event study fails its pre-trend test (p {format_p(pretrend_p)}), so "
                    "it neither confirms nor contradicts the headline")
     elif agree:
         verdict = "agree (their 95% CIs overlap" + ("; at least one CI includes zero, so this is a weak check)"
