@@ -55,26 +55,27 @@ def truth(planted, units: pd.DataFrame, panel: pd.DataFrame) -> tuple[float, pd.
     return float((per_trial * n).sum() / n.sum()), per_trial
 
 
-def one(seed: int, effect: str, spike: float) -> dict:
+def one(seed: int, effect: str, spike: float, strata: list[tuple[int, int]]) -> list[dict]:
     tables = load_source("completejourney", validate=False)
     planted = plant_campaigns(tables, PlantSpec(effect=effect, lift=0.2, spike_selection=spike, seed=seed))
     data_end = tables.con.execute("SELECT max(date) FROM clean_transactions").fetchall()[0][0]
     units = trial_units(planted, data_end)
-    t0 = time.perf_counter()
     panel = build_panel(tables.con, units, 12)
-    res = EventStudy().fit(panel).result_
-    secs = time.perf_counter() - t0
     true_all, _ = truth(planted, units, panel)
-    o = res.overall
     post = panel[panel.rel_week >= 0]
     naive = post[post.treated == 1].spend.mean() - post[post.treated == 0].spend.mean()
-    return {"seed": seed, "effect": effect, "spike_selection": spike, "units": len(units),
-            "treated": int(units.treated.sum()), "truncated": int(units.truncated.sum()),
-            "truth_per_week": round(true_all, 2), "att_per_week": round(o["estimate"], 2),
-            "ci_lower": round(o["ci_lower"], 2), "ci_upper": round(o["ci_upper"], 2),
-            "covers": bool(o["ci_lower"] <= true_all <= o["ci_upper"]),
-            "pretrend_p": round(res.pretrend["p_value"], 4), "naive_post_diff": round(naive, 2),
-            "seconds": round(secs, 1)}
+    rows = []
+    for level, recent in strata:
+        t0 = time.perf_counter()
+        res = EventStudy(level_strata=level, recent_strata=recent).fit(panel).result_
+        o = res.overall
+        rows.append({"seed": seed, "effect": effect, "spike_selection": spike, "strata": f"{level}x{recent}",
+                     "treated": int(units.treated.sum()), "truth_per_week": round(true_all, 2),
+                     "att_per_week": round(o["estimate"], 2), "ci_lower": round(o["ci_lower"], 2),
+                     "ci_upper": round(o["ci_upper"], 2), "covers": bool(o["ci_lower"] <= true_all <= o["ci_upper"]),
+                     "pretrend_p": round(res.pretrend["p_value"], 4), "naive_post_diff": round(naive, 2),
+                     "seconds": round(time.perf_counter() - t0, 1)})
+    return rows
 
 
 def main() -> None:
@@ -82,8 +83,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--spike", type=float, nargs="+", default=[0.75, 0.0])
     ap.add_argument("--effects", nargs="+", default=["uniform", "none"])
+    ap.add_argument("--strata", nargs="+", default=["1x1", "10x1", "5x3"], help="level x recent pre-period strata")
     a = ap.parse_args()
-    rows = [one(s, e, sp) for sp in a.spike for e in a.effects for s in a.seeds]
+    strata = [tuple(int(v) for v in s.split("x")) for s in a.strata]
+    rows = [r for sp in a.spike for e in a.effects for s in a.seeds for r in one(s, e, sp, strata)]
     print(pd.DataFrame(rows).to_markdown(index=False))
 
 

@@ -128,3 +128,36 @@ def test_segments_and_small_cells(synth_data):
         big.fit(panel)
     with pytest.raises(SegtargetError, match="event_study.outcome"):
         EventStudy(outcome="visits").fit(panel)
+
+
+def _selected_on_level(n=4000, seed=3):
+    """No effect; households picked on their pre-period mean spend (permanent level + weekly noise)."""
+    rng = np.random.default_rng(seed)
+    weeks = np.arange(-12, 6)
+    a = rng.normal(50, 15, n)
+    y = a[:, None] + rng.normal(0, 30, (n, len(weeks)))
+    pre_mean = y[:, weeks < 0].mean(axis=1)
+    treated = (rng.random(n) < 1 / (1 + np.exp(-(pre_mean - 50) / 10))).astype(int)
+    return pd.DataFrame({"unit": np.repeat(np.arange(n), len(weeks)), "household_id": np.repeat(np.arange(n),
+                         len(weeks)), "trial": 1, "treated": np.repeat(treated, len(weeks)),
+                         "rel_week": np.tile(weeks, n), "spend": y.ravel(), "baskets": 0})
+
+
+def test_selection_on_the_pre_period_level_biases_plain_did_and_strata_remove_it():
+    """Regression to the mean: the plain stacked DiD finds a negative 'effect' where there is none while its
+    pre-trend test sees nothing; comparing within pre-period spend strata recovers zero."""
+    panel = _selected_on_level()
+    plain = EventStudy(level_strata=1).fit(panel).result_
+    assert plain.overall["ci_upper"] < 0 and plain.pretrend["p_value"] > 0.05
+    strat = EventStudy(level_strata=10).fit(panel).result_
+    assert strat.overall["ci_lower"] <= 0 <= strat.overall["ci_upper"]
+    assert abs(strat.overall["estimate"]) < abs(plain.overall["estimate"]) / 3
+
+
+def test_strata_are_equal_count_bins_within_trial():
+    from segtarget.causal.event_study import _bins
+
+    units = pd.DataFrame({"trial": [1] * 6 + [2] * 3, "level": [5, 1, 3, 3, 9, 0, 2, 1, 3]})
+    assert _bins(units, ["trial"], "level", 3).tolist() == [2, 0, 1, 1, 2, 0, 1, 0, 2]
+    assert _bins(units, ["trial"], "level", 1).tolist() == [0] * 9
+    assert _bins(units, ["trial"], "level", 5).max() == 4  # more bins than some trial has units: no error

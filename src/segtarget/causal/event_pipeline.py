@@ -42,7 +42,8 @@ def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: Out
     units = design_units(units)
     panel = build_panel(tables.con, units, cfg.pre_weeks)
     seg = None if segment is None else pd.Series(pd.Series(segment).to_numpy(), index=range(len(units)))
-    res = EventStudy(outcome=cfg.outcome, min_units=cfg.min_units).fit(panel, segment=seg).result_
+    res = EventStudy(outcome=cfg.outcome, min_units=cfg.min_units, level_strata=cfg.level_strata,
+                     recent_strata=cfg.recent_strata).fit(panel, segment=seg).result_
     tri, sentence = None, ""
     outcome = ES_OUTCOME[cfg.outcome]
     if ate_table is not None and ate_headline is not None and outcome in ate_headline:
@@ -53,4 +54,4 @@ def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: Out
                                   es_note=skipped, pretrend_p=res.pretrend["p_value"])
         sentence = triangulation_sentence(tri, outcome, res.pretrend["p_value"])
     run = EventStudyRun(result=res, triangulation=tri, sentence=sentence, panel_rows=len(panel))
-    return run, event_study_sections(res, tri, sentence, cfg.pre_weeks, out)
+    return run, event_study_sections(res, tri, sentence, cfg.pre_weeks, out, strata=cfg.level_strata)

@@ -14,19 +14,20 @@ from .triangulation import format_p
 NOTE = ("A weekly household × week panel is built for every unit of the study design (one household in one "
         "target trial), from {pre} weeks before the trial start to the end of its own outcome window (complete "
         "weeks only; a not-yet-treated control stops the week before its own campaign; weeks without a basket "
-        "are zeros). The trials are stacked: every regression has a unit fixed effect and a trial × week fixed "
-        "effect, so treated households are compared only with their own trial's controls in the same week "
+        "are zeros). The trials are stacked: every regression has a unit fixed effect and a trial × pre-period "
+        "spend stratum × week fixed effect, so treated households are compared only with their own trial's "
+        "controls in the same week that spent about as much before the start ({strata} equal-count bins of "
+        "pre-period weekly spend per trial; 1 = none) "
         "(stacked difference-in-differences; Cengiz et al. 2019, Wing et al. 2024), estimated with pyfixest; "
         "standard errors are clustered by household. Dynamic effects are relative to week −1. The pooled ATT "
         "per trial is the post-minus-pre difference in differences; the overall and per-segment ATTs weight the "
         "trials by their treated units. The pre-trend test is a joint Wald test that all pre-period effects are "
         "zero: a small p-value means treated and controls were already diverging, a large one does not prove "
-        "parallel trends (low power against slow drifts, blind to shocks that start with the campaign). In "
-        "particular, when the retailer picks households on their spend in the weeks before the mailer, treated "
-        "households' spend drifts back toward its usual level afterwards; that drift looks like a negative "
-        "effect and a flat pre-period cannot rule it out, because the selection happened inside the pre-period "
-        "(on planted campaigns with no effect this event study found about −$3 per week: "
-        "benchmarks/RESULTS.md). Read the event study as a check on the headline, not as a replacement.")
+        "parallel trends (low power against slow drifts, blind to shocks that start with the campaign). The "
+        "strata matter: households picked for a high spend before the mailer spend less afterwards whatever "
+        "the mailer does (regression to the mean); without strata that fall reads as a negative effect that a "
+        "flat pre-period cannot reveal (benchmarks/RESULTS.md, planted campaigns). Read the event study as a "
+        "check on the headline, not as a replacement.")
 
 
 def event_figure(dynamic: pd.DataFrame, pretrend: dict, ylabel: str):
@@ -64,7 +65,7 @@ def _verdict(res: EventStudyResult) -> str:
 
 
 def event_study_sections(res: EventStudyResult, tri: pd.DataFrame | None, sentence: str, pre_weeks: int,
-                         out: OutputDir) -> list[Section]:
+                         out: OutputDir, strata: int = 1) -> list[Section]:
     """Write figures/event_study.png, tables/event_study.csv (and triangulation.csv) and describe them."""
     table = res.summary_frame()
     ylabel = "effect on weekly spend ($)" if res.outcome == "spend" else f"effect on weekly {res.outcome}"
@@ -87,5 +88,5 @@ def event_study_sections(res: EventStudyResult, tri: pd.DataFrame | None, senten
                                                                                             o["ci_upper"])}
     if sentence:
         head["triangulation"] = sentence
-    return [Section("event_study", "Track 2: panel event study (stacked DiD)", NOTE.format(pre=pre_weeks), blocks,
+    return [Section("event_study", "Track 2: panel event study (stacked DiD)", NOTE.format(pre=pre_weeks, strata=strata), blocks,
                     warnings, head)]

@@ -4,9 +4,19 @@ Design. Each target trial (one Type A campaign) is a small experiment-like compa
 against its eligible not-yet-treated controls, observed week by week from ``pre_weeks`` before the start to
 the end of each unit's own outcome window (``panel.py``). The trials are stacked (Cengiz, Dube, Lindner &
 Zipperer 2019; Wing, Freedman & Hollingsworth 2024): every regression has a *unit* fixed effect (one unit =
-one household in one trial) and a *trial x week* fixed effect, so a treated household is only ever compared
-with the controls of its own trial in the same calendar week, and a household that is a control in several
-trials is several units. Standard errors are clustered by household (CRV1, pyfixest), which covers the
+one household in one trial) and a *trial x stratum x week* fixed effect, so a treated household is only ever
+compared with the controls of its own trial, in the same week, that spent about as much as it did before the
+start (``level_strata`` equal-count bins of the unit's mean weekly outcome over its pre weeks, within the trial;
+optionally ``recent_strata`` bins of its last ``recent_weeks`` pre weeks within those). A household that is a
+control in several trials is several units.
+
+Why strata: the retailer picks households on their recent spend. Spend = a lasting level + weekly noise, so
+households picked for a high look-back spend are partly picked for good luck and spend less afterwards
+whatever the campaign does (regression to the mean, Ashenfelter's dip). A plain DiD reads that fall as a
+negative effect, and its pre-trend test cannot see it because the selection happened inside the pre-period
+(tests/test_event_study.py shows both). Within a stratum treated and controls had the same pre-period mean,
+so both regress alike: the DiD assumes parallel trends *conditional on pre-period spend*, as the
+doubly-robust estimate conditions on the look-back features. ``level_strata = 1`` is the plain stacked DiD. Standard errors are clustered by household (CRV1, pyfixest), which covers the
 repeated weeks of one unit and the several units of one household.
 
 Estimands (outcome ``y`` = weekly spend in $, or baskets, per household):
@@ -27,11 +37,9 @@ chi-square with one degree of freedom per pre week. A small p-value says treated
 diverged before the campaign (selection on a recent spike, anticipation, or a bad control group), so the
 post-period differences cannot be read as effects. A large p-value does NOT prove parallel trends: the test
 has low power against slow drifts, and it says nothing about shocks that start with the campaign itself
-(Roth 2022, "Pretest with caution"). Nor can it see selection on the pre-period level: households picked
-for a high look-back spend regress toward their usual level after the start whatever the campaign does, the
-pre-period itself looks flat, and the post-period difference is biased downwards (Ashenfelter's dip; on the
-planted campaigns of ``causal.planted`` with no effect: about -$3/week, benchmarks/event_study_planted.py).
-Read it together with the dynamic plot.
+(Roth 2022, "Pretest with caution"), nor (without strata) selection on the pre-period level (above). With
+``recent_strata > 1`` units are matched on pre-period weeks, so the test partly checks the matching itself
+and rejects more often than its nominal size. Read it together with the dynamic plot.
 """
 
 from __future__ import annotations
@@ -65,6 +73,15 @@ def feols(formula: str, data: pd.DataFrame, vcov):
 def _coef_table(fit) -> tuple[pd.Series, pd.Series, np.ndarray]:
     # pyfixest keeps the covariance of the kept coefficients in `_vcov`, ordered as `coef()`.
     return fit.coef(), fit.se(), np.asarray(fit._vcov)
+
+
+def _bins(units: pd.DataFrame, by: list[str], col: str, q: int) -> pd.Series:
+    """Equal-count bins 0..q-1 of ``col`` within ``by`` (ties broken by unit order, so deterministic)."""
+    if q <= 1:
+        return pd.Series(0, index=units.index)
+    rank = units.groupby(by)[col].rank(method="first") - 1
+    n = units.groupby(by)[col].transform("size")
+    return np.minimum(np.floor(rank * q / n), q - 1).astype(int)
 
 
 def _cell_name(row: pd.Series, by: list[str]) -> str:
@@ -106,13 +123,30 @@ class EventStudy:
     """Stacked event study on a ``panel.build_panel`` frame (module docstring: estimands and the pre-test).
 
     Parameters: ``outcome`` (``spend`` | ``baskets``), ``ref_week`` (the normalised week, -1),
-    ``min_units`` (treated and controls a trial or trial x segment cell needs to enter the pooled ATTs).
+    ``min_units`` (treated and controls a trial or trial x segment cell needs to enter the pooled ATTs),
+    ``level_strata`` / ``recent_strata`` / ``recent_weeks`` (pre-period strata, module docstring; 1 = none).
     """
 
-    def __init__(self, outcome: str = "spend", ref_week: int = -1, min_units: int = 10):
+    def __init__(self, outcome: str = "spend", ref_week: int = -1, min_units: int = 10, level_strata: int = 10,
+                 recent_strata: int = 1, recent_weeks: int = 4):
         self.outcome = outcome
         self.ref_week = ref_week
         self.min_units = min_units
+        self.level_strata = level_strata
+        self.recent_strata = recent_strata
+        self.recent_weeks = recent_weeks
+
+    def _strata(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Pre-period strata per unit (``stratum``), nested in its trial: see ``strata_of``."""
+        units = data.drop_duplicates("unit")[["unit", "trial"]].set_index("unit")
+        pre = data[data["rel_week"] < 0]
+        units["level"] = pre.groupby("unit")["y"].mean().reindex(units.index).fillna(0.0)
+        recent = pre[pre["rel_week"] >= -self.recent_weeks]
+        units["recent"] = recent.groupby("unit")["y"].mean().reindex(units.index).fillna(0.0)
+        units["lb"] = _bins(units, ["trial"], "level", self.level_strata)
+        units["rb"] = _bins(units, ["trial", "lb"], "recent", self.recent_strata)
+        units["stratum"] = units.groupby(["trial", "lb", "rb"]).ngroup()
+        return data.assign(stratum=data["unit"].map(units["stratum"]))
 
     def _valid(self, panel: pd.DataFrame) -> pd.DataFrame:
         if self.outcome not in OUTCOMES:
@@ -137,7 +171,7 @@ class EventStudy:
         return panel.merge(counts[[*by, "cell"]], on=by, how="inner"), counts, skipped
 
     def _dynamic(self, panel: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-        fit = feols(f"y ~ i(rel_week, treated, ref={self.ref_week}) | unit + trial^rel_week", panel,
+        fit = feols(f"y ~ i(rel_week, treated, ref={self.ref_week}) | unit + stratum^rel_week", panel,
                     {"CRV1": "household_id"})
         coef, se, V = _coef_table(fit)
         weeks = np.array([int(name.split("::")[1].split(":")[0]) for name in coef.index])
@@ -161,8 +195,10 @@ class EventStudy:
         data, counts, skipped = self._cells(panel, by)
         if counts.empty:
             return counts, np.array([]), np.empty((0, 0)), skipped
-        data = data.assign(post=(data["treated"] * (data["rel_week"] >= 0)).astype(float))
-        fit = feols("y ~ i(cell, post) | unit + cell^rel_week", data, {"CRV1": "household_id"})
+        # comparisons stay inside a cell (trial or trial x segment) and inside a pre-period stratum
+        data = data.assign(post=(data["treated"] * (data["rel_week"] >= 0)).astype(float),
+                           group=data.groupby(["cell", "stratum"]).ngroup())
+        fit = feols("y ~ i(cell, post) | unit + group^rel_week", data, {"CRV1": "household_id"})
         coef, _, V = _coef_table(fit)
         cells = np.array([int(name.split("::")[1].split(":")[0]) for name in coef.index])
         # pyfixest drops a cell whose post indicator its fixed effects absorb (no pre week left to compare)
@@ -185,7 +221,7 @@ class EventStudy:
 
     def fit(self, panel: pd.DataFrame, segment: pd.Series | None = None) -> "EventStudy":
         """``segment`` (optional): one pre-period segment label per unit, indexed by ``panel.unit``."""
-        data = self._valid(panel)
+        data = self._strata(self._valid(panel))
         self.dynamic_, self.pretrend_ = self._dynamic(data)
         counts, b, V, skipped = self._cell_fit(data, ["trial"])
         if counts.empty:
