@@ -137,7 +137,7 @@ class EventStudy:
         self.recent_weeks = recent_weeks
 
     def _strata(self, data: pd.DataFrame) -> pd.DataFrame:
-        """Pre-period strata per unit (``stratum``), nested in its trial: see ``strata_of``."""
+        """Pre-period spend strata per unit (``stratum``), nested in its trial (module docstring: why)."""
         units = data.drop_duplicates("unit")[["unit", "trial"]].set_index("unit")
         pre = data[data["rel_week"] < 0]
         units["level"] = pre.groupby("unit")["y"].mean().reindex(units.index).fillna(0.0)
