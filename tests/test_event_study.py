@@ -161,3 +161,14 @@ def test_strata_are_equal_count_bins_within_trial():
     assert _bins(units, ["trial"], "level", 3).tolist() == [2, 0, 1, 1, 2, 0, 1, 0, 2]
     assert _bins(units, ["trial"], "level", 1).tolist() == [0] * 9
     assert _bins(units, ["trial"], "level", 5).max() == 4  # more bins than some trial has units: no error
+
+
+def test_no_comparison_left_is_a_one_line_error():
+    """Treated and controls never share a pre-period spend stratum: nothing to compare, a SegtargetError."""
+    panel = _selected_on_level(n=200)
+    panel["spend"] = panel["spend"] + 1000 * panel["treated"]  # every treated unit above every control
+    treated_share = panel.drop_duplicates("unit")["treated"].mean()
+    assert 0.2 < treated_share < 0.8
+    with pytest.raises(SegtargetError, match="event study: cannot estimate") as info:
+        EventStudy(level_strata=50, min_units=1).fit(panel)
+    assert "\n" not in str(info.value)

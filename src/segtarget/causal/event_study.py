@@ -66,8 +66,14 @@ def feols(formula: str, data: pd.DataFrame, vcov):
     import pyfixest as pf
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1, user_api="blas"):
-        return pf.feols(formula, data=data, vcov=vcov)
+    try:
+        with threadpool_limits(1, user_api="blas"):
+            return pf.feols(formula, data=data, vcov=vcov)
+    except ValueError as exc:  # e.g. the fixed effects absorb every treated-control comparison
+        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise SegtargetError(f"event study: cannot estimate {formula.split('|')[0].strip()!r} ({reason}); each "
+                             "trial needs treated and control units in the same pre-period spend strata, with "
+                             "weeks before and after the start (try a smaller event_study.level_strata)") from None
 
 
 def _coef_table(fit) -> tuple[pd.Series, pd.Series, np.ndarray]:
