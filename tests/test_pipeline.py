@@ -34,6 +34,12 @@ def test_run_writes_report_tables_and_manifest(pipeline_run):
     assert list(targets.columns) == ["household_id", "segment", "cate", "lower", "upper", "decision", "reason"]
     assert targets["household_id"].is_unique and targets["reason"].str.len().min() > 10
     assert len(list((root / "figures").glob("*.png"))) >= 20 and len(list((root / "tables").glob("*.csv"))) >= 30
+    # the event study and the triangulation: tables, figure, and the sentence on the first screen
+    assert (root / "figures" / "event_study.png").is_file()
+    tri = pd.read_csv(root / "tables" / "triangulation.csv")
+    assert tri["method"].tolist()[1:] == ["event_study", "naive"] and tri["leads_report"].tolist()[0]
+    assert "Triangulation, purchase_amount" in (root / "report.html").read_text()
+    assert "event study" in manifest["timings_seconds"]
 
 
 def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run, small_source, tmp_path):
@@ -51,5 +57,5 @@ def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run,
     changed = run_fast(tmp_path / "cost", cache, source, "policy.cost=5.0").parent
     hits = json.loads((changed / "manifest.json").read_text())["cache_hits"]
     assert {"features", "segments", "design", "ate", "cate-purchase_amount", "cate-purchase_count",
-            "pre-segments"} <= set(hits)
+            "pre-segments", "event-study"} <= set(hits)
     assert not pd.read_csv(changed / "policy.csv").equals(pd.read_csv(root / "policy.csv"))

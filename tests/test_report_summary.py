@@ -53,3 +53,17 @@ def test_summary_from_sections_takes_first_headline_of_each_kind():
     assert s.key_results is key and s.improvement == "+$1"
     assert s.facts == [("Source", "cj"), ("Period", "2017")]
     assert s.warnings == ["pipeline note"]
+
+
+def test_triangulation_sentence_reaches_the_first_screen(tmp_path):
+    from segtarget.report.render import render_report
+
+    sentence = "Triangulation, purchase_amount over the campaign window: doubly robust ATT +$39 & more."
+    sections = [_section("event_study", triangulation=sentence), _section("later", triangulation="ignored")]
+    s = summary_from_sections(sections)
+    assert s.triangulation == sentence
+    assert ("triangulation", sentence) in set(map(tuple, s.summary_frame().to_numpy()))
+    html = render_report([Section("x", "X", "note", [Text("<p>x</p>")])], root=tmp_path, summary=s,
+                         manifest={}).read_text()
+    assert "doubly robust ATT +$39 &amp; more." in html
+    assert "triangulation" not in ExecutiveSummary().summary_frame()["item"].tolist()

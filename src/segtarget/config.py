@@ -18,6 +18,7 @@ from typing import Any
 from .errors import SegtargetError
 from .causal.config import AteConfig, DesignConfig
 from .causal.cate_config import CateConfig
+from .causal.event_config import EventStudyConfig
 from .features.config import FeatureConfig
 from .policy.config import PolicyConfig
 from .segments.config import SegmentConfig
@@ -53,6 +54,7 @@ class Config:
     design: DesignConfig = field(default_factory=DesignConfig)
     ate: AteConfig = field(default_factory=AteConfig)
     cate: CateConfig = field(default_factory=CateConfig)
+    event_study: EventStudyConfig = field(default_factory=EventStudyConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
 
 

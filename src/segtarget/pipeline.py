@@ -99,7 +99,8 @@ def _key_results(pol) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings: list[str]):
+def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings: list[str],
+                      triangulation: str | None = None):
     """The report's first screen from the stage results (any of seg / ate_res / pol may be None)."""
     from .report.summary import ExecutiveSummary
 
@@ -121,7 +122,8 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
                        f"(95% CI {sign(lo)} to {sign(hi)}); doubly robust, valued on households the models "
                        "did not see")
     return ExecutiveSummary(key_results=_key_results(pol) if pol is not None else None, improvement=improvement,
-                            segments=segs, ate=ate, warnings=warnings, facts=facts)
+                            segments=segs, ate=ate, warnings=warnings, facts=facts,
+                            triangulation=triangulation or None)
 
 
 def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | None = None) -> Path:
@@ -187,6 +189,7 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
                                         lambda: refute_design(tables, cfg.design, method, cfg.ate, seed))
                 sections.append(refutation_section(refutations, od))
                 warnings += sections[-1].warnings
+        ate_end = len(sections)  # the event-study section goes right after the ATE sections
         cate = {}
         with log.step("cate"):
             X = cohort.data[list(ate_res.covariates)]
@@ -205,6 +208,11 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             # One assignment per unit (a household in two trials has two look-backs): the model wants unique
             # ids, so units get row numbers for the call and keep their order.
             cohort_segments = pre_model.assign(cohort.data.assign(household_id=np.arange(len(cohort.data))))
+        es_run = _event_study_step(tables, cohort, ate_res, cohort_segments, cfg, cache, root, od, log,
+                                   stage_key(k_ate, k_pre, cfg.event_study), warnings)
+        if es_run is not None:
+            sections[ate_end:ate_end] = es_run[1]
+            warnings += es_run[1][0].warnings
         with log.step("policy"):
             res = cate[PRIMARY][0]
             oof = res.oof
@@ -229,12 +237,35 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             facts = [("Data source", tables.source), ("Households", f"{ov.households:,}"),
                      ("Period", f"{pd.Timestamp(ov.first_date):%Y-%m-%d} – {pd.Timestamp(ov.last_date):%Y-%m-%d}"),
                      ("Sales value", f"${ov.sales_value:,.0f}")]
-            summary = executive_summary(facts, seg, ate_res, pol, warnings)
+            summary = executive_summary(facts, seg, ate_res, pol, warnings,
+                                        es_run[0].sentence if es_run is not None else None)
             render_report(sections, root=root, summary=summary, manifest=manifest)
         log.timings["total"] = round(sum(v for k, v in log.timings.items() if k != "total"), 2)
         (root / "manifest.json").write_text(json.dumps(manifest | {"timings_seconds": log.timings}, indent=2,
                                                        default=str))
     return out / "report.html"
+
+
+def _event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cache, root: Path, od, log: RunLog,
+                      key: str, warnings: list[str]):
+    """Panel event study + triangulation on the study design's units.
+
+    None when event_study.enabled is off, or (with a warning) when the design leaves it nothing to estimate:
+    the event study is a second opinion and must not stop the run."""
+    if not cfg.event_study.enabled:
+        return None
+    from .causal.event_pipeline import run_event_study
+    from .causal.panel import design_units
+
+    with log.step("event study"):
+        try:
+            return cache.run("event-study", key, root, lambda: run_event_study(
+                tables, design_units(cohort.data, cohort.windows), cfg.event_study, od,
+                segment=cohort_segments["segment_name"].to_numpy(), ate_table=ate_res.ate,
+                ate_headline=ate_res.headline, outcome_scale=getattr(cohort, "outcome_scale", "window total")))
+        except SegtargetError as exc:
+            warnings.append(f"event study skipped: {exc}")
+            return None
 
 
 def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_model, pol) -> pd.DataFrame:

@@ -11,6 +11,7 @@ Headline keys a stage may set (all optional; the first section that sets a key w
 - ``segments``: DataFrame with the :data:`SEGMENT_COLUMNS` (one row per segment).
 - ``ate``: ``{outcome: {"method", "estimand", "estimate", "ci_lower", "ci_upper"}}``.
 - ``facts``: list of ``(label, value)`` string pairs (data source, households, period, ...).
+- ``triangulation``: one sentence comparing the doubly-robust, event-study and naive effects.
 - ``summary_warnings``: the warnings of that section that belong on the first screen (default: all of
   the section's ``warnings``).
 - ``warning_priority``: integer, lower = shown earlier (default 50). Positivity and refutation
@@ -63,6 +64,7 @@ class ExecutiveSummary:
     ate: dict | None = None
     warnings: list[str] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)
+    triangulation: str | None = None  # DR vs event study vs naive, one sentence (causal/triangulation.py)
 
     def __post_init__(self) -> None:
         _check_columns(self.key_results, KEY_RESULT_COLUMNS, "key_results")
@@ -91,6 +93,8 @@ class ExecutiveSummary:
         for r in self.ate_frame().itertuples(index=False):
             rows.append({"item": f"ATE {r.outcome} ({r.estimand}, {r.method})",
                          "value": f"{_num(r.estimate)} [{_num(r.ci_lower)}, {_num(r.ci_upper)}]"})
+        if self.triangulation:
+            rows.append({"item": "triangulation", "value": self.triangulation})
         if self.key_results is not None:
             for r in self.key_results.itertuples(index=False):
                 rows.append({"item": f"profit: {r.scenario}", "value": _num(r.profit)})
@@ -147,4 +151,5 @@ def summary_from_sections(sections: list[Section], facts: list[tuple[str, str]] 
         ate=_first(sections, "ate"),
         warnings=list(dict.fromkeys(warnings)),
         facts=all_facts,
+        triangulation=_first(sections, "triangulation"),
     )
