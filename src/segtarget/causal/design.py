@@ -22,7 +22,8 @@ Outcomes: ``purchase_amount`` (Σ sales_value), ``purchase_count`` (baskets), ``
 (Σ sales_value on the index campaign's coupon products) and ``redeemed`` (any redemption of an index
 campaign coupon; descriptive, controls cannot redeem). ``coupon_disc_index`` (Σ coupon_disc on those
 products in the window) feeds the cost-per-contact rule; ``pre_spend_week`` (look-back spend per week) is the
-CUPED covariate.
+CUPED covariate. ``retailer_discount`` (Σ coupon_match_disc) and ``coupon_discount`` (Σ coupon_disc) over the
+outcome window feed the policy's profit outcome (window totals, like the other outcomes).
 """
 
 from __future__ import annotations
@@ -164,7 +165,9 @@ def _outcomes(con, units: pd.DataFrame, w: pd.DataFrame) -> pd.DataFrame:
                coalesce(sum(t.sales_value), 0) AS purchase_amount,
                count(DISTINCT t.basket_id) AS purchase_count,
                coalesce(sum(t.sales_value) FILTER (WHERE cp.product_id IS NOT NULL), 0) AS coupon_product_spend,
-               coalesce(sum(t.coupon_disc) FILTER (WHERE cp.product_id IS NOT NULL), 0) AS coupon_disc_index
+               coalesce(sum(t.coupon_disc) FILTER (WHERE cp.product_id IS NOT NULL), 0) AS coupon_disc_index,
+               coalesce(sum(t.coupon_match_disc), 0) AS retailer_discount,
+               coalesce(sum(t.coupon_disc), 0) AS coupon_discount
         FROM design_units u JOIN design_windows d USING (index_campaign)
         LEFT JOIN clean_transactions t ON t.household_id = u.household_id
              AND t.date BETWEEN d.start_date AND d.outcome_end

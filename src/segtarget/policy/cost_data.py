@@ -49,3 +49,18 @@ def cost_table(tables, cohort: pd.DataFrame) -> pd.DataFrame:
         return base
     pool = typea_pool_coupon_disc(tables, base["household_id"])
     return base.merge(pool, on="household_id", how="left").fillna({"ever_typeA_pool_coupon_disc": 0.0})
+
+
+def typea_contacts_per_week(tables) -> float | None:
+    """Households the retailer's Type A campaigns contacted per week: memberships / weeks from the first
+    Type A start to the last Type A end (the pace at which a test's contacted arm can be filled)."""
+    if not (tables.has("campaigns") and tables.has("campaign_members")):
+        return None
+    row = tables.con.execute("""
+        SELECT count(*), min(c.start_date), max(c.end_date)
+        FROM campaign_members m JOIN campaigns c USING (campaign_id) WHERE c.campaign_type = 'A'""").fetchone()
+    n, start, end = row
+    if not n or start is None or end is None:
+        return None
+    weeks = max((pd.Timestamp(end) - pd.Timestamp(start)).days + 1, 7) / 7.0
+    return float(n) / weeks
