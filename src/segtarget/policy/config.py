@@ -61,7 +61,7 @@ class PolicyConfig:
     # when the data cannot compute that rule).
     sensitivity_cost_max: float = 0.0
     # A/B test: one-sided test of "sales effect > break-even (cost / margin)". Its power is computed at the
-    # effect break-even + `mde`; 0 = break-even + break-even (a campaign that returns its contact cost twice).
+    # effect break-even + `mde`; 0 = break-even + max(break-even, estimated mean effect - break-even).
     mde: float = 0.0
     # Significance level (one-sided for the decision test) and power of the A/B design.
     alpha: float = 0.05

@@ -179,7 +179,7 @@ def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: Outpu
     ctrl = np.asarray(inp.T)[m] == 0
     pre = None if inp.pre_spend is None else np.asarray(inp.pre_spend, float)[m][ctrl]
     ab = decision_test(np.asarray(inp.Y, float)[m][ctrl], pre, breakeven=econ.breakeven,
-                       delta=cfg.mde if cfg.mde > 0 else max(econ.breakeven, 0.01), alpha=cfg.verdict_alpha,
+                       delta=_test_effect(cfg, econ, psi_s), alpha=cfg.verdict_alpha,
                        power=cfg.power, allocation=cfg.allocation, contacts_per_week=inp.contacts_per_week)
     rate_p = one_sided_p(inp.rate_estimate, inp.rate_se)
     verdict = decide(rate_p=rate_p, gain=sel.gain, gain_ci=sel.gain_ci, everyone=float(ev["profit"]),
@@ -218,6 +218,15 @@ def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: Outpu
 
     files = write_outputs(result, out)
     return result, build_sections(result, files, outcome=outcome)
+
+
+def _test_effect(cfg: PolicyConfig, econ: Economics, psi_sales: np.ndarray) -> float:
+    """Effect above break-even at which the decision test has its power: ``policy.mde`` when set, else the
+    larger of break-even (a campaign returning its cost twice) and the estimated mean effect minus break-even
+    (a test that would confirm the effect we estimate)."""
+    if cfg.mde > 0:
+        return float(cfg.mde)
+    return float(max(econ.breakeven, float(np.mean(psi_sales)) - econ.breakeven, 0.01))
 
 
 def _target_rule(sel: SelectionResult) -> str:

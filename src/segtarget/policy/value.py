@@ -7,8 +7,9 @@ A policy assigns each unit a contact probability ``pi_i`` in [0, 1]. With margin
 * caused discount      = sum_i pi_i d_i (discount the retailer pays because of the contacts),
 * profit               = sum_i pi_i (m s_i - d_i - c),
 * campaign cost        = c sum_i pi_i + caused discount,
-* ROI                  = profit / campaign cost, reported only when the campaign cost is material
-  (at least ``MATERIAL_COST`` per contacted unit); otherwise NaN.
+* ROI                  = profit / campaign cost, reported only when the campaign cost is material: at
+  least ``MATERIAL_COST`` dollars per contacted unit and at least ``MATERIAL_SHARE`` of the incremental
+  margin (m x incremental sales). Otherwise NaN: a ratio over a near-zero cost says nothing.
 
 **DR value** (``method="dr"``): ``s_i``, ``d_i`` are AIPW scores from cross-fitted nuisances and pi_i comes
 from a rule that did not see unit i. Its standard error is clustered by household: with cluster sums
@@ -28,6 +29,7 @@ import pandas as pd
 
 _Z = 1.959963984540054
 MATERIAL_COST = 0.10  # dollars of campaign cost per contacted unit below which an ROI is not reported
+MATERIAL_SHARE = 0.05  # campaign cost below this share of the incremental margin: ROI not reported
 POLICY_COLUMNS = ["policy", "n_targeted", "share", "incremental_revenue", "profit", "roi", "ci_lower",
                   "ci_upper", "method"]
 
@@ -76,7 +78,7 @@ def policy_value(pi, sales, *, margin: float, cost: float, disc=None, clusters=N
     profit, se = clustered_total(pi * (margin * s - d - cost), clusters)
     lo, hi = profit - _Z * se, profit + _Z * se
     spend = cost * n_t + float((pi * d).sum())
-    if n_t > 0 and spend >= MATERIAL_COST * n_t:
+    if n_t > 0 and spend >= MATERIAL_COST * n_t and spend >= MATERIAL_SHARE * abs(margin * incr):
         roi, roi_lo, roi_hi = profit / spend, lo / spend, hi / spend
     else:
         roi = roi_lo = roi_hi = float("nan")

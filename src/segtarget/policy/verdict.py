@@ -59,24 +59,25 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
            share: float, n_units: int, ab: dict, alpha: float = 0.05) -> Verdict:
     """Apply the rules of the module docstring; the sentence states the numbers it rests on."""
     ranks = np.isfinite(rate_p) and rate_p < alpha
-    who = f"on the {n_units:,} households valued (held out from the models that chose the policy)"
+    units = f"the {n_units:,} household-campaign units valued"
     if ranks and gain_ci[0] > 0:
         kind = VERDICTS[0]
         text = (f"Target this group: {target_label} ({share:.0%} contacted) adds {_money(gain)} profit over the "
-                f"best uniform action ({_ci(gain_ci)}) {who}.")
+                f"best uniform action ({_ci(gain_ci)}) on {units}, each valued on a fold the choice did not see.")
     elif everyone_ci[0] > 0:
         kind = VERDICTS[1]
-        text = f"Contact everyone: contacting every household earns {_money(everyone)} profit ({_ci(everyone_ci)}) {who}."
+        text = (f"Contact everyone: contacting all {units} earns {_money(everyone)} profit ({_ci(everyone_ci)}); "
+                "no targeting rule beats it with evidence.")
     elif everyone_ci[1] < 0:
         kind = VERDICTS[2]
-        text = f"Contact no one: contacting every household loses {_money(-everyone)} ({_ci(everyone_ci)}) {who}."
+        text = f"Contact no one: contacting all {units} loses {_money(-everyone)} ({_ci(everyone_ci)})."
     else:
         kind = VERDICTS[3]
         why = ("the ranking test does not reject 'no better than random'" if not ranks
                else "the gain over the best uniform action is not significant")
         weeks = ab.get("weeks_cuped", float("nan"))
         pace = f", about {weeks:,.0f} weeks at the retailer's campaign pace" if np.isfinite(weeks) else ""
-        text = (f"Inconclusive: run this test. Contacting everyone earns {_money(everyone)} ({_ci(everyone_ci)}) "
+        text = (f"Inconclusive: run this test. Contacting all {units} earns {_money(everyone)} ({_ci(everyone_ci)}) "
                 f"and {why}; a randomised test of 'sales effect > break-even ${ab.get('breakeven', float('nan')):,.2f}' "
                 f"needs {ab.get('n_treatment_cuped', 0):,} contacted + {ab.get('n_control_cuped', 0):,} control "
                 f"households with CUPED{pace}.")
