@@ -38,7 +38,7 @@ class PolicyConfig:
     budget_households: int = 0
     # Budget-constrained policy: at most this much contact spend (0 = no spend cap).
     budget_spend: float = 0.0
-    # Learn PolicyTree / DRPolicyTree policies (cross-fitted on the given folds).
+    # Learn PolicyTree policies on CATE and on DR rewards (nested cross-fitted on the folds).
     trees: bool = True
     # Depth of the policy trees (at most 3, so the rules stay readable).
     tree_depth: int = 2
