@@ -63,8 +63,9 @@ class PolicyConfig:
     # A/B test: one-sided test of "sales effect > break-even (cost / margin)". Its power is computed at the
     # effect break-even + `mde`; 0 = break-even + max(break-even, estimated mean effect - break-even).
     mde: float = 0.0
-    # Significance level (one-sided for the decision test) and power of the A/B design.
+    # Two-sided significance level of the per-population A/B table (the decision test uses verdict_alpha).
     alpha: float = 0.05
+    # Power of the A/B designs (decision test and per-population table).
     power: float = 0.80
     # Share of the A/B test households assigned to treatment.
     allocation: float = 0.5
