@@ -125,23 +125,22 @@ def check_cost_data(cost_data: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def index_campaign_cost(cost_data: pd.DataFrame, contact_cost: float = 0.0) -> CostEstimate:
+def index_campaign_cost(cost_data: pd.DataFrame) -> CostEstimate:
     """Mean realised index-campaign coupon discount per targeted household (zeros included)."""
     df = check_cost_data(cost_data)
     vals = df.loc[df["treated"] == 1, "index_campaign_coupon_disc"].to_numpy(dtype=float)
     require(len(vals) > 1, "cost data: fewer than 2 treated households; set policy.cost explicitly")
     mean, se, lo, hi = _mean_ci(vals)
     return CostEstimate(
-        "index_campaign", mean + contact_cost, se, lo + contact_cost, hi + contact_cost, len(vals),
-        f"mean index-campaign coupon discount over {len(vals)} targeted households"
-        + (f" + {contact_cost:g} contact cost" if contact_cost else ""))
+        "index_campaign", mean, se, lo, hi, len(vals),
+        f"mean index-campaign coupon discount over {len(vals)} targeted households")
 
 
 def reference_cost(cost_data: pd.DataFrame) -> CostEstimate:
     """The seed's rule: mean two-year TypeA-pool coupon discount among households that ever used one."""
     df = check_cost_data(cost_data)
     require("ever_typeA_pool_coupon_disc" in df.columns,
-            "policy.cost_rule=reference needs the cost data column ever_typeA_pool_coupon_disc "
+            "the reference cost rule needs the cost data column ever_typeA_pool_coupon_disc "
             "(see policy.cost_data.cost_table)")
     vals = df["ever_typeA_pool_coupon_disc"].to_numpy(dtype=float)
     vals = vals[vals > 0]
