@@ -62,6 +62,16 @@ def _policy_section(res, files: dict, outcome: str) -> Section:
     sec.blocks.append(Text(f"<p><b>{html.escape(h['verdict_sentence'])}</b></p><p>Policies are valued on {who}. "
                            f"{html.escape(h['assumption'])}. Break-even sales effect <b>{_money(e.breakeven)}</b> "
                            "= contact cost / margin.</p>"))
+    p = h["rate_p_one_sided"]
+    sec.blocks.append(Text(
+        "<p>How the verdict is reached: <i>target this group</i> needs both the sample-split ranking test (AUTOC "
+        "of the selected sales-CATE model, fit on half of the households and scored on the other half; "
+        f"one-sided p = {p:.3f}) below 5% and a held-out gain over the best uniform action with a 95% CI above "
+        "$0; otherwise <i>contact everyone</i> / <i>contact no one</i> when contacting everyone has a profit CI "
+        "above / below $0; otherwise <i>inconclusive</i>, with the test that would settle it (A/B section). "
+        f"Concentration: the top 1% of units carry {h['top_share_everyone']:.0%} of the absolute contributions "
+        f"of contacting everyone; without them it earns {_money(h['everyone_without_top'])} and the recommended "
+        f"procedure {_money(h['recommended_without_top'])}.</p>"))
     sec.blocks.append(Table("key_results", _key_results_display(res.key_results),
                             "Key results (DR, held-out, household-clustered 95% CIs)", csv=files["key_results"]))
     sec.blocks.append(Table("policy_economics", e.summary_frame(), "Economics: contact cost, margin, break-even",
