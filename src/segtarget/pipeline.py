@@ -121,11 +121,11 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
 
 def _policy_scores(cohort, X, T, ate_res, cfg: Config, seed: int):
     """AIPW scores of sales and of both discount outcomes, averaged over the ATE's number of splits."""
-    from .policy.profit import DISCOUNT_OUTCOMES, averaged_scores, check_discount_columns
+    from .policy.profit import averaged_scores, check_discount_columns, discount_columns
 
     check_discount_columns(cohort.data, cfg.policy.coupons_retailer_funded)
     Y = {"sales": cohort.data[PRIMARY].to_numpy(float)}
-    Y.update({c: cohort.data[c].to_numpy(float) for c in DISCOUNT_OUTCOMES if c in cohort.data})
+    Y.update({c: cohort.data[c].to_numpy(float) for c in discount_columns(cfg.policy.coupons_retailer_funded)})
     repeats = cfg.policy.score_repeats or cfg.ate.crossfit_repeats
     return averaged_scores(Y, T, X, {"sales": ate_res.nuisances[PRIMARY]}, groups=cohort.data["household_id"],
                            repeats=repeats, n_folds=cfg.ate.folds, seed=seed, clip=(cfg.ate.clip, 1 - cfg.ate.clip))
@@ -219,7 +219,8 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
                                   lambda: _pre_period_segments(tables, cohort, seg, cfg, root, log))
             cohort_segments = pre_model.assign(cohort.data)
         with log.step("policy scores"):
-            k_scores = stage_key(k_ate, cfg.policy.score_repeats)
+            # not the cost or the margin: those only recombine the scores in the policy step
+            k_scores = stage_key(k_ate, cfg.policy.score_repeats, cfg.policy.coupons_retailer_funded)
             scores = cache.run("policy-scores", k_scores, root,
                                lambda: _policy_scores(cohort, X, T, ate_res, cfg, seed))
         with log.step("policy"):

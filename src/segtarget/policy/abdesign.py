@@ -178,5 +178,8 @@ def decision_test(y_control, pre_control=None, *, breakeven: float, delta: float
         out[f"n_treatment{tag}"], out[f"n_control{tag}"] = nt, nc
         out[f"weeks{tag}"] = (math.ceil(nt / contacts_per_week) if contacts_per_week and contacts_per_week > 0
                               else float("nan"))
+    # the smallest effect worth confirming: a campaign returning its contact cost twice (delta = break-even)
+    small = z ** 2 * sigma ** 2 * (1 - rho ** 2) / (max(breakeven, 1e-9) ** 2 * allocation * (1 - allocation))
+    out["n_treatment_cuped_at_twice_breakeven"] = math.ceil(allocation * small - 1e-9)
     out["contacts_per_week"] = float(contacts_per_week) if contacts_per_week else float("nan")
     return out

@@ -78,28 +78,51 @@ class EffectScores:
                              for k, v in self.scores.items()])
 
 
+def _outcome_nuisances(y, T, X, base, seed: int):
+    """``base`` (a split's Nuisances) with mu0, mu1 refit for outcome ``y`` on the same folds; the propensity
+    depends on (T, X) only, so it is shared by every outcome of the split."""
+    import dataclasses
+
+    from sklearn.base import clone
+
+    from ..causal.nuisance import outcome_model
+
+    mu = {0: np.empty(len(y)), 1: np.empty(len(y))}
+    for k in np.unique(base.folds):
+        test = base.folds == k
+        for arm in (0, 1):
+            train = (base.folds != k) & (T == arm)
+            mu[arm][test] = clone(outcome_model(seed)).fit(X[train], y[train]).predict(X[test])
+    return dataclasses.replace(base, mu0=mu[0], mu1=mu[1])
+
+
 def averaged_scores(Y: dict, T, X, first: dict, *, groups, repeats: int, n_folds: int, seed: int,
                     clip: tuple[float, float]) -> EffectScores:
     """Mean AIPW score per unit over ``repeats`` splits (see module docstring).
 
-    ``Y`` maps a score name ("sales", "retailer_discount", ...) to its outcome array; ``first`` maps the same
-    names to the exported split's :class:`~segtarget.causal.nuisance.Nuisances` (or None to fit it here).
+    ``Y`` maps a score name ("sales", "retailer_discount", ...) to its outcome array, the first being the one
+    whose nuisances carry the split's propensity; ``first`` maps names to the exported split's
+    :class:`~segtarget.causal.nuisance.Nuisances` where they exist.
     """
     from ..causal.ate_pipeline import split_seeds
     from ..causal.nuisance import crossfit_nuisances, dr_scores
 
     T = np.asarray(T, int)
     X = np.asarray(X, float)
-    sums = {k: np.zeros(len(T)) for k in Y}
+    names = list(Y)
+    sums = {k: np.zeros(len(T)) for k in names}
     seeds = split_seeds(seed, max(repeats, 1))
     for i, s in enumerate(seeds):
-        folds = grouped_folds(T, groups, n_folds, s)
-        for name, y in Y.items():
+        folds = first_folds(first, grouped_folds(T, groups, n_folds, s)) if i == 0 else grouped_folds(
+            T, groups, n_folds, s)
+        lead = first.get(names[0]) if i == 0 else None
+        if lead is None:
+            lead = crossfit_nuisances(Y[names[0]], T, X, n_folds=n_folds, seed=s, clip=clip, folds=folds)
+        for name in names:
             nuis = first.get(name) if i == 0 else None
             if nuis is None:
-                nuis = crossfit_nuisances(y, T, X, n_folds=n_folds, seed=s, clip=clip,
-                                          folds=first_folds(first, folds) if i == 0 else folds)
-            sums[name] += dr_scores(y, T, nuis)
+                nuis = lead if name == names[0] else _outcome_nuisances(np.asarray(Y[name], float), T, X, lead, s)
+            sums[name] += dr_scores(Y[name], T, nuis)
     return EffectScores({k: v / len(seeds) for k, v in sums.items()}, len(seeds))
 
 
