@@ -184,7 +184,9 @@ def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: Outpu
     rate_p = one_sided_p(inp.rate_estimate, inp.rate_se)
     verdict = decide(rate_p=rate_p, gain=sel.gain, gain_ci=sel.gain_ci, everyone=float(ev["profit"]),
                      everyone_ci=(float(ev["ci_lower"]), float(ev["ci_upper"])), target_label=sel.label,
-                     share=float(sel.pi.mean()), n_units=int(m.sum()), ab=ab, alpha=cfg.verdict_alpha)
+                     share=float(sel.pi.mean()), n_units=int(m.sum()), ab=ab, alpha=cfg.verdict_alpha,
+                     population=(f"with a propensity in [{cfg.overlap[0]:g}, {cfg.overlap[1]:g}]"
+                                 if cfg.value_population == "overlap" else "of the study cohort"))
     warnings += _warnings(sel, conc, rate_p, cfg)
     curve_kw = dict(disc=psi_d, clusters=clusters)
     curve = profit_curve(score, psi_s, margin=econ.margin, cost=econ.cost, step=cfg.curve_step, **curve_kw)

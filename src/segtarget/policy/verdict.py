@@ -56,10 +56,10 @@ def _ci(ci) -> str:
 
 
 def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci, target_label: str,
-           share: float, n_units: int, ab: dict, alpha: float = 0.05) -> Verdict:
+           share: float, n_units: int, ab: dict, alpha: float = 0.05, population: str = "valued") -> Verdict:
     """Apply the rules of the module docstring; the sentence states the numbers it rests on."""
     ranks = np.isfinite(rate_p) and rate_p < alpha
-    units = f"the {n_units:,} household-campaign units valued"
+    units = f"the {n_units:,} household-campaign units {population}"
     if ranks and gain_ci[0] > 0:
         kind = VERDICTS[0]
         text = (f"Target this group: {target_label} ({share:.0%} contacted) adds {_money(gain)} profit over the "
