@@ -78,3 +78,14 @@ def test_three_regimes_verdict_and_coverage(effect, tmp_path):
     assert lo <= truth <= hi
     if effect == "heterogeneous":
         assert truth >= 0.5 * np.clip(r_true, 0, None).sum()
+
+
+def test_a_failed_placebo_test_blocks_every_confident_verdict():
+    for kw in ({"rate_p": 0.01, "gain_ci": (1.0, 9.0)}, {"everyone_ci": (2.0, 30.0)}, {"everyone_ci": (-30.0, -2.0)}):
+        v = decide(rate_p=kw.get("rate_p", 0.5), gain=1.0, gain_ci=kw.get("gain_ci", (-5.0, 5.0)), everyone=1.0,
+                   everyone_ci=kw.get("everyone_ci", (-10.0, 10.0)), target_label="top 30%", share=0.3,
+                   n_units=500, ab=AB, placebo=(4.0, 20.0))
+        assert v.kind == "inconclusive: run this test" and "placebo" in v.sentence
+    ok = _decide(everyone_ci=(2.0, 30.0))
+    assert decide(rate_p=0.5, gain=0.0, gain_ci=(-5.0, 5.0), everyone=16.0, everyone_ci=(2.0, 30.0),
+                  target_label="x", share=1.0, n_units=500, ab=AB, placebo=(-3.0, 3.0)).kind == ok.kind

@@ -67,6 +67,7 @@ class PolicyInputs:
     pre_spend: np.ndarray | None = None  # pre-period spend per week, for CUPED
     cost_data: pd.DataFrame | None = None  # see policy/economics.py (comparison cost rules)
     contacts_per_week: float | None = None  # Type A households contacted per week in the data
+    placebo_ci: tuple[float, float] | None = None  # 95% CI of the design's placebo effect (see verdict.py)
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,8 @@ def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: Outpu
                      everyone_ci=(float(ev["ci_lower"]), float(ev["ci_upper"])), target_label=sel.label,
                      share=float(sel.pi.mean()), n_units=int(m.sum()), ab=ab, alpha=cfg.verdict_alpha,
                      population=(f"with a propensity in [{cfg.overlap[0]:g}, {cfg.overlap[1]:g}]"
-                                 if cfg.value_population == "overlap" else "of the study cohort"))
+                                 if cfg.value_population == "overlap" else "of the study cohort"),
+                     placebo=inp.placebo_ci)
     warnings += _warnings(sel, conc, rate_p, cfg)
     curve_kw = dict(disc=psi_d, clusters=clusters)
     curve = profit_curve(score, psi_s, margin=econ.margin, cost=econ.cost, step=cfg.curve_step, **curve_kw)

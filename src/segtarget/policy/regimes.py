@@ -47,10 +47,12 @@ class RegimeResult:
     share_of_oracle: float
     n_units: int
     recommended: str
+    placebo: tuple[float, float] | None = None  # 95% CI of the DR effect on pre-campaign sales (per unit)
 
     def summary_frame(self) -> pd.DataFrame:
         d = self.__dict__.copy()
         d["ci_lower"], d["ci_upper"] = d.pop("ci")
+        d["placebo_lower"], d["placebo_upper"] = d.pop("placebo") or (np.nan, np.nan)
         return pd.DataFrame([d])
 
 
@@ -68,8 +70,37 @@ def _split_rate(Y, T, X, scores, groups, model: str, seed: int):
     return evaluate_ranking(scores[~half], cate, n_boot=200, seed=seed).autoc
 
 
+def pre_campaign_sales(tables, units: pd.DataFrame, windows: pd.DataFrame, days: int = 28) -> np.ndarray:
+    """Each unit's sales in the ``days`` before its index campaign starts: an outcome no campaign can move."""
+    con = tables.con
+    u = units[["household_id", "index_campaign"]].merge(windows[["index_campaign", "start_date"]], on="index_campaign")
+    u["_row"] = np.arange(len(u))
+    con.register("placebo_units_df", u)
+    try:
+        out = con.execute(f"""SELECT u._row, coalesce(sum(t.sales_value), 0) AS y FROM placebo_units_df u
+            LEFT JOIN clean_transactions t ON t.household_id = u.household_id
+             AND t.date >= CAST(u.start_date AS DATE) - {int(days)} AND t.date < CAST(u.start_date AS DATE)
+            GROUP BY u._row ORDER BY u._row""").df()
+    finally:
+        con.unregister("placebo_units_df")
+    return out["y"].to_numpy(float)
+
+
+def placebo_ci(y, T, X, nuis, mask, groups, seed: int) -> tuple[float, float]:
+    """95% CI of the DR "effect" on a pre-campaign outcome over the valued units (0 if the design is sound)."""
+    from ..causal.nuisance import dr_scores
+    from .profit import _outcome_nuisances
+    from .value import clustered_total
+
+    psi = dr_scores(y, T, _outcome_nuisances(np.asarray(y, float), np.asarray(T, int), np.asarray(X, float), nuis,
+                                             seed))[mask]
+    total, se = clustered_total(psi, np.asarray(groups)[mask])
+    n = int(mask.sum())
+    return (total - 1.959964 * se) / n, (total + 1.959964 * se) / n
+
+
 def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "t",
-                    clip: float = 0.01) -> tuple[PolicyInputs, pd.DataFrame]:
+                    clip: float = 0.01, overlap=(0.1, 0.9), placebo: bool = True) -> tuple[PolicyInputs, pd.DataFrame]:
     """PolicyInputs for ``tables`` (the one run's causal steps, with cheap learners) and the cohort data."""
     from ..causal.config import DesignConfig
     from ..causal.design import build_design
@@ -89,19 +120,24 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
                              clip=(clip, 1 - clip))
     oof = oof_cate_many({model: default_params(model, CateConfig())}, Y, T, Xa, folds, seed, n_jobs=1)[model]
     autoc = _split_rate(Y, T, Xa, scores.scores["sales"], groups, model, seed)
+    ov = (nuis.e_raw >= overlap[0]) & (nuis.e_raw <= overlap[1])
+    pci = (placebo_ci(pre_campaign_sales(tables, d, cohort.windows), T, Xa, nuis, ov, groups, seed)
+           if placebo else None)
     inp = PolicyInputs(household_id=groups, Y=Y, T=T, X=X.reset_index(drop=True), cate=oof.cate,
                        cate_lower=oof.lower, cate_upper=oof.upper, scores=scores, folds=folds,
                        propensity=nuis.e_raw, rate_estimate=autoc.estimate, rate_se=autoc.se,
-                       index_campaign=d["index_campaign"].to_numpy(), pre_spend=d["pre_spend_week"].to_numpy(float))
+                       index_campaign=d["index_campaign"].to_numpy(), pre_spend=d["pre_spend_week"].to_numpy(float),
+                       placebo_ci=pci)
     return inp, d
 
 
 def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int = 2,
-               model: str = "t") -> RegimeResult:
+               model: str = "t", placebo: bool = True) -> RegimeResult:
     """Run the decision on a planted source and score it against the planted truth."""
     from ..causal.planted import true_effects
 
-    inp, d = decision_inputs(planted.tables, seed=seed, repeats=repeats, model=model)
+    inp, d = decision_inputs(planted.tables, seed=seed, repeats=repeats, model=model, overlap=cfg.overlap,
+                             placebo=placebo)
     res, _ = run_policy(inp, cfg, seed=seed, out=OutputDir(Path(out)))
     truth = true_effects(planted, d[["household_id", "index_campaign"]])
     r_true = cfg.margin * truth["tau_sales"].to_numpy() - truth["tau_retailer_discount"].to_numpy() - cfg.cost
@@ -117,4 +153,4 @@ def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int =
         verdict_ok=res.verdict.kind in EXPECTED[planted.spec.effect], estimate=h["recommended_profit"],
         ci=(lo, hi), truth=true_rec, covered=lo <= true_rec <= hi, everyone_estimate=h["everyone_profit"],
         everyone_truth=float(rt.sum()), oracle=oracle, share_of_oracle=true_rec / oracle if oracle > 0 else np.nan,
-        n_units=int(m.sum()), recommended=res.recommended_policy)
+        n_units=int(m.sum()), recommended=res.recommended_policy, placebo=inp.placebo_ci)

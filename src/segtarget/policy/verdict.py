@@ -10,6 +10,13 @@ Rules, in this order (alpha = ``policy.verdict_alpha``, one-sided):
    **contact no one** when it is below 0.
 3. **Inconclusive: run this test** otherwise, with the decision test of
    :func:`~segtarget.policy.abdesign.decision_test`.
+
+Design gate: when a falsification test of the study design is available (``placebo``: the same doubly-robust
+estimator on an outcome the campaign cannot have moved, e.g. sales in the weeks before the campaign, with
+its 95% CI) and its CI excludes 0, the scores carry a bias no policy rule can remove; rules 1-2 are then
+not applied and the verdict is "inconclusive: run this test", saying why. A planted no-effect campaign on
+the embedded data showed why this matters: a confounded design gives a significant ranking and a
+significant "gain" out of the bias alone (benchmarks/RESULTS.md, "Decision").
 """
 
 from __future__ import annotations
@@ -56,24 +63,30 @@ def _ci(ci) -> str:
 
 
 def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci, target_label: str,
-           share: float, n_units: int, ab: dict, alpha: float = 0.05, population: str = "valued") -> Verdict:
+           share: float, n_units: int, ab: dict, alpha: float = 0.05, population: str = "valued",
+           placebo: tuple[float, float] | None = None) -> Verdict:
     """Apply the rules of the module docstring; the sentence states the numbers it rests on."""
-    ranks = np.isfinite(rate_p) and rate_p < alpha
+    biased = placebo is not None and (placebo[0] > 0 or placebo[1] < 0)
+    ranks = np.isfinite(rate_p) and rate_p < alpha and not biased
     units = f"the {n_units:,} household-campaign units {population}"
-    if ranks and gain_ci[0] > 0:
+    kind, text = VERDICTS[3], ""
+    if biased:
+        pass
+    elif ranks and gain_ci[0] > 0:
         kind = VERDICTS[0]
         text = (f"Target this group: {target_label} ({share:.0%} contacted) adds {_money(gain)} profit over the "
                 f"best uniform action ({_ci(gain_ci)}) on {units}, each valued on a fold the choice did not see.")
-    elif everyone_ci[0] > 0:
+    elif everyone_ci[0] > 0 and not biased:
         kind = VERDICTS[1]
         text = (f"Contact everyone: contacting all {units} earns {_money(everyone)} profit ({_ci(everyone_ci)}); "
                 "no targeting rule beats it with evidence.")
     elif everyone_ci[1] < 0:
         kind = VERDICTS[2]
         text = f"Contact no one: contacting all {units} loses {_money(-everyone)} ({_ci(everyone_ci)})."
-    else:
-        kind = VERDICTS[3]
-        why = ("the ranking test does not reject 'no better than random'" if not ranks
+    if kind == VERDICTS[3]:
+        why = ("the design fails its placebo test (an effect on an outcome the campaign could not move, 95% CI "
+               f"{placebo[0]:,.2f} to {placebo[1]:,.2f}), so the observational numbers cannot decide" if biased
+               else "the ranking test does not reject 'no better than random'" if not ranks
                else "the gain over the best uniform action is not significant")
         weeks = ab.get("weeks_cuped", float("nan"))
         pace = f", about {weeks:,.0f} weeks at the retailer's campaign pace" if np.isfinite(weeks) else ""
