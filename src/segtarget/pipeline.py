@@ -119,13 +119,17 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
                             warnings=warnings, facts=facts, verdict=verdict, assumption=assumption)
 
 
-def _policy_scores(cohort, X, T, ate_res, cfg: Config, seed: int):
-    """AIPW scores of sales and of both discount outcomes, averaged over the ATE's number of splits."""
+def _policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
+    """AIPW scores of sales, of the retailer-funded discount and of the placebo outcome (sales in the 4 weeks
+    before the index campaign, which no campaign can move), averaged over the ATE's number of splits."""
+    from .policy.cost_data import pre_campaign_sales
+
     from .policy.profit import averaged_scores, check_discount_columns, discount_columns
 
     check_discount_columns(cohort.data, cfg.policy.coupons_retailer_funded)
     Y = {"sales": cohort.data[PRIMARY].to_numpy(float)}
     Y.update({c: cohort.data[c].to_numpy(float) for c in discount_columns(cfg.policy.coupons_retailer_funded)})
+    Y["placebo"] = pre_campaign_sales(tables, cohort.data, cohort.windows)
     repeats = cfg.policy.score_repeats or cfg.ate.crossfit_repeats
     return averaged_scores(Y, T, X, {"sales": ate_res.nuisances[PRIMARY]}, groups=cohort.data["household_id"],
                            repeats=repeats, n_folds=cfg.ate.folds, seed=seed, clip=(cfg.ate.clip, 1 - cfg.ate.clip))
@@ -222,7 +226,7 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             # not the cost or the margin: those only recombine the scores in the policy step
             k_scores = stage_key(k_ate, cfg.policy.score_repeats, cfg.policy.coupons_retailer_funded)
             scores = cache.run("policy-scores", k_scores, root,
-                               lambda: _policy_scores(cohort, X, T, ate_res, cfg, seed))
+                               lambda: _policy_scores(tables, cohort, X, T, ate_res, cfg, seed))
         with log.step("policy"):
             res = cate[PRIMARY][0]
             pol, pol_sections = run_policy(

@@ -183,12 +183,13 @@ def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: Outpu
                        delta=_test_effect(cfg, econ, psi_s), alpha=cfg.verdict_alpha,
                        power=cfg.power, allocation=cfg.allocation, contacts_per_week=inp.contacts_per_week)
     rate_p = one_sided_p(inp.rate_estimate, inp.rate_se)
+    placebo = inp.placebo_ci if inp.placebo_ci is not None else _placebo_ci(inp.scores, m, clusters)
     verdict = decide(rate_p=rate_p, gain=sel.gain, gain_ci=sel.gain_ci, everyone=float(ev["profit"]),
                      everyone_ci=(float(ev["ci_lower"]), float(ev["ci_upper"])), target_label=sel.label,
                      share=float(sel.pi.mean()), n_units=int(m.sum()), ab=ab, alpha=cfg.verdict_alpha,
                      population=(f"with a propensity in [{cfg.overlap[0]:g}, {cfg.overlap[1]:g}]"
                                  if cfg.value_population == "overlap" else "of the study cohort"),
-                     placebo=inp.placebo_ci)
+                     placebo=placebo)
     warnings += _warnings(sel, conc, rate_p, cfg)
     curve_kw = dict(disc=psi_d, clusters=clusters)
     curve = profit_curve(score, psi_s, margin=econ.margin, cost=econ.cost, step=cfg.curve_step, **curve_kw)
@@ -222,6 +223,17 @@ def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: Outpu
 
     files = write_outputs(result, out)
     return result, build_sections(result, files, outcome=outcome)
+
+
+def _placebo_ci(scores: EffectScores, m: np.ndarray, clusters: np.ndarray) -> tuple[float, float] | None:
+    """95% CI of the mean DR "effect" on the placebo outcome over the valued units (None without one)."""
+    from .value import clustered_total
+
+    if "placebo" not in scores.scores:
+        return None
+    total, se = clustered_total(np.asarray(scores.scores["placebo"], float)[m], clusters)
+    n = int(m.sum())
+    return (total - 1.959964 * se) / n, (total + 1.959964 * se) / n
 
 
 def _test_effect(cfg: PolicyConfig, econ: Economics, psi_sales: np.ndarray) -> float:
@@ -281,6 +293,7 @@ def _headline(table, sel: SelectionResult, verdict: Verdict, econ: Economics, co
         "everyone_without_top": crow.loc["everyone", "value_without_top"],
         "recommended_without_top": crow.loc[RECOMMENDED, "value_without_top"],
         "ab_n_treatment_cuped": verdict.ab.get("n_treatment_cuped"), "ab_weeks_cuped": verdict.ab.get("weeks_cuped"),
+        "placebo_ci": tuple(verdict.placebo) if verdict.placebo is not None else None,
     }
     return {k: (tuple(float(x) for x in v) if isinstance(v, tuple)
                 else v if isinstance(v, (str, int)) or v is None else float(v)) for k, v in h.items()}

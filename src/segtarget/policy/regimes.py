@@ -70,22 +70,6 @@ def _split_rate(Y, T, X, scores, groups, model: str, seed: int):
     return evaluate_ranking(scores[~half], cate, n_boot=200, seed=seed).autoc
 
 
-def pre_campaign_sales(tables, units: pd.DataFrame, windows: pd.DataFrame, days: int = 28) -> np.ndarray:
-    """Each unit's sales in the ``days`` before its index campaign starts: an outcome no campaign can move."""
-    con = tables.con
-    u = units[["household_id", "index_campaign"]].merge(windows[["index_campaign", "start_date"]], on="index_campaign")
-    u["_row"] = np.arange(len(u))
-    con.register("placebo_units_df", u)
-    try:
-        out = con.execute(f"""SELECT u._row, coalesce(sum(t.sales_value), 0) AS y FROM placebo_units_df u
-            LEFT JOIN clean_transactions t ON t.household_id = u.household_id
-             AND t.date >= CAST(u.start_date AS DATE) - {int(days)} AND t.date < CAST(u.start_date AS DATE)
-            GROUP BY u._row ORDER BY u._row""").df()
-    finally:
-        con.unregister("placebo_units_df")
-    return out["y"].to_numpy(float)
-
-
 def placebo_ci(y, T, X, nuis, mask, groups, seed: int) -> tuple[float, float]:
     """95% CI of the DR "effect" on a pre-campaign outcome over the valued units (0 if the design is sound)."""
     from ..causal.nuisance import dr_scores
@@ -121,6 +105,8 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
     oof = oof_cate_many({model: default_params(model, CateConfig())}, Y, T, Xa, folds, seed, n_jobs=1)[model]
     autoc = _split_rate(Y, T, Xa, scores.scores["sales"], groups, model, seed)
     ov = (nuis.e_raw >= overlap[0]) & (nuis.e_raw <= overlap[1])
+    from .cost_data import pre_campaign_sales
+
     pci = (placebo_ci(pre_campaign_sales(tables, d, cohort.windows), T, Xa, nuis, ov, groups, seed)
            if placebo else None)
     inp = PolicyInputs(household_id=groups, Y=Y, T=T, X=X.reset_index(drop=True), cate=oof.cate,

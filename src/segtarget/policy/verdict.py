@@ -37,12 +37,15 @@ class Verdict:
     gain_ci: tuple[float, float]
     everyone_ci: tuple[float, float]
     ab: dict
+    placebo: tuple[float, float] | None = None  # 95% CI of the design's placebo effect, when available
 
     def summary_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"verdict": self.kind, "sentence": self.sentence,
                               "rate_p_one_sided": self.rate_p_one_sided, "gain_ci_lower": self.gain_ci[0],
                               "gain_ci_upper": self.gain_ci[1], "everyone_ci_lower": self.everyone_ci[0],
-                              "everyone_ci_upper": self.everyone_ci[1]}])
+                              "everyone_ci_upper": self.everyone_ci[1],
+                              "placebo_ci_lower": self.placebo[0] if self.placebo else float("nan"),
+                              "placebo_ci_upper": self.placebo[1] if self.placebo else float("nan")}])
 
 
 def one_sided_p(estimate: float, se: float) -> float:
@@ -94,4 +97,5 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
                 f"and {why}; a randomised test of 'sales effect > break-even ${ab.get('breakeven', float('nan')):,.2f}' "
                 f"needs {ab.get('n_treatment_cuped', 0):,} contacted + {ab.get('n_control_cuped', 0):,} control "
                 f"households with CUPED{pace}.")
-    return Verdict(kind, text, float(rate_p), tuple(map(float, gain_ci)), tuple(map(float, everyone_ci)), ab)
+    return Verdict(kind, text, float(rate_p), tuple(map(float, gain_ci)), tuple(map(float, everyone_ci)), ab,
+                   None if placebo is None else tuple(map(float, placebo)))
