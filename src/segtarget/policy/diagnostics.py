@@ -65,7 +65,7 @@ def key_results_frame(h: dict) -> pd.DataFrame:
     rows = [
         {"scenario": "Contact every household", "n_targeted": h["everyone_n"], "share": 1.0,
          "profit": h["everyone_profit"], "ci_lower": h["everyone_ci"][0], "ci_upper": h["everyone_ci"][1],
-         "roi": h["everyone_roi"], "method": "doubly robust, all valued households"},
+         "roi": h["everyone_roi"], "method": "doubly robust, all valued units"},
         {"scenario": f"Recommended: {h['recommended_policy']}", "n_targeted": h["recommended_n"],
          "share": h["recommended_share"], "profit": h["recommended_profit"], "ci_lower": h["recommended_ci"][0],
          "ci_upper": h["recommended_ci"][1], "roi": h["recommended_roi"], "method": held},
