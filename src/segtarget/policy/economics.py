@@ -79,7 +79,8 @@ class Economics:
         what = ("an assumed default (print + postage of a mailed coupon booklet)" if self.is_default_cost
                 else "as given")
         return (f"Contact cost ${self.cost:,.2f} per household, {what}; margin {self.margin:.0%} of incremental "
-                f"sales; retailer-funded discount = {' + '.join(self.discount)} (estimated as an effect). "
+                f"sales; retailer-funded discount = "
+                f"{' + '.join(self.discount) + ' (estimated as an effect)' if self.discount else 'none in the data'}. "
                 f"Change it with: segtarget run --cost 0.75 --margin 0.25")
 
     def summary_frame(self) -> pd.DataFrame:

@@ -18,6 +18,7 @@ changed cost or margin re-runs only this step.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -153,6 +154,8 @@ def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: Outpu
     _check_inputs(inputs)
     inp = inputs
     econ = make_economics(cfg, inp.cost_data)
+    # a generic unit table (segtarget causal) has no discount outcome: profit is then m x sales - cost
+    econ = dataclasses.replace(econ, discount=tuple(c for c in econ.discount if c in inp.scores.scores))
     e = np.asarray(inp.propensity, float)
     ov = (e >= cfg.overlap[0]) & (e <= cfg.overlap[1])
     m = ov if cfg.value_population == "overlap" else np.ones(len(e), bool)
