@@ -210,6 +210,12 @@ CASES = [
          "--out", str(d / "out")], ("1 households", "too few")),
     Case("run-unknown-campaign", lambda d: ["run", "--data", _campaign_data(d, 12), "--out", str(d / "out"), *RUN_SMALL,
          "--set", "design.design=campaign:9999"], ("campaign:9999", "no such campaign", "known ids")),
+    Case("run-negative-cost", lambda d: ["run", "--data", _tables(d), "--out", str(d / "out"), "--cost", "-1"],
+         ("--cost", ">= 0")),
+    Case("run-cost-not-a-number", lambda d: ["run", "--data", _tables(d), "--out", str(d / "out"), "--cost", "cheap"],
+         ("--cost", "not a number")),
+    Case("run-margin-out-of-range", lambda d: ["run", "--data", _tables(d), "--out", str(d / "out"), "--margin", "1.5"],
+         ("--margin", "(0, 1]")),
     Case("run-config-typo", lambda d: ["run", "--data", _tables(d), "--out", str(d / "out"), "--set", "ate.fodls=3"],
          ("ate.fodls", "did you mean 'folds'")),
     # causal (unit-level table)

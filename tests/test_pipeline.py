@@ -30,8 +30,9 @@ def test_run_writes_report_tables_and_manifest(pipeline_run):
     assert manifest["timings_seconds"]["total"] > 0
     for name in ("policy.csv", "targets.csv"):
         assert (root / name).is_file()
-    targets = pd.read_csv(root / "targets.csv")
-    assert list(targets.columns) == ["household_id", "segment", "cate", "lower", "upper", "decision", "reason"]
+    targets = pd.read_csv(root / "targets.csv", comment="#")
+    assert list(targets.columns) == ["household_id", "segment", "cate", "lower", "upper", "in_overlap", "decision",
+                                     "reason"]
     assert targets["household_id"].is_unique and targets["reason"].str.len().min() > 10
     assert len(list((root / "figures").glob("*.png"))) >= 20 and len(list((root / "tables").glob("*.csv"))) >= 30
     # the event study and the triangulation: tables, figure, and the sentence on the first screen
@@ -52,10 +53,10 @@ def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run,
         timing = [c for c in a.columns if "seconds" in c]  # wall-clock timings are the only allowed difference
         pd.testing.assert_frame_equal(_norm(a.drop(columns=timing)), _norm(b.drop(columns=timing)), obj=csv.name,
                                       check_exact=False, rtol=1e-9, atol=1e-9)
-    pd.testing.assert_frame_equal(pd.read_csv(root / "targets.csv"), pd.read_csv(again / "targets.csv"))
+    assert (root / "targets.csv").read_text() == (again / "targets.csv").read_text()
     # a changed cost reuses every cached step but the policy ones
     changed = run_fast(tmp_path / "cost", cache, source, "policy.cost=5.0").parent
     hits = json.loads((changed / "manifest.json").read_text())["cache_hits"]
     assert {"features", "segments", "design", "ate", "cate-purchase_amount", "cate-purchase_count",
-            "pre-segments", "event-study"} <= set(hits)
+            "pre-segments", "event-study", "policy-scores"} <= set(hits)
     assert not pd.read_csv(changed / "policy.csv").equals(pd.read_csv(root / "policy.csv"))

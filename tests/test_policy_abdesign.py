@@ -80,3 +80,20 @@ def test_epsilon_greedy_rate_matches_logged_propensity():
     assert treat[:5000].mean() == pytest.approx(0.8, abs=0.02)
     assert treat[5000:].mean() == pytest.approx(0.2, abs=0.02)
     assert prop.min() >= 0.2 - 1e-12 and (1 - prop).min() >= 0.2 - 1e-12
+
+
+def test_decision_test_is_one_sided_uses_the_control_arm_and_counts_weeks():
+    from scipy import stats as st
+
+    from segtarget.policy.abdesign import decision_test
+
+    rng = np.random.default_rng(0)
+    pre = rng.normal(100, 30, 2000)
+    y = 2 * pre + rng.normal(0, 40, 2000)
+    out = decision_test(y, pre, breakeven=5.0, delta=10.0, alpha=0.05, power=0.8, contacts_per_week=100.0)
+    sigma, rho = np.std(y, ddof=1), np.corrcoef(y, pre)[0, 1]
+    z = st.norm.ppf(0.95) + st.norm.ppf(0.8)  # one-sided
+    assert out["n_treatment"] == int(np.ceil(0.5 * z ** 2 * sigma ** 2 / (100 * 0.25) - 1e-9))
+    assert out["n_treatment_cuped"] < out["n_treatment"] and out["cuped_rho_control"] == pytest.approx(rho)
+    assert out["weeks_cuped"] == int(np.ceil(out["n_treatment_cuped"] / 100.0))
+    assert out["n_treatment_cuped_at_twice_breakeven"] > out["n_treatment_cuped"]  # delta 5 < 10

@@ -13,7 +13,7 @@ def test_defaults_are_valid_and_overrides_are_typed():
 
 @pytest.mark.parametrize("kwargs, key", [
     ({"margin": 0}, "policy.margin"), ({"tree_depth": 4}, "policy.tree_depth"),
-    ({"cost_rule": "magic"}, "policy.cost_rule"), ({"allocation": 1.0}, "policy.allocation"),
+    ({"cost": -1.0}, "policy.cost"), ({"cost": float("nan")}, "policy.cost"), ({"margin": 1.5}, "policy.margin"), ({"allocation": 1.0}, "policy.allocation"),
     ({"epsilon": 0.0}, "policy.epsilon"), ({"overlap": (0.9, 0.1)}, "policy.overlap"),
 ])
 def test_bad_values_name_the_key(kwargs, key):

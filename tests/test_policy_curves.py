@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from segtarget.policy.curves import pivot_profit, profit_curve, scenario_definitions, scenarios, sensitivity_grid
+from segtarget.policy.curves import (grid_costs, pivot_profit, profit_curve, scenario_definitions, scenarios,
+                                     sensitivity_grid)
 from segtarget.policy.rules import top_k_policy
 from segtarget.policy.value import policy_value
 
@@ -26,8 +27,8 @@ def test_curve_rows_match_direct_top_k_values_and_mark_the_dr_optimum():
 
 def test_sensitivity_grid_is_complete_and_breakeven_moves_with_cost_and_margin():
     cate, psi = _scores()
-    grid = sensitivity_grid(cate, psi, cost=10.0, margins=(0.2, 0.3), cost_factors=(0.5, 1.0, 2.0))
-    assert len(grid) == 6
+    grid = sensitivity_grid(cate, psi, costs=(5.0, 10.0, 20.0), margins=(0.2, 0.3))
+    assert len(grid) == 6 and (grid["everyone_ci_lower"] <= grid["everyone_profit"]).all()
     np.testing.assert_allclose(grid["breakeven"], grid["cost"] / grid["margin"])
     low = grid[(grid["cost"] == 5.0) & (grid["margin"] == 0.3)].iloc[0]
     high = grid[(grid["cost"] == 20.0) & (grid["margin"] == 0.2)].iloc[0]
@@ -44,3 +45,10 @@ def test_scenarios_follow_the_reference_pattern():
     worst = sc[sc["scenario"].str.startswith("worst")].iloc[0]
     assert best["breakeven"] < sc.iloc[0]["breakeven"] < worst["breakeven"]
     assert best["n_targeted"] >= worst["n_targeted"]
+
+
+def test_grid_runs_in_dollars_from_zero_to_twice_the_reference_rule():
+    costs = grid_costs(1.0, 12.73, steps=9)
+    assert costs[0] == 0.0 and costs.max() == pytest.approx(25.46) and 1.0 in costs
+    assert grid_costs(40.0, 12.73).max() == 40.0  # the run's own cost is always on the grid
+    assert grid_costs(1.0, None).max() == pytest.approx(25.46)

@@ -4,7 +4,7 @@ import pytest
 
 from segtarget.errors import SegtargetError
 from segtarget.policy.config import PolicyConfig
-from segtarget.policy.economics import index_campaign_cost, make_economics, reference_cost
+from segtarget.policy.economics import DEFAULT_CONTACT_COST, index_campaign_cost, make_economics, reference_cost
 
 
 def _cost_data():
@@ -31,36 +31,33 @@ def test_reference_rule_is_mean_over_coupon_users_only():
     assert est.n_households == 3
 
 
-def test_make_economics_derives_cost_and_breakeven_with_ci():
-    econ = make_economics(PolicyConfig(margin=0.25, contact_cost=0.5), _cost_data())
-    assert econ.cost == pytest.approx(3.5)
-    assert econ.breakeven == pytest.approx(3.5 / 0.25)
-    assert econ.breakeven_ci[0] == pytest.approx(econ.cost_ci[0] / 0.25)
-    assert [a.rule for a in econ.alternatives] == ["reference"]
-    frame = econ.summary_frame()
-    assert {"cost per contact", "margin", "break-even CATE"} <= set(frame["quantity"])
-
-
-def test_configured_cost_wins_and_alternatives_are_still_shown():
-    econ = make_economics(PolicyConfig(cost=12.73, margin=0.30), _cost_data())
-    assert econ.cost == 12.73 and econ.breakeven == pytest.approx(42.4333, rel=1e-4)
+def test_contact_cost_is_an_explicit_assumption_and_data_rules_are_for_comparison():
+    econ = make_economics(PolicyConfig(margin=0.25), _cost_data())
+    assert econ.cost == DEFAULT_CONTACT_COST and econ.is_default_cost
+    assert econ.breakeven == pytest.approx(DEFAULT_CONTACT_COST / 0.25)
     assert {a.rule for a in econ.alternatives} == {"index_campaign", "reference"}
+    assert econ.reference_cost == pytest.approx(20.0)
+    line = econ.assumption_line()
+    assert "$1.00" in line and "assumed default" in line and "--cost" in line
+    frame = econ.summary_frame()
+    assert {"contact cost per household", "margin", "break-even sales effect"} <= set(frame["quantity"])
 
 
-def test_missing_cost_data_or_columns_is_a_one_line_error():
-    with pytest.raises(SegtargetError, match="policy.cost"):
-        make_economics(PolicyConfig(), None)
+def test_configured_cost_is_stated_as_given():
+    econ = make_economics(PolicyConfig(cost=0.6, margin=0.30), None)
+    assert econ.cost == 0.6 and not econ.is_default_cost and "as given" in econ.assumption_line()
+    assert econ.alternatives == () and econ.reference_cost is None
+    assert econ.discount == ("retailer_discount",)
+    both = make_economics(PolicyConfig(coupons_retailer_funded=True), None)
+    assert both.discount == ("retailer_discount", "coupon_discount")
+
+
+def test_missing_cost_data_columns_is_a_one_line_error():
     with pytest.raises(SegtargetError, match="missing column"):
         make_economics(PolicyConfig(), _cost_data().drop(columns="treated"))
-    zero = _cost_data().assign(index_campaign_coupon_disc=0.0)
-    with pytest.raises(SegtargetError, match="derived cost per contact is 0"):
-        make_economics(PolicyConfig(), zero)
 
 
 def test_design_column_name_is_accepted_and_reference_column_is_optional():
     df = _cost_data().rename(columns={"index_campaign_coupon_disc": "coupon_disc_index"})
     econ = make_economics(PolicyConfig(), df.drop(columns="ever_typeA_pool_coupon_disc"))
-    assert econ.cost == pytest.approx(3.0) and econ.alternatives == ()
-    with pytest.raises(SegtargetError, match="ever_typeA_pool_coupon_disc"):
-        make_economics(PolicyConfig(cost_rule="reference"), df.drop(columns="ever_typeA_pool_coupon_disc"))
-    assert make_economics(PolicyConfig(cost_rule="reference"), df).cost == pytest.approx(20.0)
+    assert [a.rule for a in econ.alternatives] == ["index_campaign"] and econ.reference_cost is None

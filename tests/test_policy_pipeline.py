@@ -9,12 +9,14 @@ import pytest
 from segtarget.errors import SegtargetError
 from segtarget.io import OutputDir
 from segtarget.policy.config import PolicyConfig
-from segtarget.policy.pipeline import BASELINES, PolicyInputs, build_target_list, run_policy
+from segtarget.policy.pipeline import BASELINES, RECOMMENDED, PolicyInputs, run_policy
+from segtarget.policy.profit import EffectScores
 from segtarget.policy.value import POLICY_COLUMNS
 from segtarget.report.section import Figure, Section, Table
 
 
-def _inputs(n=300, seed=0, **kw):
+def _inputs(n=300, seed=0, psi=None, **kw):
+    """Stacked units (two per household), a known effect, AIPW scores from the true nuisances."""
     rng = np.random.default_rng(seed)
     X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
     e = 1 / (1 + np.exp(-X["b"].to_numpy()))
@@ -22,15 +24,15 @@ def _inputs(n=300, seed=0, **kw):
     tau = np.where(X["a"] > 0, 50.0, -10.0)
     mu0 = 100 + 20 * X["b"].to_numpy()
     Y = mu0 + tau * T + rng.normal(0, 30, n)
-    psi = tau + T * (Y - mu0 - tau) / e - (1 - T) * (Y - mu0) / (1 - e)
+    score = tau + T * (Y - mu0 - tau) / e - (1 - T) * (Y - mu0) / (1 - e)
+    disc = rng.normal(0.5, 1.0, n)
     cate = tau + rng.normal(0, 10, n)
-    cost = pd.DataFrame({"household_id": np.arange(n), "treated": T,
-                         "index_campaign_coupon_disc": rng.exponential(4, n) * (rng.random(n) < 0.5),
-                         "ever_typeA_pool_coupon_disc": rng.exponential(12, n) * (rng.random(n) < 0.5)})
-    base = dict(household_id=np.arange(n) + 1000, Y=Y, T=T, X=X, cate=cate, cate_lower=cate - 15,
-                cate_upper=cate + 15, dr_scores=psi, folds=np.arange(n) % 3, propensity=e,
+    hh = np.arange(n) // 2
+    base = dict(household_id=hh + 1000, Y=Y, T=T, X=X, cate=cate, cate_lower=cate - 15, cate_upper=cate + 15,
+                scores=EffectScores({"sales": score if psi is None else psi, "retailer_discount": disc}, 1),
+                folds=hh % 3, propensity=e, rate_estimate=5.0, rate_se=1.0, index_campaign=np.arange(n) % 2,
                 segment=pd.Series(np.where(X["c"] > 0, "Loyal", "Light")), pre_spend=mu0 + rng.normal(0, 20, n),
-                cost_data=cost)
+                contacts_per_week=50.0)
     base.update(kw)
     return PolicyInputs(**base)
 
@@ -39,33 +41,49 @@ def test_run_policy_end_to_end(tmp_path):
     res, sections = run_policy(_inputs(), PolicyConfig(budget_households=50), seed=3, out=OutputDir(tmp_path))
     csv = pd.read_csv(tmp_path / "policy.csv")
     assert list(csv.columns) == POLICY_COLUMNS and set(csv["method"]) == {"dr", "plugin"}
-    for name in ("PolicyTree", "DRPolicyTree", "conservative", "current practice", "everyone", "no one",
-                 "budget ≤ 50 households"):
+    for name in ("PolicyTree (CATE)", "PolicyTree (DR)", "conservative", "budget ≤ 50 households", RECOMMENDED,
+                 *BASELINES):
         assert name in set(csv["policy"])
-    dr = res.policies[res.policies["method"] == "dr"].set_index("policy")
-    assert dr.loc["conservative", "n_targeted"] <= dr.loc["CATE > break-even", "n_targeted"]
-    candidates = dr.drop(index=list(BASELINES))
-    assert res.recommended_policy == candidates["profit"].idxmax()
     h = res.headline
-    assert h["improvement"] == pytest.approx(h["recommended_profit"] - h["full_targeting_profit"])
-    assert h["improvement_ci"][0] < h["improvement"] < h["improvement_ci"][1]
-    assert res.economics.cost > 0 and "index_campaign" in res.economics.cost_rule
+    assert h["value_population"] == "overlap" and h["n_evaluated"] == int(((_inputs().propensity >= 0.1)
+                                                                           & (_inputs().propensity <= 0.9)).sum())
+    assert h["recommended_ci"][0] < h["recommended_profit"] < h["recommended_ci"][1]
+    keys = pd.read_csv(tmp_path / "tables" / "key_results.csv")
+    assert (keys["verdict"] == res.verdict.kind).all() and keys["verdict_sentence"].iloc[0] == res.verdict.sentence
+    assign = pd.read_csv(tmp_path / "tables" / "policy_assignments.csv")
+    assert {"household_id", "index_campaign", "policy", "contact", "recommended"} <= set(assign.columns)
+    assert set(assign.loc[assign["recommended"], "policy"]) == {RECOMMENDED}
+    assert assign.groupby("policy").size().eq(300).all()
+    assert assign.loc[~assign["in_population"], "contact"].isna().all()
+    assert {"n_treatment_cuped", "weeks_cuped", "cuped_rho_control"} <= set(res.verdict.ab)
     assert set(res.segment_actions["segment"]) == {"Loyal", "Light"}
-    assert {"n_treatment", "n_treatment_cuped"} <= set(res.ab_design.columns)
-    assert len(res.assignment) == 300 and res.assignment["eg_propensity"].between(0.1, 0.9).all()
+    assert {"profit_per_contact", "gate_ci_lower", "n_households"} <= set(res.segment_actions.columns)
     for f in ("policy_comparison", "policy_profit_curve", "policy_sensitivity", "segment_actions"):
         assert (tmp_path / "figures" / f"{f}.png").stat().st_size > 1000
-    assert all(isinstance(s, Section) for s in sections) and sections[0].headline["recommended_policy"]
+    assert all(isinstance(s, Section) for s in sections) and sections[0].headline["verdict"] == res.verdict.kind
     for block in (b for s in sections for b in s.blocks):
         if isinstance(block, Figure) or (isinstance(block, Table) and block.csv is not None):
             assert (tmp_path / (block.path if isinstance(block, Figure) else block.csv)).exists()
-    inp = _inputs()
-    targets = build_target_list(inp.household_id, inp.segment, inp.cate, inp.cate_lower, inp.cate_upper,
-                                breakeven=res.economics.breakeven, rule=res.target_rule)
-    n_contact = (targets["decision"] == "contact").sum()
-    if res.target_rule == res.recommended_policy:
-        assert n_contact == dr.loc[res.recommended_policy, "n_targeted"]
-    assert len(targets) == 300
+
+
+def test_recommended_value_is_the_held_out_value_of_the_choice(tmp_path):
+    res, _ = run_policy(_inputs(seed=5), PolicyConfig(trees=False), seed=0, out=OutputDir(tmp_path))
+    dr = res.policies[res.policies["method"] == "dr"].set_index("policy")
+    assert dr.loc[RECOMMENDED, "profit"] == pytest.approx(res.selection.value)
+    # the maximum of the candidates on all data is optimistic; the held-out procedure cannot exceed it
+    assert res.selection.value <= dr.drop(index=RECOMMENDED)["profit"].max() + 1e-9
+
+
+def test_margin_change_needs_no_new_scores(tmp_path):
+    """psi_profit = m psi_sales - psi_disc: a new margin is a new linear combination of the same scores."""
+    inp = _inputs(seed=6)
+    a, _ = run_policy(inp, PolicyConfig(margin=0.3, trees=False), seed=0, out=OutputDir(tmp_path / "a"))
+    b, _ = run_policy(inp, PolicyConfig(margin=0.6, trees=False), seed=0, out=OutputDir(tmp_path / "b"))
+    ev = lambda r: r.policies.query("method == 'dr' and policy == 'everyone'").iloc[0]
+    m = a.headline["n_evaluated"]
+    sales = ev(a)["incremental_revenue"]
+    assert ev(b)["incremental_revenue"] == pytest.approx(sales)
+    assert ev(b)["profit"] - ev(a)["profit"] == pytest.approx(0.3 * sales) and m == b.headline["n_evaluated"]
 
 
 def test_same_seed_same_numbers(tmp_path):
@@ -73,8 +91,8 @@ def test_same_seed_same_numbers(tmp_path):
     a, _ = run_policy(_inputs(seed=1), cfg, seed=9, out=OutputDir(tmp_path / "a"))
     b, _ = run_policy(_inputs(seed=1), cfg, seed=9, out=OutputDir(tmp_path / "b"))
     pd.testing.assert_frame_equal(a.policies, b.policies)
-    pd.testing.assert_frame_equal(a.assignment, b.assignment)
-    assert a.economics.cost == 5.0
+    pd.testing.assert_frame_equal(a.assignments, b.assignments)
+    assert a.verdict == b.verdict
 
 
 def test_misaligned_inputs_are_rejected(tmp_path):
@@ -82,24 +100,20 @@ def test_misaligned_inputs_are_rejected(tmp_path):
         run_policy(_inputs(cate=np.zeros(10)), PolicyConfig(), seed=0, out=OutputDir(tmp_path))
 
 
-def test_overlap_population_and_models_without_intervals(tmp_path):
+def test_all_population_and_models_without_intervals(tmp_path):
     inp = _inputs(seed=2, cate_lower=np.full(300, np.nan), cate_upper=np.full(300, np.nan))
-    res, _ = run_policy(inp, PolicyConfig(cost=5.0, value_population="overlap", trees=False), seed=0,
-                        out=OutputDir(tmp_path))
-    inside = (inp.propensity >= 0.1) & (inp.propensity <= 0.9)
-    assert res.headline["n_evaluated"] == inside.sum() and res.headline["value_population"] == "overlap"
+    res, _ = run_policy(inp, PolicyConfig(value_population="all", trees=False), seed=0, out=OutputDir(tmp_path))
+    assert res.headline["n_evaluated"] == 300
     dr = res.policies[res.policies["method"] == "dr"].set_index("policy")
-    assert dr.loc["everyone", "n_targeted"] == inside.sum()
-    pd.testing.assert_frame_equal(res.policies, res.policies_overlap)
-    assert "conservative" not in dr.index and any("no confidence intervals" in w for w in res.warnings)
-    assert (res.segment_actions["n_evaluated"] <= res.segment_actions["n"]).all()
+    assert dr.loc["everyone", "n_targeted"] == 300 and "conservative" not in dr.index
 
 
-def test_extreme_weights_are_flagged(tmp_path):
+def test_concentration_is_reported_with_the_value_without_the_top_units(tmp_path):
     inp = _inputs(seed=4)
-    psi = inp.dr_scores.copy()
-    psi[:3] = [-2e5, -1.5e5, 9e4]  # three controls with propensity near 1
-    res, _ = run_policy(_inputs(seed=4, dr_scores=psi), PolicyConfig(cost=5.0, trees=False), seed=0,
-                        out=OutputDir(tmp_path))
-    assert any("extreme inverse-propensity weights" in w for w in res.warnings)
-    assert res.policies_overlap is not None and (tmp_path / "tables" / "policy_comparison_overlap.csv").exists()
+    psi = inp.scores.scores["sales"].copy()
+    inside = np.flatnonzero((inp.propensity >= 0.1) & (inp.propensity <= 0.9))
+    psi[inside[:2]] = [4e4, 3e4]  # two extreme scores
+    res, _ = run_policy(_inputs(seed=4, psi=psi), PolicyConfig(trees=False), seed=0, out=OutputDir(tmp_path))
+    row = res.concentration.set_index("policy").loc["everyone"]
+    assert row["top_share"] > 0.5 and row["value_without_top"] < row["value"] - 0.3 * 6e4
+    assert any("carry" in w for w in res.warnings)

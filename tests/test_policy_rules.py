@@ -8,8 +8,7 @@ from segtarget.policy.rules import (budget_cap, budget_policy, conservative_poli
 
 
 def _econ(cost=3.0, margin=0.3):
-    return Economics(cost=cost, margin=margin, breakeven=cost / margin, cost_rule="test",
-                     cost_ci=(cost, cost), breakeven_ci=(cost / margin, cost / margin))
+    return Economics(cost=cost, margin=margin, breakeven=cost / margin, cost_source="test")
 
 
 @pytest.mark.parametrize("seed", range(5))

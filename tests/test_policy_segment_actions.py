@@ -25,3 +25,19 @@ def test_actions_follow_the_documented_rules():
     assert out.loc["win", "gate"] == pytest.approx(g.mean())
     assert out.loc["win", "gate_se"] == pytest.approx(g.std(ddof=1) / np.sqrt(n))
     assert out.loc["lose", "share_above_breakeven"] == pytest.approx(np.mean(psi[n:2 * n] > 10))
+
+
+def test_profit_reward_and_household_clusters_drive_the_action():
+    rng = np.random.default_rng(1)
+    n = 300
+    psi = rng.normal(40, 60, n)  # the sales effect clears break-even ...
+    disc = np.full(n, 15.0)  # ... but the caused discount eats the margin
+    reward = 0.3 * psi - disc - 1.0
+    hh = np.arange(n) // 3  # three units per household
+    out = segment_actions(np.full(n, "s"), np.zeros(n), psi, psi, np.full(n, 0.5), np.zeros(n), breakeven=1 / 0.3,
+                          reward=reward, clusters=hh).iloc[0]
+    assert out["gate_ci_lower"] > 1 / 0.3 and out["profit_ci_upper"] < 0 and out["action"] == "Reduce"
+    assert out["n_households"] == 100 and out["profit_per_contact"] == pytest.approx(reward.mean())
+    unclustered = segment_actions(np.full(n, "s"), np.zeros(n), psi, psi, np.full(n, 0.5), np.zeros(n),
+                                  breakeven=1 / 0.3, reward=reward).iloc[0]
+    assert unclustered["gate_se"] == pytest.approx(psi.std(ddof=1) / np.sqrt(n))

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 
 from segtarget.errors import SegtargetError
-from segtarget.policy.targets import TARGET_COLUMNS, build_target_list, parse_rule
+import pandas as pd
+
+from segtarget.policy.targets import TARGET_COLUMNS, build_target_list, parse_rule, write_targets
 
 
 def _inputs():
@@ -17,10 +19,28 @@ def test_breakeven_rule_with_reasons_and_overlap_flag():
     assert list(df.columns) == TARGET_COLUMNS
     assert list(df["household_id"]) == [11, 13, 15, 12, 14]  # sorted by CATE
     dec = dict(zip(df["household_id"], df["decision"]))
-    assert dec == {11: "contact", 13: "contact", 15: "contact", 12: "do not contact", 14: "do not contact"}
+    assert dec == {11: "contact", 13: "test first", 15: "contact", 12: "do not contact", 14: "do not contact"}
     reason = dict(zip(df["household_id"], df["reason"]))
-    assert "exceed the break-even $20.00" in reason[11] and "uncertain" in reason[13]
-    assert "-$5.00" in reason[14] and "uncertain" not in reason[11]
+    assert "exceed the break-even $20.00" in reason[11] and "test first" in reason[13]
+    assert "-$5.00" in reason[14] and "test" not in reason[11]
+
+
+@pytest.mark.parametrize("verdict, decision", [("contact everyone", "contact"), ("contact no one", "do not contact"),
+                                               ("inconclusive: run this test", "test")])
+def test_the_verdict_gates_the_decisions(verdict, decision):
+    df = build_target_list(**_inputs(), breakeven=20.0, rule="CATE > break-even", verdict=verdict,
+                           in_overlap=[True, True, False, True, True])
+    assert set(df.loc[df["in_overlap"], "decision"]) == {decision}
+    assert set(df.loc[~df["in_overlap"], "decision"]) == {"test first"}
+
+
+def test_written_file_starts_with_the_verdict(tmp_path):
+    df = build_target_list(**_inputs(), breakeven=20.0, rule="CATE > break-even")
+    write_targets(df, tmp_path / "t.csv", "Contact no one: it loses money.", "Contact cost $1.00.")
+    lines = (tmp_path / "t.csv").read_text().splitlines()
+    assert lines[0] == "# Contact no one: it loses money." and lines[1].startswith("# Contact cost")
+    back = pd.read_csv(tmp_path / "t.csv", comment="#")
+    assert list(back.columns) == TARGET_COLUMNS and len(back) == 5
 
 
 def test_conservative_and_top_rules():

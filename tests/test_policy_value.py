@@ -3,7 +3,7 @@ import pytest
 from scipy import stats
 from sklearn.linear_model import LinearRegression
 
-from segtarget.policy.value import POLICY_COLUMNS, policy_value, profit_difference, value_frame
+from segtarget.policy.value import POLICY_COLUMNS, clustered_total, policy_value, value_frame
 
 MARGIN, COST = 0.3, 4.0
 
@@ -75,11 +75,23 @@ def test_value_frame_has_policy_csv_columns_first_and_both_methods():
     assert sorted(df["method"].unique()) == ["dr", "plugin"] and len(df) == 4
 
 
-def test_paired_difference_equals_difference_of_profits():
+def test_clustered_se_counts_households_not_rows():
+    """Duplicating every unit (a household in two trials) must not shrink the SE."""
     rng = np.random.default_rng(0)
-    psi = rng.normal(20, 50, 300)
-    a, b = (rng.random(300) < 0.3).astype(float), np.ones(300)
-    diff, se, lo, hi = profit_difference(a, b, psi, margin=0.3, cost=3.0)
-    pa = policy_value(a, psi, margin=0.3, cost=3.0).profit
-    pb = policy_value(b, psi, margin=0.3, cost=3.0).profit
-    assert diff == pytest.approx(pa - pb) and lo < diff < hi and se > 0
+    c = rng.normal(5, 20, 300)
+    total, se = clustered_total(c)
+    total2, se2 = clustered_total(np.r_[c, c], np.r_[np.arange(300), np.arange(300)])
+    _, naive = clustered_total(np.r_[c, c])
+    assert total2 == pytest.approx(2 * total) and se2 == pytest.approx(2 * se)
+    assert naive < se2 / 1.3  # treating the copies as independent would understate it by sqrt(2)
+
+
+def test_discount_enters_profit_and_roi_only_when_cost_is_material():
+    pi = np.ones(4)
+    s = np.array([10.0, 20.0, 30.0, 40.0])
+    d = np.array([1.0, 1.0, 2.0, 0.0])
+    v = policy_value(pi, s, disc=d, margin=0.5, cost=2.0)
+    assert v.profit == pytest.approx(0.5 * 100 - 4 - 8)
+    assert v.roi == pytest.approx(v.profit / (8 + 4))
+    tiny = policy_value(pi, s, margin=0.5, cost=0.05)  # $0.05 a contact: no ROI worth printing
+    assert np.isnan(tiny.roi) and tiny.profit == pytest.approx(50 - 0.2)

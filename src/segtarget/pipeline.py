@@ -82,26 +82,23 @@ def _pre_period_segments(tables, cohort, seg_result, cfg: Config, root: Path, lo
     return res.model
 
 
-def _key_results(pol) -> pd.DataFrame:
-    dr = pol.policies[pol.policies["method"] == "dr"].set_index("policy")
-    rows = []
-    for label, name in (("Contact every household", "Everyone"), (f"Recommended: {pol.recommended_policy}",
-                                                                   pol.recommended_policy)):
-        key = name if name in dr.index else next((p for p in dr.index if p.lower().startswith(name.lower())), None)
-        if key is None:
-            continue
-        r = dr.loc[key]
-        rows.append({"scenario": label, "n_targeted": int(r["n_targeted"]), "share": float(r["share"]),
-                     "profit": float(r["profit"]), "profit_ci": (float(r["ci_lower"]), float(r["ci_upper"])),
-                     "roi": float(r["roi"]) if pd.notna(r["roi"]) else np.nan,
-                     "roi_ci": (float(r.get("roi_ci_lower", np.nan)), float(r.get("roi_ci_upper", np.nan))),
-                     "method": "doubly robust, held-out"})
-    return pd.DataFrame(rows)
+def _key_results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(first-screen table, raw CSV): the key results exactly as written to ``tables/key_results.csv``."""
+    raw = pd.read_csv(path)
+    shown = pd.DataFrame({
+        "scenario": raw["scenario"], "n_targeted": raw["n_targeted"], "share": raw["share"],
+        "profit": raw["profit"], "profit_ci": list(zip(raw["ci_lower"], raw["ci_upper"])), "roi": raw["roi"],
+        "roi_ci": [(np.nan, np.nan)] * len(raw), "method": raw["method"]})
+    return shown, raw
 
 
 def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings: list[str],
-                      triangulation: str | None = None):
-    """The report's first screen from the stage results (any of seg / ate_res / pol may be None)."""
+                      tables_dir: Path | None = None, triangulation: str | None = None):
+    """The report's first screen from the stage results (any of seg / ate_res / pol may be None).
+
+    The verdict, the cost assumption and the key results are read back from ``key_results.csv`` so the
+    first screen shows exactly the numbers of the table below it.
+    """
     from .report.summary import ExecutiveSummary
 
     segs = None
@@ -113,17 +110,51 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
                              "strategy": prof["segment"].map(strat) if strat is not None else ""})
     ate = {o: {k: h[k] for k in ("method", "estimand", "estimate", "ci_lower", "ci_upper")}
            for o, h in ate_res.headline.items()} if ate_res is not None else None
-    improvement = None
+    keys = verdict = assumption = improvement = None
     if pol is not None:
-        h = pol.headline
-        lo, hi = h["improvement_ci"]
+        path = (tables_dir / "key_results.csv") if tables_dir is not None else None
+        keys, raw = _key_results(path) if path is not None and path.is_file() else (None, pol.key_results)
+        verdict, assumption = str(raw["verdict_sentence"].iloc[0]), str(raw["assumption"].iloc[0])
+        g = raw.iloc[-1]
         sign = lambda v: f"{'+' if v >= 0 else '−'}${abs(v):,.0f}"
-        improvement = (f"{h['recommended_policy']}: {sign(h['improvement'])} profit vs contacting everyone "
-                       f"(95% CI {sign(lo)} to {sign(hi)}); doubly robust, valued on households the models "
-                       "did not see")
-    return ExecutiveSummary(key_results=_key_results(pol) if pol is not None else None, improvement=improvement,
-                            segments=segs, ate=ate, warnings=warnings, facts=facts,
+        improvement = (f"{g['scenario']}: {sign(g['profit'])} (95% CI {sign(g['ci_lower'])} to "
+                       f"{sign(g['ci_upper'])}); chosen on K-1 folds, valued on the held-out fold")
+    return ExecutiveSummary(key_results=keys, improvement=improvement, segments=segs, ate=ate,
+                            warnings=warnings, facts=facts, verdict=verdict, assumption=assumption,
                             triangulation=triangulation or None)
+
+
+def _policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
+    """AIPW scores of sales, of the retailer-funded discount and of the placebo outcome (sales in the 4 weeks
+    before the index campaign, which no campaign can move), averaged over the ATE's number of splits."""
+    from .policy.cost_data import pre_campaign_sales
+
+    from .policy.profit import averaged_scores, check_discount_columns, discount_columns
+
+    check_discount_columns(cohort.data, cfg.policy.coupons_retailer_funded)
+    Y = {"sales": cohort.data[PRIMARY].to_numpy(float)}
+    Y.update({c: cohort.data[c].to_numpy(float) for c in discount_columns(cfg.policy.coupons_retailer_funded)})
+    Y["placebo"] = pre_campaign_sales(tables, cohort.data, cohort.windows)
+    repeats = cfg.policy.score_repeats or cfg.ate.crossfit_repeats
+    return averaged_scores(Y, T, X, {"sales": ate_res.nuisances[PRIMARY]}, groups=cohort.data["household_id"],
+                           repeats=repeats, n_folds=cfg.ate.folds, seed=seed, clip=(cfg.ate.clip, 1 - cfg.ate.clip))
+
+
+def _policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table):
+    from .policy.cost_data import typea_contacts_per_week
+    from .policy.pipeline import PolicyInputs
+
+    oof, d = res.oof, cohort.data
+    autoc = res.split_rate.autoc
+    return PolicyInputs(
+        household_id=d["household_id"].to_numpy(), Y=d[PRIMARY].to_numpy(float), T=T, X=X,
+        cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
+        cate_upper=oof["cate_upper"].to_numpy(), scores=scores, folds=res.nuisances.folds,
+        propensity=res.nuisances.e_raw, rate_estimate=autoc.estimate, rate_se=autoc.se,
+        index_campaign=d["index_campaign"].to_numpy(),
+        segment=cohort_segments["segment_name"].reset_index(drop=True),
+        pre_spend=d["pre_spend_week"].to_numpy(float), cost_data=cost_table(tables, d),
+        contacts_per_week=typea_contacts_per_week(tables))
 
 
 def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | None = None) -> Path:
@@ -137,7 +168,8 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
     from .features import compute_features
     from .features.summary import data_sections
     from .policy.cost_data import cost_table
-    from .policy.pipeline import PolicyInputs, run_policy
+    from .policy.pipeline import run_policy
+    from .policy.targets import write_targets
     from .report.render import render_report
     from .segments.pipeline import run_segments
 
@@ -213,22 +245,21 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
         if es_run is not None:
             sections[ate_end:ate_end] = es_run[1]
             warnings += es_run[1][0].warnings
+        with log.step("policy scores"):
+            # not the cost or the margin: those only recombine the scores in the policy step
+            k_scores = stage_key(k_ate, cfg.policy.score_repeats, cfg.policy.coupons_retailer_funded)
+            scores = cache.run("policy-scores", k_scores, root,
+                               lambda: _policy_scores(tables, cohort, X, T, ate_res, cfg, seed))
         with log.step("policy"):
             res = cate[PRIMARY][0]
-            oof = res.oof
-            inputs = PolicyInputs(
-                household_id=cohort.data["household_id"].to_numpy(), Y=cohort.data[PRIMARY].to_numpy(float),
-                T=T, X=X, cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
-                cate_upper=oof["cate_upper"].to_numpy(), dr_scores=res.dr_scores, folds=res.nuisances.folds,
-                propensity=res.nuisances.e, segment=cohort_segments["segment_name"].reset_index(drop=True),
-                pre_spend=cohort.data["pre_spend_week"].to_numpy(float),
-                cost_data=cost_table(tables, cohort.data))
-            pol, pol_sections = run_policy(inputs, cfg.policy, seed=seed, out=od, outcome=PRIMARY)
+            pol, pol_sections = run_policy(
+                _policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table),
+                cfg.policy, seed=seed, out=od, outcome=PRIMARY)
             sections += pol_sections
             warnings += pol.warnings
         with log.step("targets"):
-            targets = _next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol)
-            targets.to_csv(root / "targets.csv", index=False)
+            targets = _next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol, cfg)
+            write_targets(targets, root / "targets.csv", pol.verdict.sentence, pol.economics.assumption_line())
         with log.step("report"):
             manifest = {"segtarget": __version__, "config": config_to_dict(cfg), "versions": _versions(),
                         "input_fingerprint": fp, "timings_seconds": log.timings, "cache_hits": cache.hits,
@@ -237,8 +268,8 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             facts = [("Data source", tables.source), ("Households", f"{ov.households:,}"),
                      ("Period", f"{pd.Timestamp(ov.first_date):%Y-%m-%d} – {pd.Timestamp(ov.last_date):%Y-%m-%d}"),
                      ("Sales value", f"${ov.sales_value:,.0f}")]
-            summary = executive_summary(facts, seg, ate_res, pol, warnings,
-                                        es_run[0].sentence if es_run is not None else None)
+            summary = executive_summary(facts, seg, ate_res, pol, warnings, tables_dir=root / "tables",
+                                        triangulation=es_run[0].sentence if es_run is not None else None)
             render_report(sections, root=root, summary=summary, manifest=manifest)
         log.timings["total"] = round(sum(v for k, v in log.timings.items() if k != "total"), 2)
         (root / "manifest.json").write_text(json.dumps(manifest | {"timings_seconds": log.timings}, indent=2,
@@ -268,9 +299,14 @@ def _event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cac
             return None
 
 
-def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_model, pol) -> pd.DataFrame:
-    """Score every current household with the design's covariates as if a trial started the day after the data
-    end (same look-back length, same definitions: ``design_covariates.covariates_at``)."""
+def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_model, pol, cfg: Config) -> pd.DataFrame:
+    """Score every current household from features built exactly as in the design's look-back.
+
+    The look-back window has the design's length and ends the day after the last transaction; recency is
+    measured from the window end (``reference_point="window_end"``), households without a basket in it get
+    the design's explicit zeros, and index-campaign dummies stay 0 (the reference campaign's level).
+    Households whose cross-fitted propensity model puts them outside the overlap band get "test first".
+    """
     from datetime import timedelta
 
     from .causal.design_covariates import covariates_at
@@ -283,5 +319,19 @@ def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_
     X = pd.DataFrame({c: feats[c] if c in feats else 0.0 for c in covariates})
     cate, lower, upper = cate_res.final_model.predict(X)
     segs = pre_model.assign(feats)
+    e = _propensity_for(cohort, covariates, X, cfg)
+    lo, hi = cfg.policy.overlap
     return build_target_list(feats["household_id"].to_numpy(), segs["segment_name"].to_numpy(), cate, lower, upper,
-                             breakeven=pol.economics.breakeven, rule=pol.target_rule)
+                             breakeven=pol.economics.breakeven, rule=pol.target_rule,
+                             in_overlap=(e >= lo) & (e <= hi), verdict=pol.verdict.kind)
+
+
+def _propensity_for(cohort, covariates: list[str], X: pd.DataFrame, cfg: Config) -> np.ndarray:
+    """Propensity of new households from a logistic model fit on the whole cohort (overlap flag only)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+    model.fit(cohort.data[covariates].to_numpy(float), cohort.data["treated"].to_numpy(int))
+    return model.predict_proba(X.to_numpy(float))[:, 1]

@@ -20,6 +20,7 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
                     margin: float | None = None) -> tuple[list[Section], list[str], object | None]:
     """Run CATE (every outcome) and, with a cost, the policy stage; return sections, warnings, policy."""
     from ..policy.pipeline import PolicyInputs, run_policy
+    from ..policy.profit import EffectScores
     from .cate_pipeline import run_cate, write_cate_outputs
 
     ids = df[id_col].to_numpy() if id_col else range(len(df))
@@ -41,8 +42,10 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
                                    **({"margin": float(margin)} if margin is not None else {}))
         inputs = PolicyInputs(household_id=pd.Series(ids).to_numpy(), Y=df[outcomes[0]].to_numpy(float), T=T, X=X,
                               cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
-                              cate_upper=oof["cate_upper"].to_numpy(), dr_scores=first.dr_scores,
-                              folds=first.nuisances.folds, propensity=first.nuisances.e)
+                              cate_upper=oof["cate_upper"].to_numpy(),
+                              scores=EffectScores({"sales": first.dr_scores}, 1), folds=first.nuisances.folds,
+                              propensity=first.nuisances.e_raw, rate_estimate=first.split_rate.autoc.estimate,
+                              rate_se=first.split_rate.autoc.se)
         pol, secs = run_policy(inputs, pcfg, seed=seed, out=out, outcome=outcomes[0])
         sections += secs
         warnings += pol.warnings

@@ -45,8 +45,9 @@ def run_command(
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
     set_: List[str] = typer.Option([], "--set", help="override a config value: section.key=value (repeatable)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed"),
-    cost: Optional[float] = typer.Option(None, "--cost", help="cost per contacted household"),
-    margin: Optional[float] = typer.Option(None, "--margin", help="gross margin on incremental sales"),
+    cost: Optional[str] = typer.Option(None, "--cost", help="contact cost per household in dollars (print + "
+                                                            "postage; default: an assumed $1.00, shown in the report)"),
+    margin: Optional[str] = typer.Option(None, "--margin", help="gross margin on incremental sales, in (0, 1]"),
     no_cache: bool = typer.Option(False, "--no-cache", help="recompute every step"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress output"),
 ) -> None:
@@ -55,13 +56,17 @@ def run_command(
     from ..pipeline import run_pipeline
 
     overrides = list(set_)
-    for key, value in (("data.source", data), ("run.seed", seed), ("policy.cost", cost), ("policy.margin", margin),
+    cost_v, margin_v = _money_flags(cost, margin)
+    for key, value in (("data.source", data), ("run.seed", seed), ("policy.cost", cost_v), ("policy.margin", margin_v),
                        ("run.out", str(out) if out else None)):
         if value is not None:
             overrides.append(f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}")
     if no_cache:
         overrides.append("run.use_cache=false")
     cfg = load_config(config, overrides)
+    from ..policy.config import validate_policy_config
+
+    validate_policy_config(cfg.policy)  # before anything is written
     log, progress, console = _progress_log(quiet)
     if progress is not None:
         progress.start()
@@ -77,4 +82,37 @@ def run_command(
         for step, secs in log.timings.items():
             t.add_row(step, f"{secs:.1f}")
         console.print(t)
+    typer.echo(_verdict_line(report.parent))
     typer.echo(f"report: {report.resolve()}")
+
+
+def _money_flags(cost: str | None, margin: str | None) -> tuple[float | None, float | None]:
+    """--cost and --margin as numbers, or a one-line error naming the flag."""
+    import math
+
+    from ..errors import SegtargetError
+
+    out = []
+    for flag, text, ok, rule in (("--cost", cost, lambda v: v >= 0, "a number of dollars >= 0, e.g. --cost 0.75"),
+                                 ("--margin", margin, lambda v: 0 < v <= 1, "a number in (0, 1], e.g. --margin 0.3")):
+        if text is None:
+            out.append(None)
+            continue
+        try:
+            v = float(text)
+        except ValueError:
+            raise SegtargetError(f"{flag} {text!r}: not a number; use {rule}") from None
+        if not (math.isfinite(v) and ok(v)):
+            raise SegtargetError(f"{flag} {text}: out of range; use {rule}")
+        out.append(v)
+    return out[0], out[1]
+
+
+def _verdict_line(root: Path) -> str:
+    """The CLI's last line: the verdict, read from the same key_results.csv as the report."""
+    import pandas as pd
+
+    path = root / "tables" / "key_results.csv"
+    if not path.is_file():
+        return "verdict: not available (no policy step)"
+    return f"verdict: {pd.read_csv(path)['verdict_sentence'].iloc[0]}"

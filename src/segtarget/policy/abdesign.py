@@ -151,3 +151,35 @@ def strata_table(assignment: pd.DataFrame) -> pd.DataFrame:
     out = g.agg(n="size", n_treatment="sum").reset_index()
     out["n_control"] = out["n"] - out["n_treatment"]
     return out
+
+
+def decision_test(y_control, pre_control=None, *, breakeven: float, delta: float, alpha: float = 0.05,
+                  power: float = 0.80, allocation: float = 0.5, contacts_per_week: float | None = None) -> dict:
+    """Size the test that decides the campaign: one-sided H0 "sales effect <= break-even (cost / margin)".
+
+    Power is computed at the effect ``breakeven + delta``. sigma (and CUPED's rho with pre-period spend)
+    come from the control arm, whose outcomes the campaign did not move. n_total = (z_{1-alpha} +
+    z_power)^2 sigma^2 (1 - rho^2) / (delta^2 p (1 - p)). ``contacts_per_week`` (households the retailer's
+    Type A campaigns contacted per week in the data) turns the treated arm into weeks of campaigning.
+    """
+    y = np.asarray(y_control, float)
+    require(len(y) > 1 and delta > 0, "A/B design: need at least 2 control units and a positive effect size")
+    sigma = float(np.std(y, ddof=1))
+    rho = 0.0
+    if pre_control is not None and np.std(pre_control) > 0 and sigma > 0:
+        rho = float(np.corrcoef(y, np.asarray(pre_control, float))[0, 1])
+    z = float(stats.norm.ppf(1 - alpha) + stats.norm.ppf(power))
+    out = {"test": f"one-sided: sales effect > break-even ${breakeven:,.2f}", "breakeven": breakeven,
+           "effect_at_power": breakeven + delta, "alpha_one_sided": alpha, "power": power,
+           "allocation": allocation, "sigma_control": sigma, "cuped_rho_control": rho}
+    for tag, var in (("", sigma ** 2), ("_cuped", sigma ** 2 * (1 - rho ** 2))):
+        total = z ** 2 * var / (delta ** 2 * allocation * (1 - allocation))
+        nt, nc = math.ceil(allocation * total - 1e-9), math.ceil((1 - allocation) * total - 1e-9)
+        out[f"n_treatment{tag}"], out[f"n_control{tag}"] = nt, nc
+        out[f"weeks{tag}"] = (math.ceil(nt / contacts_per_week) if contacts_per_week and contacts_per_week > 0
+                              else float("nan"))
+    # the smallest effect worth confirming: a campaign returning its contact cost twice (delta = break-even)
+    small = z ** 2 * sigma ** 2 * (1 - rho ** 2) / (max(breakeven, 1e-9) ** 2 * allocation * (1 - allocation))
+    out["n_treatment_cuped_at_twice_breakeven"] = math.ceil(allocation * small - 1e-9)
+    out["contacts_per_week"] = float(contacts_per_week) if contacts_per_week else float("nan")
+    return out

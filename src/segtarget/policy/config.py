@@ -9,23 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import require
 
-COST_RULES = ("index_campaign", "reference")
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    # Cost per contacted household; 0 = derive it from the data with `cost_rule`.
-    cost: float = 0.0
+    # Contact cost per household in dollars (print + postage; the CLI's --cost). The default 1.00 is an
+    # assumption that the report's first screen states; the coupon discount is NOT part of it (it is an
+    # estimated effect of the campaign, see policy/profit.py).
+    cost: float = 1.00
     # Gross margin on incremental sales (an assumption; the sensitivity grid shows what it changes).
     margin: float = 0.30
-    # How a derived cost is computed: "index_campaign" = mean realised coupon discount of the index
-    # campaign per targeted household (zeros included); "reference" = the seed's $12.73 rule (mean
-    # two-year TypeA-pool coupon discount among households that ever used one). See policy/economics.py.
-    cost_rule: str = "index_campaign"
-    # Fixed cost per contact added to a derived cost (printing, postage); 0 = coupon discount only.
-    contact_cost: float = 0.0
+    # Whether the retailer pays manufacturer coupons too: true adds coupon_discount (Σ coupon_disc) to the
+    # retailer-funded discount; false counts only retailer_discount (Σ coupon_match_disc).
+    coupons_retailer_funded: bool = False
+    # Independent cross-fitting splits whose AIPW scores are averaged per unit; 0 = ate.crossfit_repeats.
+    score_repeats: int = 0
     # Top-k% policies shown in the comparison table.
     top_k: tuple[int, ...] = (10, 20, 30, 40, 50)
     # Step of the profit/ROI-vs-share curve, in percent of households.
@@ -36,7 +38,7 @@ class PolicyConfig:
     budget_households: int = 0
     # Budget-constrained policy: at most this much contact spend (0 = no spend cap).
     budget_spend: float = 0.0
-    # Learn PolicyTree / DRPolicyTree policies (cross-fitted on the given folds).
+    # Learn PolicyTree policies on CATE and on DR rewards (nested cross-fitted on the folds).
     trees: bool = True
     # Depth of the policy trees (at most 3, so the rules stay readable).
     tree_depth: int = 2
@@ -44,17 +46,26 @@ class PolicyConfig:
     tree_min_leaf_share: float = 0.05
     # Propensity band that counts as "in overlap" (both arms plausible).
     overlap: tuple[float, float] = (0.1, 0.9)
-    # Households on which policies are valued and chosen: "all" (the whole cohort) or "overlap" (only
-    # propensities inside `overlap`, where AIPW weights are bounded; the answer is then about them only).
-    value_population: str = "all"
+    # Units on which policies are chosen and valued: "overlap" (propensity inside `overlap`, where AIPW
+    # weights are bounded; households outside get "test first") or "all" (the whole cohort).
+    value_population: str = "overlap"
+    # Share of units whose contributions the concentration diagnostic reports (the top 1% by |contribution|).
+    concentration_share: float = 0.01
+    # One-sided level of the evidence gates of the verdict (ranking test and profit CIs).
+    verdict_alpha: float = 0.05
     # Margins of the cost x margin sensitivity grid.
     sensitivity_margins: tuple[float, ...] = (0.20, 0.25, 0.30, 0.35, 0.40)
-    # Costs of the sensitivity grid as multiples of the base cost per contact.
-    sensitivity_cost_factors: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5)
-    # Minimum detectable effect of the A/B design in outcome units; 0 = the break-even CATE.
+    # Number of contact costs of the cost x margin grid, evenly spaced from $0 to `sensitivity_cost_max`.
+    sensitivity_cost_steps: int = 9
+    # Largest contact cost of the grid in dollars; 0 = twice the reference's $12.73-style rule (or $25.46
+    # when the data cannot compute that rule).
+    sensitivity_cost_max: float = 0.0
+    # A/B test: one-sided test of "sales effect > break-even (cost / margin)". Its power is computed at the
+    # effect break-even + `mde`; 0 = break-even + max(break-even, estimated mean effect - break-even).
     mde: float = 0.0
-    # Two-sided significance level and power of the A/B design.
+    # Two-sided significance level of the per-population A/B table (the decision test uses verdict_alpha).
     alpha: float = 0.05
+    # Power of the A/B designs (decision test and per-population table).
     power: float = 0.80
     # Share of the A/B test households assigned to treatment.
     allocation: float = 0.5
@@ -67,11 +78,13 @@ class PolicyConfig:
 
 def validate_policy_config(cfg: PolicyConfig) -> None:
     """Reject values no analysis can use, naming the key."""
-    require(cfg.cost >= 0, f"policy.cost={cfg.cost}: must be >= 0 (0 derives it from the data)")
-    require(0 < cfg.margin <= 1, f"policy.margin={cfg.margin}: must be in (0, 1], e.g. 0.30")
-    require(cfg.cost_rule in COST_RULES,
-            f"policy.cost_rule={cfg.cost_rule!r}: use one of {', '.join(COST_RULES)}")
-    require(cfg.contact_cost >= 0, f"policy.contact_cost={cfg.contact_cost}: must be >= 0")
+    require(np.isfinite(cfg.cost) and cfg.cost >= 0,
+            f"--cost / policy.cost={cfg.cost}: must be a number >= 0 (dollars per contacted household)")
+    require(np.isfinite(cfg.margin) and 0 < cfg.margin <= 1,
+            f"--margin / policy.margin={cfg.margin}: must be in (0, 1], e.g. 0.30")
+    require(cfg.score_repeats >= 0, f"policy.score_repeats={cfg.score_repeats}: must be >= 0")
+    require(0 < cfg.concentration_share < 0.5, "policy.concentration_share: must be in (0, 0.5)")
+    require(0 < cfg.verdict_alpha < 0.5, f"policy.verdict_alpha={cfg.verdict_alpha}: must be in (0, 0.5)")
     require(all(0 < k <= 100 for k in cfg.top_k), "policy.top_k: every level must be in (0, 100]")
     require(1 <= cfg.curve_step <= 50, f"policy.curve_step={cfg.curve_step}: use 1..50 (percent)")
     require(all(0 <= lam <= 1 for lam in cfg.risk_lambdas), "policy.risk_lambdas: values must be in [0, 1]")
@@ -85,9 +98,9 @@ def validate_policy_config(cfg: PolicyConfig) -> None:
     require(0 < lo < hi < 1, f"policy.overlap={cfg.overlap}: need 0 < low < high < 1, e.g. [0.1, 0.9]")
     require(len(cfg.sensitivity_margins) > 0 and all(0 < m <= 1 for m in cfg.sensitivity_margins),
             "policy.sensitivity_margins: need at least one margin in (0, 1]")
-    require(len(cfg.sensitivity_cost_factors) > 0 and all(f > 0 for f in cfg.sensitivity_cost_factors),
-            "policy.sensitivity_cost_factors: need at least one positive factor")
-    require(cfg.mde >= 0, f"policy.mde={cfg.mde}: must be >= 0 (0 = break-even CATE)")
+    require(cfg.sensitivity_cost_steps >= 2, "policy.sensitivity_cost_steps: need at least 2")
+    require(cfg.sensitivity_cost_max >= 0, "policy.sensitivity_cost_max: must be >= 0 (0 = twice the reference rule)")
+    require(cfg.mde >= 0, f"policy.mde={cfg.mde}: must be >= 0 (0 = the break-even effect)")
     require(0 < cfg.alpha < 0.5, f"policy.alpha={cfg.alpha}: must be in (0, 0.5), e.g. 0.05")
     require(0.5 <= cfg.power < 1, f"policy.power={cfg.power}: must be in [0.5, 1), e.g. 0.8")
     require(0 < cfg.allocation < 1, f"policy.allocation={cfg.allocation}: must be in (0, 1), e.g. 0.5")

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..errors import require
@@ -49,3 +50,34 @@ def cost_table(tables, cohort: pd.DataFrame) -> pd.DataFrame:
         return base
     pool = typea_pool_coupon_disc(tables, base["household_id"])
     return base.merge(pool, on="household_id", how="left").fillna({"ever_typeA_pool_coupon_disc": 0.0})
+
+
+def typea_contacts_per_week(tables) -> float | None:
+    """Households the retailer's Type A campaigns contacted per week: memberships / weeks from the first
+    Type A start to the last Type A end (the pace at which a test's contacted arm can be filled)."""
+    if not (tables.has("campaigns") and tables.has("campaign_members")):
+        return None
+    row = tables.con.execute("""
+        SELECT count(*), min(c.start_date), max(c.end_date)
+        FROM campaign_members m JOIN campaigns c USING (campaign_id) WHERE c.campaign_type = 'A'""").fetchone()
+    n, start, end = row
+    if not n or start is None or end is None:
+        return None
+    weeks = max((pd.Timestamp(end) - pd.Timestamp(start)).days + 1, 7) / 7.0
+    return float(n) / weeks
+
+
+def pre_campaign_sales(tables, units: pd.DataFrame, windows: pd.DataFrame, days: int = 28) -> np.ndarray:
+    """Each unit's sales in the ``days`` before its index campaign starts: an outcome no campaign can move."""
+    con = tables.con
+    u = units[["household_id", "index_campaign"]].merge(windows[["index_campaign", "start_date"]], on="index_campaign")
+    u["_row"] = np.arange(len(u))
+    con.register("placebo_units_df", u)
+    try:
+        out = con.execute(f"""SELECT u._row, coalesce(sum(t.sales_value), 0) AS y FROM placebo_units_df u
+            LEFT JOIN clean_transactions t ON t.household_id = u.household_id
+             AND t.date >= CAST(u.start_date AS DATE) - {int(days)} AND t.date < CAST(u.start_date AS DATE)
+            GROUP BY u._row ORDER BY u._row""").df()
+    finally:
+        con.unregister("placebo_units_df")
+    return out["y"].to_numpy(float)

@@ -1,23 +1,21 @@
-"""What a contact costs, what an extra dollar of sales earns, and the break-even CATE.
+"""What a contact costs, what an extra dollar of sales earns, and the break-even effect.
 
-Definitions (money in outcome units):
+Definitions (money in campaign-window dollars):
 
-* **cost per contacted household** ``c`` - configured (``policy.cost > 0``) or derived from the data:
+* **contact cost** ``c``: print + postage per contacted household, ``policy.cost`` (the CLI's ``--cost``).
+  Its default, ``DEFAULT_CONTACT_COST``, is an assumption (a mailed coupon booklet) that the report's
+  first screen states together with the one line that changes it.
+* **retailer-funded discount**: not a constant here. The discount the retailer pays because of a campaign
+  is an estimated *effect* (AIPW scores of ``retailer_discount``, plus ``coupon_discount`` when
+  ``policy.coupons_retailer_funded``); see :mod:`.profit`.
+* **margin** ``m``: the share of an incremental sales dollar that is profit (assumed; default 0.30).
+* **break-even sales effect** = ``c / m``: the extra sales per contact that pay for the contact (before any
+  caused discount).
 
-  - rule ``index_campaign`` (default): the mean, over *all* households the index campaign targeted, of
-    the coupon discount they realised on that campaign's coupon products inside the outcome window
-    (``index_campaign_coupon_disc``). Households that never redeemed count as zero: the discount is what
-    contacting a household costs on average, and most contacted households redeem nothing. Plus
-    ``policy.contact_cost`` (printing, postage) if set.
-  - rule ``reference`` (shown for comparison, the seed's $12.73): among households that ever used a coupon
-    on any TypeA campaign's coupon products (any week), the mean of that two-year total
-    (``ever_typeA_pool_coupon_disc > 0``). It is a per-redeemer, two-year figure applied to every
-    contact, so it overstates the cost of one contact.
-
-  Either derived cost carries a 95% CI from the standard error of the mean over its households.
-* **margin** ``m`` - the share of an incremental sales dollar that is profit (assumed; default 0.30).
-* **break-even CATE** = ``c / m``: a household is worth contacting when its expected incremental sales
-  exceed this. Its CI is the cost CI divided by the margin (the margin is a fixed assumption).
+Two cost rules derived from the data are shown for comparison only (they mixed the coupon discount into
+the contact cost): ``index_campaign`` (mean realised index-campaign coupon discount per targeted household)
+and ``reference`` (the seed's $12.73-style rule: mean two-year TypeA-pool coupon discount among households
+that ever used one). The reference rule also sets the range of the cost x margin grid (0 to twice it).
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import SegtargetError, require
+from ..errors import require
 from .config import PolicyConfig
 
 COST_COLUMNS = ("household_id", "treated", "index_campaign_coupon_disc", "ever_typeA_pool_coupon_disc")
@@ -50,27 +48,50 @@ class CostEstimate:
     description: str
 
 
+DEFAULT_CONTACT_COST = 1.00  # dollars per mailed household (print + postage); an assumption, see above
+
+
 @dataclass(frozen=True)
 class Economics:
-    """Cost, margin and break-even used by every policy, plus the alternative cost rules for comparison."""
+    """Contact cost, margin and break-even used by every policy, plus the data-derived rules for comparison."""
 
     cost: float
     margin: float
     breakeven: float
-    cost_rule: str
-    cost_ci: tuple[float, float]
-    breakeven_ci: tuple[float, float]
+    cost_source: str  # "--cost / policy.cost" or "default assumption"
+    discount: tuple[str, ...] = ("retailer_discount",)  # cohort columns making up the retailer-funded discount
     alternatives: tuple[CostEstimate, ...] = ()
 
+    @property
+    def cost_rule(self) -> str:
+        return self.cost_source
+
+    @property
+    def is_default_cost(self) -> bool:
+        return self.cost_source == "default assumption"
+
+    @property
+    def reference_cost(self) -> float | None:
+        return next((a.cost for a in self.alternatives if a.rule == "reference"), None)
+
+    def assumption_line(self) -> str:
+        """The cost assumption in one sentence, with the one line that changes it."""
+        what = ("an assumed default (print + postage of a mailed coupon booklet)" if self.is_default_cost
+                else "as given")
+        return (f"Contact cost ${self.cost:,.2f} per household, {what}; margin {self.margin:.0%} of incremental "
+                f"sales; retailer-funded discount = "
+                f"{' + '.join(self.discount) + ' (estimated as an effect)' if self.discount else 'none in the data'}. "
+                f"Change it with: segtarget run --cost 0.75 --margin 0.25")
+
     def summary_frame(self) -> pd.DataFrame:
-        rows = [{"quantity": "cost per contact", "value": self.cost, "ci_lower": self.cost_ci[0],
-                 "ci_upper": self.cost_ci[1], "rule": self.cost_rule},
+        rows = [{"quantity": "contact cost per household", "value": self.cost, "ci_lower": self.cost,
+                 "ci_upper": self.cost, "rule": self.cost_source},
                 {"quantity": "margin", "value": self.margin, "ci_lower": self.margin,
-                 "ci_upper": self.margin, "rule": "assumption (policy.margin)"},
-                {"quantity": "break-even CATE", "value": self.breakeven, "ci_lower": self.breakeven_ci[0],
-                 "ci_upper": self.breakeven_ci[1], "rule": "cost / margin"}]
+                 "ci_upper": self.margin, "rule": "assumption (policy.margin, --margin)"},
+                {"quantity": "break-even sales effect", "value": self.breakeven, "ci_lower": self.breakeven,
+                 "ci_upper": self.breakeven, "rule": "cost / margin"}]
         for alt in self.alternatives:
-            rows.append({"quantity": f"cost per contact ({alt.rule} rule)", "value": alt.cost,
+            rows.append({"quantity": f"for comparison: {alt.rule} rule", "value": alt.cost,
                          "ci_lower": alt.ci_lower, "ci_upper": alt.ci_upper, "rule": alt.description})
         return pd.DataFrame(rows)
 
@@ -105,23 +126,22 @@ def check_cost_data(cost_data: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def index_campaign_cost(cost_data: pd.DataFrame, contact_cost: float = 0.0) -> CostEstimate:
+def index_campaign_cost(cost_data: pd.DataFrame) -> CostEstimate:
     """Mean realised index-campaign coupon discount per targeted household (zeros included)."""
     df = check_cost_data(cost_data)
     vals = df.loc[df["treated"] == 1, "index_campaign_coupon_disc"].to_numpy(dtype=float)
     require(len(vals) > 1, "cost data: fewer than 2 treated households; set policy.cost explicitly")
     mean, se, lo, hi = _mean_ci(vals)
     return CostEstimate(
-        "index_campaign", mean + contact_cost, se, lo + contact_cost, hi + contact_cost, len(vals),
-        f"mean index-campaign coupon discount over {len(vals)} targeted households"
-        + (f" + {contact_cost:g} contact cost" if contact_cost else ""))
+        "index_campaign", mean, se, lo, hi, len(vals),
+        f"mean index-campaign coupon discount over {len(vals)} targeted households")
 
 
 def reference_cost(cost_data: pd.DataFrame) -> CostEstimate:
     """The seed's rule: mean two-year TypeA-pool coupon discount among households that ever used one."""
     df = check_cost_data(cost_data)
     require("ever_typeA_pool_coupon_disc" in df.columns,
-            "policy.cost_rule=reference needs the cost data column ever_typeA_pool_coupon_disc "
+            "the reference cost rule needs the cost data column ever_typeA_pool_coupon_disc "
             "(see policy.cost_data.cost_table)")
     vals = df["ever_typeA_pool_coupon_disc"].to_numpy(dtype=float)
     vals = vals[vals > 0]
@@ -132,23 +152,18 @@ def reference_cost(cost_data: pd.DataFrame) -> CostEstimate:
 
 
 def make_economics(cfg: PolicyConfig, cost_data: pd.DataFrame | None = None) -> Economics:
-    """Economics from the config, deriving the cost from ``cost_data`` when ``policy.cost`` is 0."""
+    """Economics from the config; the data-derived cost rules are computed for comparison when possible."""
+    from .profit import discount_columns
+
     alternatives: list[CostEstimate] = []
     if cost_data is not None:
-        alternatives = [index_campaign_cost(cost_data, cfg.contact_cost)]
-        if "ever_typeA_pool_coupon_disc" in cost_data.columns or cfg.cost_rule == "reference":
-            alternatives.append(reference_cost(cost_data))
-    if cfg.cost > 0:
-        cost, rule, ci = float(cfg.cost), "configured (policy.cost)", (float(cfg.cost), float(cfg.cost))
-    else:
-        if cost_data is None:
-            raise SegtargetError("policy.cost=0 asks to derive the cost from the data, but no cost data was "
-                                 "provided; set policy.cost (e.g. policy.cost=5)")
-        chosen = next(a for a in alternatives if a.rule == cfg.cost_rule)
-        cost, rule, ci = chosen.cost, f"{chosen.rule}: {chosen.description}", (chosen.ci_lower, chosen.ci_upper)
-        alternatives = [a for a in alternatives if a.rule != cfg.cost_rule]
-        require(cost > 0, f"policy.cost_rule={cfg.cost_rule}: the derived cost per contact is 0 "
-                          "(no coupon discount in the data); set policy.cost explicitly")
+        df = check_cost_data(cost_data)
+        if (df["treated"] == 1).sum() > 1:
+            alternatives.append(index_campaign_cost(df))
+        if "ever_typeA_pool_coupon_disc" in df.columns and (df["ever_typeA_pool_coupon_disc"] > 0).sum() > 1:
+            alternatives.append(reference_cost(df))
+    given = cfg.cost != DEFAULT_CONTACT_COST
     m = float(cfg.margin)
-    return Economics(cost=cost, margin=m, breakeven=cost / m, cost_rule=rule, cost_ci=ci,
-                     breakeven_ci=(ci[0] / m, ci[1] / m), alternatives=tuple(alternatives))
+    return Economics(cost=float(cfg.cost), margin=m, breakeven=float(cfg.cost) / m,
+                     cost_source="--cost / policy.cost" if given else "default assumption",
+                     discount=discount_columns(cfg.coupons_retailer_funded), alternatives=tuple(alternatives))

@@ -1,13 +1,24 @@
-"""The policy stage of the one run: economics, policies, honest value, curves, segment actions, A/B design.
+"""The policy stage of the one run: profit scores -> candidate policies -> cross-fitted choice -> verdict.
 
-``run_policy`` takes the out-of-fold CATE of the selected model, the AIPW scores and folds from the causal
-stage, values every policy on held-out units by DR (plug-in beside it), recommends the policy with the
-largest DR profit among the targeting rules (baselines excluded), writes its tables and figures and
-returns a :class:`PolicyResult` plus the report sections.
+``run_policy`` takes, per study unit (household x index campaign), the out-of-fold sales CATE of the
+selected model, the AIPW scores of sales and of the retailer-funded discount averaged over the
+cross-fitting splits (:mod:`.profit`), the folds and the propensity. It
+
+1. restricts choice and valuation to the overlap population (``policy.value_population``; units outside
+   get "test first" in the target list),
+2. builds the candidates: CATE rules, nested cross-fitted policy trees, and "current practice",
+   "everyone", "no one" on equal terms,
+3. chooses on K-1 folds and values on the held-out fold (:mod:`.selection`); the "recommended" number is
+   the held-out value of that whole procedure with a household-clustered CI,
+4. states the verdict (:mod:`.verdict`) and the A/B test that would settle an inconclusive one,
+
+and writes its tables, figures and report sections. Nothing here refits a nuisance or a CATE model, so a
+changed cost or margin re-runs only this step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,59 +27,73 @@ import pandas as pd
 from ..errors import require
 from ..io import OutputDir, atomic_write_table
 from ..report.section import Section
-from .abdesign import assignment_frame, design_table, strata_table
+from .abdesign import assignment_frame, decision_test, design_table
 from .config import PolicyConfig, validate_policy_config
-from .curves import pivot_profit, profit_curve, scenarios, sensitivity_grid, share_above
+from .curves import grid_costs, profit_curve, scenarios, sensitivity_grid, share_above
+from .diagnostics import assignments_frame, concentration, key_results_frame, oof_mean
 from .economics import Economics, make_economics
+from .profit import EffectScores
 from .rules import standard_policies
 from .segment_actions import segment_actions
-from .targets import build_target_list, parse_rule
-from .trees import TreePolicy, crossfit_tree_policy
-from .value import POLICY_COLUMNS, profit_difference, value_frame
+from .selection import SelectionResult, crossfit_select
+from .targets import build_target_list
+from .trees import nested_tree_policy
+from .value import POLICY_COLUMNS, value_frame
+from .verdict import Verdict, decide, one_sided_p
 
-__all__ = ["PolicyInputs", "PolicyResult", "run_policy", "build_target_list"]
+__all__ = ["PolicyInputs", "PolicyResult", "run_policy", "build_target_list", "RECOMMENDED"]
 
 BASELINES = ("current practice", "everyone", "no one")
+RECOMMENDED = "recommended (cross-fitted choice)"
 
 
 @dataclass(frozen=True)
 class PolicyInputs:
-    """Per-household arrays from the causal stage (all aligned, out-of-fold where it matters)."""
+    """Per-unit arrays from the causal stages (aligned; one row per household x index campaign)."""
 
     household_id: np.ndarray
-    Y: np.ndarray
+    Y: np.ndarray  # sales outcome in campaign-window dollars (A/B sizing)
     T: np.ndarray
     X: pd.DataFrame
-    cate: np.ndarray  # out-of-fold CATE of the selected model
+    cate: np.ndarray  # out-of-fold sales CATE of the selected model
     cate_lower: np.ndarray
     cate_upper: np.ndarray
-    dr_scores: np.ndarray  # AIPW scores from cross-fitted nuisances
-    folds: np.ndarray
-    propensity: np.ndarray
+    scores: EffectScores  # AIPW scores ("sales", "retailer_discount", ...) averaged over splits
+    folds: np.ndarray  # the folds the CATE was cross-fitted on (grouped by household)
+    propensity: np.ndarray  # cross-fitted e(x) before clipping
+    rate_estimate: float = float("nan")  # sample-split AUTOC of the selected CATE model
+    rate_se: float = float("nan")
+    index_campaign: np.ndarray | None = None
     segment: pd.Series | None = None  # segment name per unit (pre-period assignment)
     pre_spend: np.ndarray | None = None  # pre-period spend per week, for CUPED
-    cost_data: pd.DataFrame | None = None  # see policy/economics.py
+    cost_data: pd.DataFrame | None = None  # see policy/economics.py (comparison cost rules)
+    contacts_per_week: float | None = None  # Type A households contacted per week in the data
+    placebo_ci: tuple[float, float] | None = None  # 95% CI of the design's placebo effect (see verdict.py)
 
 
 @dataclass(frozen=True)
 class PolicyResult:
     """Everything the policy stage decided and measured."""
 
-    policies: pd.DataFrame  # policy.csv: one DR and one plug-in row per policy
+    policies: pd.DataFrame  # policy.csv: one DR and one plug-in row per policy (+ the recommended procedure)
     economics: Economics
+    selection: SelectionResult
+    verdict: Verdict
     curve: pd.DataFrame
     sensitivity: pd.DataFrame
     scenarios: pd.DataFrame
     segment_actions: pd.DataFrame | None
     ab_design: pd.DataFrame
-    assignment: pd.DataFrame
+    assignment: pd.DataFrame  # next-campaign A/B assignment of the cohort's households
+    assignments: pd.DataFrame  # policy_assignments.csv
+    key_results: pd.DataFrame  # key_results.csv
     recommended_policy: str
-    target_rule: str  # CATE-based rule for build_target_list (= recommended unless that is a tree)
+    target_rule: str  # CATE rule for the next campaign's list (the most frequent rule chosen; see targets)
     headline: dict
     warnings: list[str] = field(default_factory=list)
-    tree_rules: dict = field(default_factory=dict)  # learner name -> rules DataFrame
-    descriptions: dict = field(default_factory=dict)  # policy name -> one-line definition
-    policies_overlap: pd.DataFrame | None = None  # the same policies valued on in-overlap households only
+    tree_rules: dict = field(default_factory=dict)
+    descriptions: dict = field(default_factory=dict)
+    concentration: pd.DataFrame | None = None
 
     def summary_frame(self) -> pd.DataFrame:
         return self.policies[POLICY_COLUMNS]
@@ -76,124 +101,48 @@ class PolicyResult:
 
 def _check_inputs(inp: PolicyInputs) -> None:
     n = len(inp.Y)
-    for name in ("household_id", "T", "cate", "cate_lower", "cate_upper", "dr_scores", "folds", "propensity"):
+    for name in ("household_id", "T", "cate", "cate_lower", "cate_upper", "folds", "propensity"):
         require(len(getattr(inp, name)) == n, f"policy inputs: {name} has {len(getattr(inp, name))} rows, "
                                               f"Y has {n}; pass aligned arrays")
+    for name, v in inp.scores.scores.items():
+        require(len(v) == n and np.isfinite(v).all(), f"policy inputs: score {name} must be finite, one per unit")
     require(len(inp.X) == n, f"policy inputs: X has {len(inp.X)} rows, Y has {n}")
-    require(n >= 20, f"policy inputs: only {n} households; the policy stage needs at least 20")
-    for name in ("Y", "cate", "dr_scores", "propensity"):
-        require(np.isfinite(np.asarray(getattr(inp, name), float)).all(),
-                f"policy inputs: {name} has missing or infinite values")
+    require(n >= 20, f"policy inputs: only {n} units; the policy stage needs at least 20")
+    require(np.isfinite(np.asarray(inp.cate, float)).all(), "policy inputs: cate has missing or infinite values")
     require(set(np.unique(inp.T)) <= {0, 1}, "policy inputs: T must be 0/1")
     e = np.asarray(inp.propensity, float)
     require(((e >= 0) & (e <= 1)).all(), "policy inputs: propensity must lie in [0, 1]")
-    for name in ("segment", "pre_spend"):
-        v = getattr(inp, name)
-        require(v is None or len(v) == n, f"policy inputs: {name} must have one value per household")
+    require(len(np.unique(inp.folds)) >= 2, "policy inputs: need at least 2 folds for cross-fitted selection")
 
 
-def _learned_policies(inp: PolicyInputs, econ: Economics, cfg: PolicyConfig, seed: int,
-                      warnings: list[str]) -> dict[str, TreePolicy]:
-    trees: dict[str, TreePolicy] = {}
-    if not cfg.trees or len(np.unique(inp.folds)) < 2:
-        return trees
-    for kind in ("PolicyTree", "DRPolicyTree"):
-        try:
-            trees[kind] = crossfit_tree_policy(kind, inp.X, inp.Y, inp.T, inp.cate, inp.folds,
-                                               margin=econ.margin, cost=econ.cost, depth=cfg.tree_depth,
-                                               min_leaf_share=cfg.tree_min_leaf_share, seed=seed)
-        except (ValueError, np.linalg.LinAlgError) as exc:  # e.g. a training fold with one arm only
-            warnings.append(f"{kind} could not be learned ({exc}); it is left out of the comparison")
-    return trees
+def _candidates(inp: PolicyInputs, m: np.ndarray, econ: Economics, cfg: PolicyConfig, score: np.ndarray,
+                lower: np.ndarray, r: np.ndarray, disc_hat: np.ndarray, seed: int, warnings: list[str]):
+    rules = standard_policies(score, lower, np.asarray(inp.propensity, float)[m], econ, cfg)
+    cands = {name: pi for name, (pi, _) in rules.items()}
+    desc = {name: d for name, (_, d) in rules.items()}
+    trees = {}
+    if cfg.trees:
+        X, folds = inp.X.loc[m].reset_index(drop=True), np.asarray(inp.folds)[m]
+        rewards = {"PolicyTree (CATE)": econ.margin * np.asarray(inp.cate, float)[m] - disc_hat - econ.cost,
+                   "PolicyTree (DR)": r}
+        for name, rew in rewards.items():
+            try:
+                trees[name] = nested_tree_policy(name, X, rew, folds, depth=cfg.tree_depth,
+                                                 min_leaf_share=cfg.tree_min_leaf_share, seed=seed)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                warnings.append(f"{name} could not be learned ({exc}); it is left out of the comparison")
+    for name, t in trees.items():
+        cands[name] = t.pi
+        desc[name] = f"depth-{t.depth} {name}, nested cross-fitted on the folds"
+    return cands, desc, {k: t.rules for k, t in trees.items()}
 
 
-def _headline(table: pd.DataFrame, rec: str, pis: dict, psi, econ: Economics) -> dict:
-    dr = table[table["method"] == "dr"].set_index("policy")
-    pl = table[table["method"] == "plugin"].set_index("policy")
-    full, best = dr.loc["everyone"], dr.loc[rec]
-    diff, _, lo, hi = profit_difference(pis[rec], pis["everyone"], psi, margin=econ.margin, cost=econ.cost)
-    h = {
-        "cost": econ.cost, "margin": econ.margin, "breakeven": econ.breakeven,
-        "full_targeting_profit": full["profit"], "full_targeting_profit_ci": (full["ci_lower"], full["ci_upper"]),
-        "full_targeting_roi": full["roi"], "full_targeting_roi_ci": (full["roi_ci_lower"], full["roi_ci_upper"]),
-        "recommended_policy": rec, "recommended_share": best["share"], "recommended_n": int(best["n_targeted"]),
-        "recommended_profit": best["profit"], "recommended_profit_ci": (best["ci_lower"], best["ci_upper"]),
-        "recommended_roi": best["roi"], "recommended_roi_ci": (best["roi_ci_lower"], best["roi_ci_upper"]),
-        "improvement": diff, "improvement_ci": (lo, hi),
-        "roi_improvement_pts": 100 * (best["roi"] - full["roi"]),
-        "full_targeting_profit_plugin": pl.loc["everyone", "profit"],
-        "recommended_profit_plugin": pl.loc[rec, "profit"],
-    }
-    # plain Python numbers, so the manifest and the report can serialise them
-    return {k: (tuple(float(x) for x in v) if isinstance(v, tuple)
-                else v if isinstance(v, (str, int)) else float(v)) for k, v in h.items()}
-
-def key_results_frame(headline: dict) -> pd.DataFrame:
-    """The executive summary's key-results table (DR, held-out)."""
-    h = headline
-    return pd.DataFrame([
-        {"result": "Contact every household", "profit": h["full_targeting_profit"],
-         "profit_95ci": h["full_targeting_profit_ci"], "roi": h["full_targeting_roi"]},
-        {"result": f"Recommended: {h['recommended_policy']} ({h['recommended_share']:.0%} contacted)",
-         "profit": h["recommended_profit"], "profit_95ci": h["recommended_profit_ci"],
-         "roi": h["recommended_roi"]},
-        {"result": "Improvement", "profit": h["improvement"], "profit_95ci": h["improvement_ci"],
-         "roi": h["roi_improvement_pts"] / 100},
-    ])
-
-
-def _influence(psi: np.ndarray, margin: float, cost: float) -> tuple[int, float]:
-    """(k, share): the k = 1% most influential households' share of the absolute DR contributions."""
-    c = np.abs(margin * psi - cost)
-    k = max(1, int(0.01 * len(c)))
-    return k, float(np.sort(c)[-k:].sum() / c.sum()) if c.sum() > 0 else 0.0
-
-
-def _warnings(table: pd.DataFrame, rec: str, inp: PolicyInputs, cfg: PolicyConfig, econ: Economics) -> list[str]:
-    out = []
-    dr = table[table["method"] == "dr"].set_index("policy")
-    pl = table[table["method"] == "plugin"].set_index("policy")
-    r = dr.loc[rec]
-    if r["ci_lower"] <= 0:
-        out.append(f"The recommended policy '{rec}' has a DR profit CI that includes zero "
-                   f"[{r['ci_lower']:,.0f}, {r['ci_upper']:,.0f}]: confirm it with the A/B test before rollout.")
-    gap = pl.loc[rec, "profit"] - r["profit"]
-    if abs(gap) > 1.96 * r["profit_se"]:
-        out.append(f"For '{rec}' the plug-in profit ({pl.loc[rec, 'profit']:,.0f}) differs from the DR "
-                   f"estimate ({r['profit']:,.0f}) by more than its CI: the CATE model's own numbers are not "
-                   "a reliable value estimate.")
-    e = np.asarray(inp.propensity, float)
-    inside = (e >= cfg.overlap[0]) & (e <= cfg.overlap[1])
-    if cfg.value_population == "all" and inside.mean() < 0.5:
-        out.append(f"Only {inside.mean():.0%} of households have a propensity in {list(cfg.overlap)}; policy "
-                   "values outside that band rest on the outcome model and extreme weights (see the "
-                   "overlap-only comparison).")
-    psi = np.asarray(inp.dr_scores, float)[inside if cfg.value_population == "overlap" else slice(None)]
-    k, share = _influence(psi, econ.margin, econ.cost)
-    if share > 0.25:
-        out.append(f"{k} households (1%) carry {share:.0%} of the absolute DR contributions: a few extreme "
-                   "inverse-propensity weights dominate the policy values and their CIs; compare the "
-                   "overlap-only table or set policy.value_population='overlap'.")
-    if not np.isfinite(np.asarray(inp.cate_lower, float)).any():
-        out.append("The selected CATE model gives no confidence intervals, so the conservative and "
-                   "risk-adjusted policies are left out.")
-    return out
-
-
-def _choose(table: pd.DataFrame) -> str:
-    dr = table[(table["method"] == "dr") & ~table["policy"].isin(BASELINES)]
-    return str(dr.sort_values(["profit", "n_targeted"], ascending=[False, True]).iloc[0]["policy"])
-
-
-def _target_rule(table: pd.DataFrame, rec: str) -> str:
-    dr = table[(table["method"] == "dr") & ~table["policy"].isin(BASELINES)].sort_values("profit", ascending=False)
-    for name in [rec] + list(dr["policy"]):
-        try:
-            parse_rule(name)
-            return name
-        except Exception:  # a learned tree is not expressible as a CATE rule
-            continue
-    return "CATE > break-even"
+def _held_out(pi: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """The decision each unit gets when its own fold is held out (a (K, n) nested matrix or a vector)."""
+    if pi.ndim == 1:
+        return pi
+    ks = {k: i for i, k in enumerate(np.unique(folds))}
+    return pi[[ks[f] for f in folds], np.arange(pi.shape[1])]
 
 
 def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: OutputDir,
@@ -205,75 +154,149 @@ def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: Outpu
     _check_inputs(inputs)
     inp = inputs
     econ = make_economics(cfg, inp.cost_data)
-    cate, lower, psi = (np.asarray(a, float) for a in (inp.cate, inp.cate_lower, inp.dr_scores))
+    # a generic unit table (segtarget causal) has no discount outcome: profit is then m x sales - cost
+    econ = dataclasses.replace(econ, discount=tuple(c for c in econ.discount if c in inp.scores.scores))
     e = np.asarray(inp.propensity, float)
     ov = (e >= cfg.overlap[0]) & (e <= cfg.overlap[1])
-    m = ov if cfg.value_population == "overlap" else np.ones(len(cate), bool)
-    require(m.sum() >= 20, f"policy.value_population=overlap: only {int(m.sum())} households have a propensity "
-                           f"in {list(cfg.overlap)}; use 'all' or widen policy.overlap")
+    m = ov if cfg.value_population == "overlap" else np.ones(len(e), bool)
+    require(m.sum() >= 20, f"policy.value_population=overlap: only {int(m.sum())} units have a propensity in "
+                           f"{list(cfg.overlap)}; use 'all' or widen policy.overlap")
+    clusters = np.asarray(inp.household_id)[m]
+    folds = np.asarray(inp.folds)[m]
+    psi_s = inp.scores.scores["sales"][m]
+    psi_d = inp.scores.discount(econ.discount)[m]
+    r = econ.margin * psi_s - psi_d - econ.cost
+    disc_hat = oof_mean(psi_d, folds)  # the caused discount a rule can know without seeing the unit
+    score = np.asarray(inp.cate, float)[m] - disc_hat / econ.margin  # sales-equivalent profit ranking
+    lower = np.asarray(inp.cate_lower, float)[m] - disc_hat / econ.margin
     warnings: list[str] = []
-    rules = standard_policies(cate, lower, e, econ, cfg)
-    trees = _learned_policies(inp, econ, cfg, seed, warnings)
-    pis = {name: pi for name, (pi, _) in rules.items()}
-    pis.update({name: t.pi for name, t in trees.items()})
-    desc = {name: d for name, (_, d) in rules.items()}
-    desc.update({name: f"depth-{t.depth} {name}, cross-fitted on the folds" for name, t in trees.items()})
-    table = value_frame({k: p[m] for k, p in pis.items()}, psi[m], cate[m], margin=econ.margin, cost=econ.cost)
-    table_ov = (value_frame({k: p[ov] for k, p in pis.items()}, psi[ov], cate[ov], margin=econ.margin,
-                            cost=econ.cost) if ov.sum() >= 2 else None)
-    rec = _choose(table)
-    warnings += _warnings(table, rec, inp, cfg, econ)
-    kw = dict(margin=econ.margin, cost=econ.cost)
-    curve = profit_curve(cate[m], psi[m], step=cfg.curve_step, **kw)
-    grid = sensitivity_grid(cate[m], psi[m], cost=econ.cost, margins=cfg.sensitivity_margins,
-                            cost_factors=cfg.sensitivity_cost_factors)
-    scen = scenarios(cate[m], psi[m], **kw)
+    cands, desc, rules = _candidates(inp, m, econ, cfg, score, lower, r, disc_hat, seed, warnings)
+    sel = crossfit_select(cands, r, folds, clusters)
+    held = {k: _held_out(np.asarray(p, float), folds) for k, p in cands.items()}
+    held[RECOMMENDED] = sel.pi
+    desc[RECOMMENDED] = (f"chosen among the {len(cands)} policies on K-1 folds, applied to the held-out fold "
+                         f"(choices: {sel.label})")
+    kw = dict(margin=econ.margin, cost=econ.cost, psi_disc=psi_d, clusters=clusters)
+    table = value_frame(held, psi_s, score, **kw)
+    conc = concentration(held, r, clusters, share=cfg.concentration_share)
+    ev = table[(table["method"] == "dr") & (table["policy"] == "everyone")].iloc[0]
+    ctrl = np.asarray(inp.T)[m] == 0
+    pre = None if inp.pre_spend is None else np.asarray(inp.pre_spend, float)[m][ctrl]
+    ab = decision_test(np.asarray(inp.Y, float)[m][ctrl], pre, breakeven=econ.breakeven,
+                       delta=_test_effect(cfg, econ, psi_s), alpha=cfg.verdict_alpha,
+                       power=cfg.power, allocation=cfg.allocation, contacts_per_week=inp.contacts_per_week)
+    rate_p = one_sided_p(inp.rate_estimate, inp.rate_se)
+    placebo = inp.placebo_ci if inp.placebo_ci is not None else _placebo_ci(inp.scores, m, clusters)
+    verdict = decide(rate_p=rate_p, gain=sel.gain, gain_ci=sel.gain_ci, everyone=float(ev["profit"]),
+                     everyone_ci=(float(ev["ci_lower"]), float(ev["ci_upper"])), target_label=sel.label,
+                     share=float(sel.pi.mean()), n_units=int(m.sum()), ab=ab, alpha=cfg.verdict_alpha,
+                     population=(f"with a propensity in [{cfg.overlap[0]:g}, {cfg.overlap[1]:g}]"
+                                 if cfg.value_population == "overlap" else "of the study cohort"),
+                     placebo=placebo)
+    warnings += _warnings(sel, conc, rate_p, cfg)
+    curve_kw = dict(disc=psi_d, clusters=clusters)
+    curve = profit_curve(score, psi_s, margin=econ.margin, cost=econ.cost, step=cfg.curve_step, **curve_kw)
+    grid = sensitivity_grid(score, psi_s, costs=grid_costs(econ.cost, econ.reference_cost, cfg.sensitivity_cost_max,
+                                                           cfg.sensitivity_cost_steps),
+                            margins=cfg.sensitivity_margins, **curve_kw)
+    scen = scenarios(score, psi_s, margin=econ.margin, cost=econ.cost, **curve_kw)
     seg = None
     if inp.segment is not None:
-        seg = segment_actions(inp.segment, inp.T, psi, cate, e, pis[rec], breakeven=econ.breakeven,
-                              overlap=cfg.overlap, rate_tolerance=cfg.rate_tolerance, evaluate=m)
-    mde = cfg.mde if cfg.mde > 0 else econ.breakeven
-    ab = design_table(inp.Y, {"all households": np.ones(len(cate), bool),
-                              f"households targeted by '{rec}'": pis[rec] > 0.5},
-                      mde=mde, pre=inp.pre_spend, alpha=cfg.alpha, power=cfg.power, allocation=cfg.allocation)
-    assign = assignment_frame(inp.household_id, inp.segment, e, pis[rec], overlap=cfg.overlap,
+        seg = segment_actions(pd.Series(inp.segment).to_numpy()[m], np.asarray(inp.T)[m], psi_s, score, e[m],
+                              sel.pi, breakeven=econ.breakeven, reward=r, clusters=clusters,
+                              overlap=cfg.overlap, rate_tolerance=cfg.rate_tolerance)
+    ab_pop = design_table(inp.Y, {"all households": np.ones(len(e), bool), "households in overlap": ov},
+                          mde=ab["effect_at_power"], pre=inp.pre_spend, alpha=cfg.alpha, power=cfg.power,
+                          allocation=cfg.allocation)
+    rec_full = np.zeros(len(e))
+    rec_full[m] = sel.pi
+    assign = assignment_frame(inp.household_id, inp.segment, e, rec_full, overlap=cfg.overlap,
                               allocation=cfg.allocation, epsilon=cfg.epsilon, seed=seed)
-    head = _headline(table, rec, {k: p[m] for k, p in pis.items()}, psi[m], econ)
-    head.update(value_population=cfg.value_population, n_evaluated=int(m.sum()), overlap_share=float(ov.mean()))
+    assigns = assignments_frame(inp.household_id, inp.index_campaign, m, held, RECOMMENDED)
+    head = _headline(table, sel, verdict, econ, conc, m, ov, cfg, inp.scores.n_splits)
+    head["share_above_breakeven"] = share_above(score, econ.breakeven)
+    keys = key_results_frame(head)
     result = PolicyResult(
-        policies=table, economics=econ, curve=curve, sensitivity=grid, scenarios=scen, segment_actions=seg,
-        ab_design=ab, assignment=assign, recommended_policy=rec, target_rule=_target_rule(table, rec),
-        headline=head, warnings=warnings, tree_rules={k: t.rules for k, t in trees.items()}, descriptions=desc,
-        policies_overlap=table_ov)
+        policies=table, economics=econ, selection=sel, verdict=verdict, curve=curve, sensitivity=grid,
+        scenarios=scen, segment_actions=seg, ab_design=ab_pop, assignment=assign, assignments=assigns,
+        key_results=keys, recommended_policy=sel.label, target_rule=_target_rule(sel), headline=head,
+        warnings=warnings, tree_rules=rules, descriptions=desc, concentration=conc)
     atomic_write_table(table[POLICY_COLUMNS], out.root / "policy.csv")
-    files = _write_outputs(result, out, share_above(cate[m], econ.breakeven))
+    from .outputs import write_outputs
+
+    files = write_outputs(result, out)
     return result, build_sections(result, files, outcome=outcome)
 
 
-def _write_outputs(res: PolicyResult, out: OutputDir, be_share: float) -> dict:
-    from . import plots
+def _placebo_ci(scores: EffectScores, m: np.ndarray, clusters: np.ndarray) -> tuple[float, float] | None:
+    """95% CI of the mean DR "effect" on the placebo outcome over the valued units (None without one)."""
+    from .value import clustered_total
 
-    files = {
-        "economics": out.table("policy_economics", res.economics.summary_frame()),
-        "policies": out.table("policy_comparison", res.policies),
-        "policies_overlap": (out.table("policy_comparison_overlap", res.policies_overlap)
-                             if res.policies_overlap is not None else None),
-        "curve": out.table("policy_profit_curve", res.curve),
-        "sensitivity": out.table("policy_sensitivity", res.sensitivity),
-        "scenarios": out.table("policy_scenarios", res.scenarios),
-        "ab_design": out.table("ab_design", res.ab_design),
-        "ab_strata": out.table("ab_strata", strata_table(res.assignment)),
-        "assignment": out.table("ab_assignment", res.assignment),
-        "key_results": out.table("key_results", key_results_frame(res.headline)),
-        "fig_policies": out.figure("policy_comparison", plots.policy_comparison_figure(res.policies)),
-        "fig_curve": out.figure("policy_profit_curve", plots.profit_curve_figure(res.curve, be_share)),
-        "fig_sensitivity": out.figure("policy_sensitivity", plots.sensitivity_figure(pivot_profit(res.sensitivity))),
+    if "placebo" not in scores.scores:
+        return None
+    total, se = clustered_total(np.asarray(scores.scores["placebo"], float)[m], clusters)
+    n = int(m.sum())
+    return (total - 1.959964 * se) / n, (total + 1.959964 * se) / n
+
+
+def _test_effect(cfg: PolicyConfig, econ: Economics, psi_sales: np.ndarray) -> float:
+    """Effect above break-even at which the decision test has its power: ``policy.mde`` when set, else the
+    larger of break-even (a campaign returning its cost twice) and the estimated mean effect minus break-even
+    (a test that would confirm the effect we estimate)."""
+    if cfg.mde > 0:
+        return float(cfg.mde)
+    return float(max(econ.breakeven, float(np.mean(psi_sales)) - econ.breakeven, 0.01))
+
+
+def _target_rule(sel: SelectionResult) -> str:
+    """A CATE rule the next campaign's list can apply: the most frequent choice when it is one."""
+    from .targets import parse_rule
+
+    for name in pd.Series(list(sel.chosen.values())).value_counts().index:
+        try:
+            parse_rule(name)
+            return str(name)
+        except Exception:  # a learned tree or current practice is not a CATE rule
+            continue
+    return "CATE > break-even"
+
+
+def _warnings(sel: SelectionResult, conc: pd.DataFrame, rate_p: float, cfg: PolicyConfig) -> list[str]:
+    out = []
+    if len(set(sel.chosen.values())) > 1:
+        out.append(f"The policy chosen on K-1 folds differs between folds ({sel.label}): the choice itself is "
+                   "unstable, which is part of the uncertainty of the recommended value.")
+    row = conc[conc["policy"] == "everyone"].iloc[0]
+    if row["top_share"] > 0.25:
+        out.append(f"{int(row['n_top'])} units (the top {cfg.concentration_share:.0%}) carry {row['top_share']:.0%} "
+                   f"of the absolute profit contributions of contacting everyone; without them it is "
+                   f"${row['value_without_top']:,.0f} instead of ${row['value']:,.0f}.")
+    if not np.isfinite(rate_p):
+        out.append("No sample-split ranking test was available, so 'target this group' cannot be concluded.")
+    return out
+
+
+def _headline(table, sel: SelectionResult, verdict: Verdict, econ: Economics, conc, m, ov, cfg, n_splits) -> dict:
+    dr = table[table["method"] == "dr"].set_index("policy")
+    ev, rec = dr.loc["everyone"], dr.loc[RECOMMENDED]
+    crow = conc.set_index("policy")
+    h = {
+        "verdict": verdict.kind, "verdict_sentence": verdict.sentence, "assumption": econ.assumption_line(),
+        "cost": econ.cost, "cost_source": econ.cost_source, "margin": econ.margin, "breakeven": econ.breakeven,
+        "everyone_profit": ev["profit"], "everyone_ci": (ev["ci_lower"], ev["ci_upper"]),
+        "everyone_roi": ev["roi"], "everyone_n": int(ev["n_targeted"]),
+        "recommended_policy": sel.label, "recommended_profit": sel.value, "recommended_ci": sel.ci,
+        "recommended_share": float(rec["share"]), "recommended_n": int(rec["n_targeted"]),
+        "recommended_roi": rec["roi"],
+        "gain": sel.gain, "gain_ci": sel.gain_ci, "uniform_profit": sel.uniform_value, "uniform_ci": sel.uniform_ci,
+        "rate_p_one_sided": verdict.rate_p_one_sided,
+        "value_population": cfg.value_population, "n_evaluated": int(m.sum()), "overlap_share": float(ov.mean()),
+        "overlap_band": tuple(cfg.overlap), "n_splits": int(n_splits),
+        "top_share_everyone": crow.loc["everyone", "top_share"],
+        "everyone_without_top": crow.loc["everyone", "value_without_top"],
+        "recommended_without_top": crow.loc[RECOMMENDED, "value_without_top"],
+        "ab_n_treatment_cuped": verdict.ab.get("n_treatment_cuped"), "ab_weeks_cuped": verdict.ab.get("weeks_cuped"),
+        "placebo_ci": tuple(verdict.placebo) if verdict.placebo is not None else None,
     }
-    for name, rules in res.tree_rules.items():
-        files[f"rules_{name}"] = out.table(f"policy_rules_{name}", rules)
-    if res.segment_actions is not None:
-        files["segments"] = out.table("segment_actions", res.segment_actions)
-        files["fig_segments"] = out.figure(
-            "segment_actions", plots.segment_gate_figure(res.segment_actions, res.economics.breakeven))
-    return files
-
+    return {k: (tuple(float(x) for x in v) if isinstance(v, tuple)
+                else v if isinstance(v, (str, int)) or v is None else float(v)) for k, v in h.items()}

@@ -43,7 +43,7 @@ def profit_curve_figure(curve: pd.DataFrame, breakeven_share: float | None = Non
     x = curve["share"] * 100
     for ax, col, lo, hi, plug, label in (
             (axes[0], "profit", "ci_lower", "ci_upper", "profit_plugin", "profit ($)"),
-            (axes[1], "roi", "roi_ci_lower", "roi_ci_upper", "roi_plugin", "ROI (profit / contact cost)")):
+            (axes[1], "roi", "roi_ci_lower", "roi_ci_upper", "roi_plugin", "ROI (profit / campaign cost)")):
         ax.fill_between(x, curve[lo], curve[hi], color="tab:blue", alpha=0.2, label="DR 95% CI")
         ax.plot(x, curve[col], color="tab:blue", marker="o", ms=3, label="DR (held-out)")
         ax.plot(x, curve[plug], color="tab:red", ls="--", label="plug-in")

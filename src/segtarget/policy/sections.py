@@ -33,57 +33,72 @@ def comparison_display(policies: pd.DataFrame, descriptions: dict) -> pd.DataFra
     return out.sort_values("dr_profit", ascending=False, ignore_index=True)
 
 
-def _key_results_display(h: dict) -> pd.DataFrame:
-    return pd.DataFrame([
-        {"result": "Contact every household", "profit (DR)": _money(h["full_targeting_profit"]),
-         "95% CI": _ci(*h["full_targeting_profit_ci"]), "ROI": f"{h['full_targeting_roi']:.0%}",
-         "plug-in profit": _money(h["full_targeting_profit_plugin"])},
-        {"result": f"Recommended: {h['recommended_policy']} ({h['recommended_share']:.0%})",
-         "profit (DR)": _money(h["recommended_profit"]), "95% CI": _ci(*h["recommended_profit_ci"]),
-         "ROI": f"{h['recommended_roi']:.0%}" if pd.notna(h["recommended_roi"]) else "n/a",
-         "plug-in profit": _money(h["recommended_profit_plugin"])},
-        {"result": "Improvement", "profit (DR)": _money(h["improvement"]), "95% CI": _ci(*h["improvement_ci"]),
-         "ROI": f"{h['roi_improvement_pts']:+.0f} pts" if pd.notna(h["roi_improvement_pts"]) else "n/a",
-         "plug-in profit": _money(h["recommended_profit_plugin"] - h["full_targeting_profit_plugin"])},
-    ])
+def _key_results_display(keys: pd.DataFrame) -> pd.DataFrame:
+    """key_results.csv as shown: the same numbers, formatted."""
+    return pd.DataFrame({
+        "result": keys["scenario"], "profit (DR)": keys["profit"].map(_money),
+        "95% CI": [_ci(a, b) for a, b in zip(keys["ci_lower"], keys["ci_upper"])],
+        "ROI": [f"{r:.0%}" if pd.notna(r) else "n/a" for r in keys["roi"]], "method": keys["method"]})
+
+
+def _placebo_text(ci) -> str:
+    if ci is None:
+        return "No placebo test of the design was available."
+    verdict = "fails: the verdict cannot be confident" if (ci[0] > 0 or ci[1] < 0) else "passes"
+    return (f"Placebo test of the design (the same DR estimator on sales in the 4 weeks before the campaign, which "
+            f"it cannot have moved): 95% CI ${ci[0]:,.2f} to ${ci[1]:,.2f} per unit; the design {verdict}.")
 
 
 def _policy_section(res, files: dict, outcome: str) -> Section:
     e, h = res.economics, res.headline
+    lo, hi = h["overlap_band"]
     sec = Section(
         key="policy", title="Targeting policy and business value",
         method_note=(
-            f"Profit = margin × incremental {html.escape(outcome)} − cost × contacts; ROI = profit / contact "
-            "cost. Every policy is valued by the doubly-robust (AIPW) scores on households it was not learned "
-            "on (out-of-fold CATE thresholds; policy trees cross-fitted on the folds), with a 95% CI from the "
-            "per-household contributions. The plug-in value (the model's own CATE summed over the targeted, "
-            "as the reference reported) is shown beside it, labelled, so the gap is visible. The recommended "
-            "policy has the largest DR profit among the targeting rules."),
+            f"Profit per contacted unit = margin × extra {html.escape(outcome)} − extra retailer-funded discount "
+            "− contact cost, each effect estimated by doubly-robust (AIPW) scores averaged over "
+            f"{h['n_splits']} cross-fitting split(s); ROI = profit / (contact cost + caused discount), shown only "
+            "where that cost is material. Candidates (CATE rules, nested cross-fitted policy trees, current "
+            "practice, everyone, no one) compete on equal terms: for each fold the best candidate on the other "
+            "folds is applied to the held-out fold, and the recommended value is the sum of those held-out "
+            "values (95% CI clustered by household). The plug-in value (the model's own CATE) is shown beside "
+            "each policy, labelled, so the gap is visible."),
         warnings=list(res.warnings), headline=dict(h))
-    who = ("all households" if h.get("value_population", "all") == "all"
-           else "the households in propensity overlap")
+    who = (f"the {h['n_evaluated']:,} units with a propensity in [{lo:g}, {hi:g}] ({h['overlap_share']:.0%} of the "
+           "cohort; the others get 'test first')" if h["value_population"] == "overlap"
+           else f"all {h['n_evaluated']:,} units of the cohort")
+    sec.blocks.append(Text(f"<p><b>{html.escape(h['verdict_sentence'])}</b></p><p>Policies are valued on {who}. "
+                           f"{html.escape(h['assumption'])}. Break-even sales effect <b>{_money(e.breakeven)}</b> "
+                           "= contact cost / margin.</p>"))
+    p = h["rate_p_one_sided"]
     sec.blocks.append(Text(
-        f"<p>Policies are valued on {who} (n = {h.get('n_evaluated', 0):,}). Cost per contact <b>{_money(e.cost)}</b> ({html.escape(e.cost_rule)}), margin "
-        f"<b>{e.margin:.0%}</b>, break-even CATE <b>{_money(e.breakeven)}</b> = cost / margin.</p>"))
-    sec.blocks.append(Table("policy_economics", e.summary_frame(), "Economics: cost rules, margin, break-even",
+        "<p>How the verdict is reached: <i>target this group</i> needs both the sample-split ranking test (AUTOC "
+        "of the selected sales-CATE model, fit on half of the households and scored on the other half; "
+        f"one-sided p = {p:.3f}) below 5% and a held-out gain over the best uniform action with a 95% CI above "
+        "$0; otherwise <i>contact everyone</i> / <i>contact no one</i> when contacting everyone has a profit CI "
+        "above / below $0; otherwise <i>inconclusive</i>, with the test that would settle it (A/B section). "
+        f"Concentration: the top 1% of units carry {h['top_share_everyone']:.0%} of the absolute contributions "
+        f"of contacting everyone; without them it earns {_money(h['everyone_without_top'])} and the recommended "
+        f"procedure {_money(h['recommended_without_top'])}. {_placebo_text(h.get('placebo_ci'))}</p>"))
+    sec.blocks.append(Table("key_results", _key_results_display(res.key_results),
+                            "Key results (DR, held-out, household-clustered 95% CIs)", csv=files["key_results"]))
+    sec.blocks.append(Table("policy_economics", e.summary_frame(), "Economics: contact cost, margin, break-even",
                             csv=files["economics"]))
-    sec.blocks.append(Table("key_results", _key_results_display(h),
-                            "Key results: contacting everyone vs the recommended policy (DR, held-out)",
-                            csv=files["key_results"]))
     sec.blocks.append(Table("policy_comparison", comparison_display(res.policies, res.descriptions),
-                            "Policies: DR (held-out) value with 95% CI next to the plug-in value",
-                            csv=files["policies"]))
-    if res.policies_overlap is not None and h.get("value_population") == "all":
-        sec.blocks.append(Table(
-            "policy_comparison_overlap", comparison_display(res.policies_overlap, res.descriptions),
-            f"The same policies valued only on the {h.get('overlap_share', float('nan')):.0%} of households in "
-            "propensity overlap, where inverse-propensity weights are bounded", csv=files["policies_overlap"]))
+                            "Policies: DR value of each unit's held-out decision, with 95% CI, next to the plug-in "
+                            "value", csv=files["policies"]))
+    sec.blocks.append(Table("policy_selection", res.selection.summary_frame(),
+                            "Cross-fitted choice: the policy chosen on the other folds for each held-out fold",
+                            csv=files["selection"]))
+    sec.blocks.append(Table("policy_concentration", res.concentration.round(3),
+                            "Concentration: share of |profit contributions| carried by the top 1% of units, and "
+                            "each value without them", csv=files["concentration"]))
     sec.blocks.append(Figure("policy_comparison", files["fig_policies"],
                              "DR profit with 95% CI (dots) and plug-in profit (hollow diamonds) per policy"))
     for name, rules in res.tree_rules.items():
         sec.blocks.append(Table(f"policy_rules_{name}", rules,
-                                f"{name}: rules of the tree fit on all households (value above is cross-fitted)",
-                                csv=files.get(f"rules_{name}")))
+                                f"{name}: rules of the tree fit on all units (its value above is nested "
+                                "cross-fitted)", csv=files.get(f"rules_{name}")))
     return sec
 
 
@@ -91,8 +106,9 @@ def _curve_section(res, files: dict) -> Section:
     sec = Section(
         key="policy_curves", title="Profit curves and sensitivity",
         method_note=("Top-k% of households by out-of-fold CATE, valued by DR scores (band = 95% CI) and by "
-                     "plug-in; the marked optimum maximises DR profit. The grid re-runs the 'CATE > cost / "
-                     "margin' rule for every cost and margin; scenarios move cost by ±20% and margin by ±5 "
+                     "plug-in; the marked optimum maximises DR profit. The grid re-runs contacting everyone and "
+                     "the 'CATE > cost / margin' rule for every contact cost from $0 to twice the reference's "
+                     "cost rule and every margin; scenarios move cost by ±20% and margin by ±5 "
                      "points around the base."))
     sec.blocks.append(Figure("policy_profit_curve", files["fig_curve"], "Profit and ROI by share targeted"))
     sec.blocks.append(Table("policy_profit_curve", res.curve.round(3), "Profit curve (DR with CI, plug-in)",
@@ -112,8 +128,9 @@ def _segment_section(res, files: dict) -> Section:
                      "(same features and numbers of factors and segments) is refit on the look-back window before "
                      "the first campaign, so no post-campaign week shapes a segment; names follow the same rules "
                      "and may differ from the full-year segments. GATE = mean AIPW score in the segment (95% "
-                     "CI). Expand if the GATE's lower bound exceeds break-even; Reduce if its upper bound is "
-                     "below; otherwise Maintain when the recommended policy keeps the current contact rate "
+                     "CI, clustered by household, on the study cohort's valued units); profit per contact = mean of "
+                     "margin × sales score − discount score − contact cost. Expand if its 95% CI is above $0; "
+                     "Reduce if below; otherwise Maintain when the recommended policy keeps the current contact rate "
                      "(within the tolerance) and Test & Learn when it would change it."),
         blocks=[Table("segment_actions", res.segment_actions.round(3), "Per-segment evidence and action",
                       csv=files["segments"]),
@@ -121,14 +138,20 @@ def _segment_section(res, files: dict) -> Section:
 
 
 def _ab_section(res, files: dict) -> Section:
+    ab = res.verdict.ab
     return Section(
         key="ab_design", title="A/B test design for the next campaign",
-        method_note=("n = (z₁₋α/₂ + z_power)² σ² / (MDE² p(1−p)) split p : 1−p; MDE defaults to the break-even "
-                     "CATE; CUPED with pre-period spend multiplies the variance by 1 − ρ². Assignment is "
-                     "complete randomisation within segment × propensity-region strata; the ε-greedy column "
-                     "follows the recommended policy with probability 1 − ε and logs each household's "
-                     "propensity, so future data has positivity by design."),
-        blocks=[Table("ab_design", res.ab_design.round(3), "Sample size per arm, plain and CUPED",
+        method_note=("The decision test is one-sided: H0 'sales effect ≤ break-even (contact cost / margin)', "
+                     f"level {ab['alpha_one_sided']:g}, power {ab['power']:.0%} at the effect "
+                     f"${ab['effect_at_power']:,.2f}; n = (z₁₋α + z_power)² σ²(1 − ρ²) / (δ² p(1−p)) with σ and "
+                     "the CUPED correlation ρ (pre-period spend) from the control arm; weeks = contacted arm / the "
+                     "households the retailer's Type A campaigns contacted per week. The population table uses "
+                     "the same effect two-sided. Assignment is complete randomisation within segment × "
+                     "propensity-region strata; the ε-greedy column follows the recommended policy with "
+                     "probability 1 − ε and logs each household's propensity."),
+        blocks=[Table("ab_decision_test", pd.DataFrame([ab]).round(3), "The test that settles the decision",
+                      csv=files["decision_test"]),
+                Table("ab_design", res.ab_design.round(3), "Sample size per arm by population, plain and CUPED",
                       csv=files["ab_design"]),
                 Table("ab_strata", _strata(res), "Households per assignment stratum and arm",
                       csv=files["ab_strata"])])

@@ -10,7 +10,13 @@ short form:
 
 ``cate``, ``lower`` and ``upper`` are the expected extra sales from contacting the household and its 95%
 interval. ``in_overlap`` (optional, boolean) marks households whose kind was both contacted and not
-contacted in the past data; for the others the estimate leans on extrapolation, and the reason says so.
+contacted in the past data; they get the decision "test first" (the estimate would lean on extrapolation).
+
+``verdict`` (optional; one of :data:`segtarget.policy.verdict.VERDICTS`) gates the decisions: "target this
+group" applies the rule; "contact everyone" / "contact no one" give every in-overlap household that
+decision; "inconclusive: run this test" gives "test" (randomise it in the decision test) to everyone.
+The file written by :func:`write_targets` starts with ``#`` comment lines: the verdict sentence first,
+then the cost assumption (read it with ``pandas.read_csv(path, comment="#")``).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import pandas as pd
 from ..errors import SegtargetError, require
 from .rules import budget_policy, risk_adjusted_policy, threshold_policy, top_k_policy
 
-TARGET_COLUMNS = ["household_id", "segment", "cate", "lower", "upper", "decision", "reason"]
+TARGET_COLUMNS = ["household_id", "segment", "cate", "lower", "upper", "in_overlap", "decision", "reason"]
 _FORMS = "'CATE > break-even', 'CATE > 0', 'top K%', 'budget:N', 'conservative', 'risk:L', 'everyone', 'no one'"
 
 
@@ -82,9 +88,15 @@ def _reason(kind: str, param, contact: bool, c: float, lo: float, be: float) -> 
     return f"{money} {verb} the break-even {_usd(be)} (cost per contact / margin)"
 
 
+_UNIFORM = {"contact everyone": ("contact", "the evidence supports contacting every household"),
+            "contact no one": ("do not contact", "the evidence says contacting does not pay"),
+            "inconclusive: run this test": ("test", "no policy is supported by the evidence yet: randomise "
+                                                    "this household in the decision test (ab_decision_test.csv)")}
+
+
 def build_target_list(household_id, segment, cate, lower, upper, *, breakeven: float, rule: str,
-                      in_overlap=None) -> pd.DataFrame:
-    """One row per household: the ``targets.csv`` columns, decision "contact"/"do not contact", a reason."""
+                      in_overlap=None, verdict: str = "target this group") -> pd.DataFrame:
+    """One row per household: the ``targets.csv`` columns, a decision and a plain reason (see module)."""
     cate = np.asarray(cate, float)
     n = len(cate)
     lower, upper = np.asarray(lower, float), np.asarray(upper, float)
@@ -96,13 +108,25 @@ def build_target_list(household_id, segment, cate, lower, upper, *, breakeven: f
     require(np.isfinite(breakeven), "target list: breakeven must be a finite number")
     kind, param = parse_rule(rule)
     pi = _decide(kind, param, cate, lower, breakeven)
-    ov = None if in_overlap is None else np.asarray(in_overlap, bool)
-    reasons = []
-    for i in range(n):
-        text = _reason(kind, param, bool(pi[i]), cate[i], lower[i], breakeven)
-        if ov is not None and not ov[i]:
-            text += "; few comparable households were treated differently in the past, so this estimate is uncertain"
-        reasons.append(text)
+    ov = np.ones(n, bool) if in_overlap is None else np.asarray(in_overlap, bool)
+    decision = np.where(pi > 0.5, "contact", "do not contact").astype(object)
+    reasons = [_reason(kind, param, bool(pi[i]), cate[i], lower[i], breakeven) for i in range(n)]
+    if verdict in _UNIFORM:
+        d, why = _UNIFORM[verdict]
+        decision[:] = d
+        reasons = [f"{why}; {r}" for r in reasons]
+    for i in np.flatnonzero(~ov):
+        decision[i] = "test first"
+        reasons[i] = ("few comparable households were treated differently in the past (propensity outside the "
+                      "overlap band), so no estimate is trusted: include it in a test first")
     df = pd.DataFrame({"household_id": hh, "segment": seg, "cate": cate, "lower": lower, "upper": upper,
-                       "decision": np.where(pi > 0.5, "contact", "do not contact"), "reason": reasons})
+                       "in_overlap": ov, "decision": decision, "reason": reasons})
     return df.sort_values("cate", ascending=False, kind="stable", ignore_index=True)
+
+
+def write_targets(targets: pd.DataFrame, path, verdict_sentence: str, assumption: str) -> None:
+    """``targets.csv``: ``#`` lines with the verdict (first) and the cost assumption, then the table."""
+    from pathlib import Path
+
+    lines = [f"# {' '.join(str(verdict_sentence).split())}", f"# {' '.join(str(assumption).split())}"]
+    Path(path).write_text("\n".join(lines) + "\n" + targets.to_csv(index=False))

@@ -1,16 +1,16 @@
-"""Shallow, readable policy trees (econml), learned with cross-fitting so their value is honest.
+"""Shallow, readable policy trees (econml ``PolicyTree``), learned with nested cross-fitting.
 
-Two learners, both of depth <= 3:
+Two reward definitions, both depth <= 3 (reward of not contacting = 0):
 
-* **PolicyTree** on CATE rewards: the reward of contacting household i is m * cate_i - c (0 for not
-  contacting). It approximates the "CATE > break-even" rule with a few readable splits.
-* **DRPolicyTree** on the profit outcome m * Y - c * T: econml fits its own doubly-robust nuisances, so the
-  tree chooses the arm with the larger DR profit per leaf, without trusting any CATE model.
+* **PolicyTree (CATE)**: reward of contacting unit i = m * cate_i - d_i - c, from the out-of-fold CATE.
+* **PolicyTree (DR)**: reward = m * psi_sales_i - psi_disc_i - c, the doubly-robust profit score (the
+  DRPolicyTree idea on the shared AIPW scores, so no second set of nuisances is fit).
 
-Cross-fitting: for every fold k the tree is fit on the households of the other folds and decides for the
-households of fold k, so each decision comes from a tree that never saw that household (the reference fit,
-tuned and scored its trees on the same 486 households). The rules shown are those of the same learner fit
-on all households, i.e. the tree one would deploy; its value is estimated by the cross-fitted decisions.
+Nested cross-fitting (for :mod:`.selection`): for every outer fold k the tree is fit on the other folds and
+decides for fold k; and for every inner fold j != k a tree fit on the folds other than k and j decides for
+fold j. Row k of the returned matrix holds those decisions, so when fold k is held out neither the choice
+among candidates nor the tree itself has seen fold k. The rules shown are those of the same learner fit on
+all units, i.e. the tree one would deploy.
 """
 
 from __future__ import annotations
@@ -51,28 +51,9 @@ def _policy_tree(depth: int, min_leaf: int, seed: int):
                       honest=True, random_state=seed)
 
 
-def _dr_policy_tree(depth: int, min_leaf: int, seed: int):
-    from econml.policy import DRPolicyTree
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from ..causal.nuisance import outcome_model
-
-    return DRPolicyTree(
-        model_regression=outcome_model(seed),
-        model_propensity=make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)),
-        cv=3, max_depth=depth, min_samples_leaf=min_leaf, min_samples_split=2 * min_leaf,
-        max_features=None, honest=True, min_propensity=0.01, random_state=seed)
-
-
-def _fit_tree(kind: str, X, Y, T, cate, margin, cost, depth, share, seed):
+def _fit_tree(X, rewards, depth, share, seed):
     min_leaf = _min_leaf(len(X), share)
-    if kind == "PolicyTree":
-        rewards = np.column_stack([np.zeros(len(X)), margin * cate - cost])
-        return _policy_tree(depth, min_leaf, seed).fit(X, rewards)
-    tree = _dr_policy_tree(depth, min_leaf, seed)
-    return tree.fit(margin * Y - cost * T, T, X=X)
+    return _policy_tree(depth, min_leaf, seed).fit(X, np.column_stack([np.zeros(len(X)), rewards]))
 
 
 def _inner_tree(model):
@@ -104,21 +85,21 @@ def tree_rules(model, X: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(walk(0, []), columns=["rule", "decision", "n_households"])
 
 
-def crossfit_tree_policy(kind: str, X: pd.DataFrame, Y, T, cate, folds, *, margin: float, cost: float,
-                         depth: int = 2, min_leaf_share: float = 0.05, seed: int = 0) -> TreePolicy:
-    """Cross-fitted decisions of ``kind`` ("PolicyTree" or "DRPolicyTree") plus its all-data rules."""
+def nested_tree_policy(name: str, X: pd.DataFrame, rewards, folds, *, depth: int = 2,
+                       min_leaf_share: float = 0.05, seed: int = 0) -> TreePolicy:
+    """(K, n) nested cross-fitted decisions of a PolicyTree on ``rewards`` plus its all-data rules."""
     Xa = np.asarray(X, dtype=float)
-    Y, T, cate = (np.asarray(a, dtype=float) for a in (Y, T, cate))
-    Ti = T.astype(int)
+    rewards = np.asarray(rewards, float)
     folds = np.asarray(folds)
-    ks = np.unique(folds)
-    seeds = task_seeds(seed, len(ks) + 1)
-    pi = np.zeros(len(Xa))
-    for k, s in zip(ks, seeds):
-        train, test = folds != k, folds == k
-        model = _fit_tree(kind, Xa[train], Y[train], Ti[train], cate[train], margin, cost, depth,
-                          min_leaf_share, s)
-        pi[test] = model.predict(Xa[test]).astype(float)
-    full = _fit_tree(kind, Xa, Y, Ti, cate, margin, cost, depth, min_leaf_share, seeds[-1])
+    ks = list(np.unique(folds))
+    seeds = iter(task_seeds(seed, len(ks) ** 2 + 1))
+    pi = np.zeros((len(ks), len(Xa)))
+    for row, k in enumerate(ks):
+        for j in ks:
+            train = (folds != k) & (folds != j)
+            test = folds == j
+            model = _fit_tree(Xa[train], rewards[train], depth, min_leaf_share, next(seeds))
+            pi[row, test] = model.predict(Xa[test]).astype(float)
+    full = _fit_tree(Xa, rewards, depth, min_leaf_share, next(seeds))
     names = [str(c) for c in X.columns] if hasattr(X, "columns") else [f"x{j}" for j in range(Xa.shape[1])]
-    return TreePolicy(name=kind, pi=pi, rules=tree_rules(full, Xa, names), depth=depth)
+    return TreePolicy(name=name, pi=pi, rules=tree_rules(full, Xa, names), depth=depth)

@@ -223,7 +223,8 @@ def _prepare_sections(sections: list[Section], root: Path) -> list[dict[str, Any
 
 # ---------------------------------------------------------------------------------------------- summary
 def _summary_context(summary: ExecutiveSummary) -> dict[str, Any]:
-    ctx: dict[str, Any] = {"facts": [(str(a), str(b)) for a, b in summary.facts],
+    ctx: dict[str, Any] = {"verdict": summary.verdict, "assumption": summary.assumption,
+                           "facts": [(str(a), str(b)) for a, b in summary.facts],
                            "improvement": summary.improvement, "warnings": list(summary.warnings),
                            "triangulation": summary.triangulation,
                            "key_results": None, "segments": None, "ate": None, "empty": summary.is_empty}

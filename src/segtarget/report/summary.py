@@ -7,6 +7,7 @@ stages put on their :class:`~segtarget.report.section.Section` objects.
 Headline keys a stage may set (all optional; the first section that sets a key wins):
 
 - ``key_results``: DataFrame with the :data:`KEY_RESULT_COLUMNS` (one row per targeting scenario).
+- ``verdict`` / ``assumption``: the decision sentence (shown first) and the economics it assumes.
 - ``improvement``: one sentence in plain words, e.g. "+$7,083 profit vs targeting everyone (95% CI ...)".
 - ``segments``: DataFrame with the :data:`SEGMENT_COLUMNS` (one row per segment).
 - ``ate``: ``{outcome: {"method", "estimand", "estimate", "ci_lower", "ci_upper"}}``.
@@ -65,6 +66,8 @@ class ExecutiveSummary:
     warnings: list[str] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)
     triangulation: str | None = None  # DR vs event study vs naive, one sentence (causal/triangulation.py)
+    verdict: str | None = None  # the decision in one sentence: the report's first sentence
+    assumption: str | None = None  # the economic assumptions the verdict rests on, with how to change them
 
     def __post_init__(self) -> None:
         _check_columns(self.key_results, KEY_RESULT_COLUMNS, "key_results")
@@ -78,7 +81,7 @@ class ExecutiveSummary:
     def is_empty(self) -> bool:
         """True when there is no result at all to put on the first screen."""
         return (self.key_results is None and self.improvement is None and self.segments is None
-                and not self.ate and not self.warnings and not self.facts)
+                and not self.ate and not self.warnings and not self.facts and not self.verdict)
 
     def ate_frame(self) -> pd.DataFrame:
         """The ATE headline as a table: outcome, method, estimand, estimate, ci_lower, ci_upper."""
@@ -87,7 +90,10 @@ class ExecutiveSummary:
 
     def summary_frame(self) -> pd.DataFrame:
         """Long table (item, value) of everything on the first screen, for the manifest or a CSV."""
-        rows = [{"item": label, "value": value} for label, value in self.facts]
+        rows = [{"item": "verdict", "value": self.verdict}] if self.verdict else []
+        if self.assumption:
+            rows.append({"item": "assumption", "value": self.assumption})
+        rows += [{"item": label, "value": value} for label, value in self.facts]
         if self.improvement:
             rows.append({"item": "improvement", "value": self.improvement})
         for r in self.ate_frame().itertuples(index=False):
@@ -152,4 +158,6 @@ def summary_from_sections(sections: list[Section], facts: list[tuple[str, str]] 
         warnings=list(dict.fromkeys(warnings)),
         facts=all_facts,
         triangulation=_first(sections, "triangulation"),
+        verdict=_first(sections, "verdict_sentence"),
+        assumption=_first(sections, "assumption"),
     )

@@ -1,0 +1,142 @@
+"""The decision validated on planted campaigns with a known truth (no / uniform / heterogeneous effect).
+
+For one planted source (:mod:`segtarget.causal.planted`) the decision runs as in the one run, with cheaper
+learners: study design -> cross-fitted nuisances -> AIPW scores of sales and retailer discount averaged
+over splits -> an out-of-fold CATE of one zoo learner (default the T-learner) and its sample-split AUTOC
+test (fit on a random half of the households, ranked and scored on the other half) -> :func:`run_policy`.
+The planted truth gives every unit's true effect on sales and on the retailer discount, hence the true
+profit of any decision vector: ``sum_i pi_i (m tau_sales_i - tau_disc_i - c)`` over the valued units, and
+the oracle's (contact exactly the units whose true profit is positive).
+
+What is checked (benchmarks/RESULTS.md "Decision"): the verdict per regime (none -> not "target", and
+"contact no one" or "inconclusive"; uniform positive -> "contact everyone"; heterogeneous -> "target this
+group"), the recommended policy's held-out value and CI against its true value, and its true profit
+against the oracle's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..io import OutputDir
+from .config import PolicyConfig
+from .pipeline import PolicyInputs, run_policy
+from .profit import averaged_scores, grouped_folds
+
+EXPECTED = {"none": ("contact no one", "inconclusive: run this test"), "uniform": ("contact everyone",),
+            "heterogeneous": ("target this group",)}
+
+
+@dataclass(frozen=True)
+class RegimeResult:
+    effect: str
+    verdict: str
+    verdict_ok: bool
+    estimate: float  # held-out DR value of the recommended procedure
+    ci: tuple[float, float]
+    truth: float  # its true profit on the same units
+    covered: bool
+    everyone_estimate: float
+    everyone_truth: float
+    oracle: float  # true profit of the oracle on the valued units
+    share_of_oracle: float
+    n_units: int
+    recommended: str
+    placebo: tuple[float, float] | None = None  # 95% CI of the DR effect on pre-campaign sales (per unit)
+
+    def summary_frame(self) -> pd.DataFrame:
+        d = self.__dict__.copy()
+        d["ci_lower"], d["ci_upper"] = d.pop("ci")
+        d["placebo_lower"], d["placebo_upper"] = d.pop("placebo") or (np.nan, np.nan)
+        return pd.DataFrame([d])
+
+
+def _split_rate(Y, T, X, scores, groups, model: str, seed: int):
+    """AUTOC of ``model`` fit on a random half of the households and judged on the other half."""
+    from ..causal.rate import evaluate_ranking
+    from ..causal.zoo import build_model, default_params
+    from ..causal.cate_config import CateConfig
+
+    rng = np.random.default_rng([seed, 7919])
+    hh = np.unique(groups)
+    half = np.isin(groups, rng.choice(hh, size=len(hh) // 2, replace=False))
+    m = build_model(model, default_params(model, CateConfig()), seed).fit(Y[half], T[half], X=X[half])
+    cate = m.predict(X[~half])[0]
+    return evaluate_ranking(scores[~half], cate, n_boot=200, seed=seed).autoc
+
+
+def placebo_ci(y, T, X, nuis, mask, groups, seed: int) -> tuple[float, float]:
+    """95% CI of the DR "effect" on a pre-campaign outcome over the valued units (0 if the design is sound)."""
+    from ..causal.nuisance import dr_scores
+    from .profit import _outcome_nuisances
+    from .value import clustered_total
+
+    psi = dr_scores(y, T, _outcome_nuisances(np.asarray(y, float), np.asarray(T, int), np.asarray(X, float), nuis,
+                                             seed))[mask]
+    total, se = clustered_total(psi, np.asarray(groups)[mask])
+    n = int(mask.sum())
+    return (total - 1.959964 * se) / n, (total + 1.959964 * se) / n
+
+
+def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "t",
+                    clip: float = 0.01, overlap=(0.1, 0.9), placebo: bool = True) -> tuple[PolicyInputs, pd.DataFrame]:
+    """PolicyInputs for ``tables`` (the one run's causal steps, with cheap learners) and the cohort data."""
+    from ..causal.config import DesignConfig
+    from ..causal.design import build_design
+    from ..causal.nuisance import crossfit_nuisances
+    from ..causal.zoo import default_params, oof_cate_many
+    from ..causal.cate_config import CateConfig
+
+    cohort = build_design(tables, DesignConfig())
+    d = cohort.data
+    X = d[list(cohort.covariates)]
+    Xa, T, Y = X.to_numpy(float), d["treated"].to_numpy(int), d["purchase_amount"].to_numpy(float)
+    groups = d["household_id"].to_numpy()
+    folds = grouped_folds(T, groups, n_folds, seed)
+    nuis = crossfit_nuisances(Y, T, Xa, seed=seed, clip=(clip, 1 - clip), folds=folds)
+    scores = averaged_scores({"sales": Y, "retailer_discount": d["retailer_discount"].to_numpy(float)}, T, Xa,
+                             {"sales": nuis}, groups=groups, repeats=repeats, n_folds=n_folds, seed=seed,
+                             clip=(clip, 1 - clip))
+    oof = oof_cate_many({model: default_params(model, CateConfig())}, Y, T, Xa, folds, seed, n_jobs=1)[model]
+    autoc = _split_rate(Y, T, Xa, scores.scores["sales"], groups, model, seed)
+    ov = (nuis.e_raw >= overlap[0]) & (nuis.e_raw <= overlap[1])
+    from .cost_data import pre_campaign_sales
+
+    pci = (placebo_ci(pre_campaign_sales(tables, d, cohort.windows), T, Xa, nuis, ov, groups, seed)
+           if placebo else None)
+    inp = PolicyInputs(household_id=groups, Y=Y, T=T, X=X.reset_index(drop=True), cate=oof.cate,
+                       cate_lower=oof.lower, cate_upper=oof.upper, scores=scores, folds=folds,
+                       propensity=nuis.e_raw, rate_estimate=autoc.estimate, rate_se=autoc.se,
+                       index_campaign=d["index_campaign"].to_numpy(), pre_spend=d["pre_spend_week"].to_numpy(float),
+                       placebo_ci=pci)
+    return inp, d
+
+
+def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int = 2,
+               model: str = "t", placebo: bool = True) -> RegimeResult:
+    """Run the decision on a planted source and score it against the planted truth."""
+    from ..causal.planted import true_effects
+
+    inp, d = decision_inputs(planted.tables, seed=seed, repeats=repeats, model=model, overlap=cfg.overlap,
+                             placebo=placebo)
+    res, _ = run_policy(inp, cfg, seed=seed, out=OutputDir(Path(out)))
+    truth = true_effects(planted, d[["household_id", "index_campaign"]])
+    r_true = cfg.margin * truth["tau_sales"].to_numpy() - truth["tau_retailer_discount"].to_numpy() - cfg.cost
+    e = np.asarray(inp.propensity)
+    m = (e >= cfg.overlap[0]) & (e <= cfg.overlap[1]) if cfg.value_population == "overlap" else np.ones(len(e), bool)
+    rt = r_true[m]
+    h = res.headline
+    true_rec = float((res.selection.pi * rt).sum())
+    oracle = float(np.clip(rt, 0, None).sum())
+    lo, hi = h["recommended_ci"]
+    return RegimeResult(
+        effect=planted.spec.effect, verdict=res.verdict.kind,
+        verdict_ok=res.verdict.kind in EXPECTED[planted.spec.effect], estimate=h["recommended_profit"],
+        ci=(lo, hi), truth=true_rec, covered=lo <= true_rec <= hi, everyone_estimate=h["everyone_profit"],
+        everyone_truth=float(rt.sum()), oracle=oracle, share_of_oracle=true_rec / oracle if oracle > 0 else np.nan,
+        n_units=int(m.sum()), recommended=res.recommended_policy, placebo=inp.placebo_ci)

@@ -1,0 +1,51 @@
+"""The first screen says what the CSVs say: verdict, assumption and key results are read from key_results.csv."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pandas as pd
+import pytest
+
+from segtarget.cli.run_cmd import _verdict_line
+from segtarget.report.render import money
+
+pytestmark = pytest.mark.slow
+
+
+def _text(fragment: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def test_first_screen_equals_the_csvs(small_run):
+    root = small_run
+    html = (root / "report.html").read_text()
+    keys = pd.read_csv(root / "tables" / "key_results.csv")
+    sentence = keys["verdict_sentence"].iloc[0]
+    assert keys["verdict"].nunique() == 1 and sentence.lower().startswith(keys["verdict"].iloc[0].split(":")[0])
+    # the verdict is the report's first sentence, the first line of targets.csv and the CLI's verdict line
+    header = html[html.index("<header"):html.index("</header>")]
+    first = re.search(r'<p class="verdict"[^>]*>(.*?)</p>', header, re.S)
+    assert first and _text(first.group(1)) == " ".join(sentence.split())
+    assert _text(header).split("segtarget report", 1)[1].strip().startswith(" ".join(sentence.split()))
+    assert (root / "targets.csv").read_text().splitlines()[0] == f"# {sentence}"
+    assert _verdict_line(root) == f"verdict: {sentence}"
+    # the assumption and every key-results number on the first screen
+    summary = html[html.index('id="summary"'):html.index("</section>", html.index('id="summary"'))]
+    assert _text(f"Assumption: {keys['assumption'].iloc[0]}") in _text(summary)
+    table = summary[summary.index('class="key-results"'):summary.index("</table>", summary.index('class="key-results"'))]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
+    assert len(rows) == len(keys)
+    for row, (_, k) in zip(rows, keys.iterrows()):
+        cells = [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        assert cells[0] == k["scenario"]
+        assert cells[3] == money(k["profit"])
+        assert cells[4] == f"[{money(k['ci_lower'])}, {money(k['ci_upper'])}]"
+    # the numbers the verdict sentence quotes are those of the CSV
+    quoted = set(re.findall(r"-?\$[0-9,]+(?:\.[0-9]{2})?", sentence))
+    csv_numbers = {f"{'-' if v < 0 else ''}${abs(v):,.0f}" for v in
+                   pd.concat([keys["profit"], keys["ci_lower"], keys["ci_upper"]]).dropna()}
+    ab = pd.read_csv(root / "tables" / "ab_decision_test.csv").iloc[0]
+    csv_numbers |= {f"${ab['breakeven']:,.2f}"}
+    assert quoted and quoted <= csv_numbers
