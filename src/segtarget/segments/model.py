@@ -45,6 +45,7 @@ def fit_factors(X_raw: np.ndarray, n_factors: int, seed: int, max_iter: int = 10
     return {"scaler": scaler, "nmf": nmf, "W": W}
 
 
+@single_threaded
 def add_kmeans(factors: dict, n_segments: int, seed: int, n_init: int = 10, minibatch: bool = False) -> dict:
     """K-Means on fitted factor scores; returns all parts with the canonical relabelling ``order``."""
     km = make_kmeans(n_segments, seed, n_init, minibatch).fit(factors["W"])
