@@ -127,7 +127,7 @@ class SegmentModel:
         self.scores_ = pd.DataFrame(parts["W"], columns=labels).assign(**{ID: df[ID].to_numpy()})[[ID, *labels]]
         self.summary_ = segment_summary(df, self.labels_, parts["W"], labels, self.revenue_feature)
         self.zscores_ = zscore_table(df, self.labels_, numeric_features(df))
-        auto = automatic_names(self.zscores_, self.summary_, self.factors_, self.revenue_feature)
+        auto = automatic_names(self.zscores_, self.summary_, self.revenue_feature)
         self.names_ = apply_overrides(auto, self.name_overrides or {})
         return self
 

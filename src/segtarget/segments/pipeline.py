@@ -174,6 +174,14 @@ def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: 
                                    kmeans_only=cfg.bootstrap_kmeans_only, n_jobs=n_jobs, backend=backend,
                                    progress=progress, minibatch=model.minibatch_, transform=cfg.transform,
                                    skew_threshold=cfg.skew_threshold)
+    tentative: set[int] = set()
+    if stab is not None and len(stab.ari):
+        jac = stab.segment_frame()
+        tentative = set(int(x) for x in jac.loc[jac["jaccard_mean"] < cfg.stability_jaccard_min, "segment"])
+        model.names_["tentative"] = model.names_["segment"].isin(tentative)
+        # Saved with the model: what assignment noise alone moves out of each segment (migration.py).
+        model.summary_["reassignment_rate"] = stab.segment_reassignment(model.labels_)
+        model.summary_["jaccard_mean"] = jac["jaccard_mean"].to_numpy()
     name_of = dict(zip(model.names_["segment"], model.names_["name"]))
     summary = model.summary_.assign(name=model.summary_["segment"].map(name_of))
     summary = summary[["segment", "name", *[c for c in summary.columns if c not in ("segment", "name")]]]
@@ -182,7 +190,7 @@ def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: 
                            "segment_name": [name_of[s] for s in model.labels_]})
     result = SegmentationResult(
         model=model, labels=labels, profiles=summary, names=model.names_,
-        strategies=strategy_table(model.summary_, model.zscores_, model.names_, cfg.revenue_feature),
+        strategies=strategy_table(model.summary_, model.zscores_, model.names_, tentative),
         headline=_headline(r, model, stab, summary, cfg), nmf_scan=r["nmf_scan"], kmeans_scan=r["kmeans_scan"],
         gmm=gmm, anova=anova_table(df, model.labels_, prof_feats),
         profile_features=profile_long(df, model.labels_, prof_feats), stability=stab)

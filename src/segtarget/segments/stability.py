@@ -10,6 +10,9 @@ Full-pipeline bootstrap (default): draw n households with replacement, refit the
   0.6-0.75 a pattern but not a well-separated cluster, >= 0.75 valid, >= 0.85 highly stable. A single
   resample with Jaccard <= 0.5 counts as the segment dissolving.
 
+Reassignment rate: per household, the share of full refits whose matched segment (``reassigned``) is not its
+reported one; its mean over a segment is what assignment noise alone would move (used by ``migration.py``).
+
 Reference variant (comparison only): factor scores fixed, K-Means alone refit on 80% of households drawn
 with replacement, ARI on the drawn rows including duplicates (reference_spec.md §2.5). It ignores NMF
 uncertainty and so overstates stability.
@@ -56,11 +59,11 @@ def best_jaccard(reference: np.ndarray, other: np.ndarray, n_ref: int) -> np.nda
 
 def resample_scores(seed: int, X_raw: np.ndarray, refs: dict[int, np.ndarray], n_factors: int, n_init: int,
                     max_iter: int, minibatch: bool = False, transform: str = "minmax",
-                    skew_threshold: float = 2.0) -> dict[int, tuple[float, np.ndarray]]:
+                    skew_threshold: float = 2.0) -> dict[int, tuple[float, np.ndarray, np.ndarray]]:
     """One full-pipeline resample: refit scaler + NMF once, then K-Means for every k in ``refs``.
 
     ``refs`` maps k -> reference labels of all households at that k. Returns k -> (ARI over all households,
-    best Jaccard per reference segment on the distinct in-bag households)."""
+    best Jaccard per reference segment on the distinct in-bag households, per-household reassigned flag)."""
     from sklearn.metrics import adjusted_rand_score
 
     idx = np.random.default_rng(seed).integers(0, len(X_raw), len(X_raw))
@@ -71,12 +74,23 @@ def resample_scores(seed: int, X_raw: np.ndarray, refs: dict[int, np.ndarray], n
     for k, ref in refs.items():
         parts = add_kmeans(factors, k, seed, n_init, minibatch)
         labels = parts["order"][parts["kmeans"].predict(W_all)]
-        out[k] = (float(adjusted_rand_score(ref, labels)), best_jaccard(ref[inbag], labels[inbag], k))
+        out[k] = (float(adjusted_rand_score(ref, labels)), best_jaccard(ref[inbag], labels[inbag], k),
+                  reassigned(ref, labels, k))
     return out
 
 
+def reassigned(ref: np.ndarray, labels: np.ndarray, n_ref: int) -> np.ndarray:
+    """Per household: True if a refit puts it outside its reference segment.
+
+    Each refit cluster is matched to the reference segment it shares most households with; a household is
+    reassigned when its refit cluster's match is not its reference segment."""
+    table = np.zeros((max(int(labels.max()) + 1, 1), n_ref))
+    np.add.at(table, (labels, ref), 1)
+    return table.argmax(axis=1)[labels] != ref
+
+
 @single_threaded
-def _full_one(seed: int, **kw) -> dict[int, tuple[float, np.ndarray]]:
+def _full_one(seed: int, **kw) -> dict[int, tuple[float, np.ndarray, np.ndarray]]:
     return resample_scores(seed, **kw)
 
 
@@ -97,6 +111,15 @@ class StabilityResult:
     ari: np.ndarray
     jaccard: np.ndarray  # resamples x segments
     kmeans_only_ari: np.ndarray
+    reassignment: np.ndarray | None = None  # per household: share of full refits that move it (``reassigned``)
+
+    def segment_reassignment(self, ref_labels: np.ndarray) -> np.ndarray:
+        """Mean reassignment rate of the households of each reference segment (NaN if not recorded)."""
+        k = self.jaccard.shape[1]
+        if self.reassignment is None or not len(self.reassignment):
+            return np.full(k, np.nan)
+        return np.array([self.reassignment[ref_labels == s].mean() if (ref_labels == s).any() else np.nan
+                         for s in range(k)])
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per procedure: resamples, mean ARI, sd, 2.5% and 97.5% percentiles."""
@@ -149,7 +172,9 @@ def bootstrap_curve(X_raw: np.ndarray, refs: dict[int, np.ndarray], *, n_factors
             progress(step, (i + 1) / len(chunks))
     return {k: StabilityResult(ari=np.array([r[k][0] for r in results]),
                                jaccard=np.vstack([r[k][1] for r in results]) if results else np.empty((0, k)),
-                               kmeans_only_ari=np.array([])) for k in refs}
+                               kmeans_only_ari=np.array([]),
+                               reassignment=np.mean([r[k][2] for r in results], axis=0) if results else None)
+            for k in refs}
 
 
 def bootstrap_stability(X_raw: np.ndarray, W: np.ndarray, ref_labels: np.ndarray, *, n_factors: int,
@@ -168,4 +193,4 @@ def bootstrap_stability(X_raw: np.ndarray, W: np.ndarray, ref_labels: np.ndarray
         task = functools.partial(_kmeans_only_one, W=W, ref=ref_labels, n_segments=n_segments, n_init=n_init,
                                  minibatch=minibatch)
         km = np.array(parallel_map(task, task_seeds(seed + 1, n_boot), n_jobs=n_jobs, backend=backend))
-    return StabilityResult(ari=full.ari, jaccard=full.jaccard, kmeans_only_ari=km)
+    return StabilityResult(ari=full.ari, jaccard=full.jaccard, kmeans_only_ari=km, reassignment=full.reassignment)
