@@ -73,5 +73,13 @@ class SegmentConfig:
     # Above this many households the rank scans, the fit and the bootstrap use MiniBatch K-Means on online
     # (mini-batch) NMF factors instead of K-Means and coordinate-descent NMF; the report says so.
     scale_threshold: int = 50_000
+    # Run the quarterly segment-migration step in `segtarget run` (needs two complete calendar quarters).
+    migration: bool = True
+    # Migration: a household is "uncertain" in a quarter when its distance to the nearest segment centroid is
+    # at least this share of its distance to the second nearest (1 = exactly on the border).
+    migration_uncertain_ratio: float = 0.8
+    # Migration: full-pipeline resamples of the quarter-level model; its per-segment reassignment rate is
+    # the noise benchmark for moves (0 = no benchmark).
+    migration_n_bootstrap: int = 30
     # Draw the figures (tables, model and numbers are identical without them; off saves time in re-fits).
     figures: bool = True

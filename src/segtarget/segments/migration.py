@@ -20,8 +20,8 @@ Definitions:
   segment borders alone were redrawn, with no change in behaviour; ``noise_share`` = expected noise moves /
   observed moves (capped at 1). Both are rough: the bootstrap measures border uncertainty on the model's
   training data, not quarter-to-quarter sampling noise.
-* At risk: households whose segment's value tier fell from q to q+1 for the last pair of quarters
-  (High -> Medium/Low, Medium -> Low) or who were in a High/Medium segment and made no purchase in the
+* At risk: for the last pair of quarters, households whose segment's value tier fell (High -> Medium/Low,
+  Medium -> Low) and whose spend fell, or who were in a High/Medium segment and made no purchase in the
   last quarter; with their spend in both quarters, sorted by the spend they had.
 """
 
@@ -116,7 +116,7 @@ def _pair_summary(m: pd.DataFrame, q_from: str, q_to: str, noise_rate: dict[str,
 def _at_risk(m: pd.DataFrame) -> pd.DataFrame:
     before = m["value_tier_from"].map(TIER_RANK)
     after = m["value_tier_to"].map(TIER_RANK).fillna(-1)  # no purchase ranks below Low
-    fell = before.notna() & (after < before) & ((after >= 0) | (before >= 1))
+    fell = before.notna() & (after < before) & ((after >= 0) | (before >= 1)) & (m["spend_to"] < m["spend_from"])
     out = m.loc[fell, [ID, "segment_name_from", "segment_name_to", "value_tier_from", "value_tier_to", "spend_from",
                        "spend_to", "uncertain_from", "uncertain_to"]]
     out = out.assign(uncertain=out["uncertain_from"] | out["uncertain_to"],

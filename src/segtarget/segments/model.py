@@ -88,7 +88,7 @@ class SegmentModel:
                  random_state: int = 0, n_init: int = 10, max_iter: int = 1000,
                  revenue_feature: str = "monetary_sales", name_overrides: dict[str, str] | None = None,
                  scale_threshold: int = SCALE_THRESHOLD_HOUSEHOLDS, transform: str = "log",
-                 skew_threshold: float = 2.0):
+                 skew_threshold: float = 2.0, window_days: int = 0):
         self.features = features
         self.n_factors = n_factors
         self.n_segments = n_segments
@@ -100,6 +100,7 @@ class SegmentModel:
         self.scale_threshold = scale_threshold
         self.transform = transform
         self.skew_threshold = skew_threshold
+        self.window_days = window_days  # length of the feature window it was fit on (0 = not recorded)
 
     def _check_params(self, n_rows: int) -> None:
         if not 1 <= self.n_factors <= len(self.features):
@@ -184,7 +185,7 @@ class SegmentModel:
             "features": list(self.features), "n_factors": self.n_factors, "n_segments": self.n_segments,
             "random_state": self.random_state, "n_init": self.n_init, "max_iter": self.max_iter,
             "revenue_feature": self.revenue_feature, "scale_threshold": self.scale_threshold,
-            "transform": self.transform, "skew_threshold": self.skew_threshold,
+            "transform": self.transform, "skew_threshold": self.skew_threshold, "window_days": self.window_days,
             "feature_definitions": feature_fingerprint(self.features),
             "names": self.names_.to_dict(orient="records"), "factors": self.factors_.to_dict(orient="records"),
             "summary": self.summary_.to_dict(orient="records"),
@@ -207,7 +208,8 @@ class SegmentModel:
         model = cls(tuple(meta["features"]), meta["n_factors"], meta["n_segments"], meta["random_state"],
                     meta["n_init"], meta["max_iter"], meta["revenue_feature"],
                     scale_threshold=meta.get("scale_threshold", SCALE_THRESHOLD_HOUSEHOLDS),
-                    transform=meta["transform"], skew_threshold=meta["skew_threshold"])
+                    transform=meta["transform"], skew_threshold=meta["skew_threshold"],
+                    window_days=int(meta.get("window_days", 0)))
         parts = joblib.load(parts_path)
         model.scaler_, model.nmf_, model.kmeans_, model.order_ = (parts["scaler"], parts["nmf"], parts["kmeans"],
                                                                   np.asarray(parts["order"]))
