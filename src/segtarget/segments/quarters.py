@@ -46,11 +46,12 @@ def quarterly_features(tables, source: str = "data") -> dict[str, pd.DataFrame]:
                              "segment migration needs at least two")
     out = {}
     for label, start, end in quarters:
-        feats = compute_features(tables, start=start, end=end, reference_point="window_end", exposure=False)
-        if feats.empty:
+        n = first_row(tables.con, "SELECT count(DISTINCT household_id) FROM clean_transactions WHERE date >= ? "
+                      "AND date < ?", [start, end])[0]
+        if not n:
             raise SegtargetError(f"{source}: quarter {label} ({start} to {end - timedelta(days=1)}) has no "
                                  "households with purchases; migration needs every quarter populated")
-        out[label] = feats
+        out[label] = compute_features(tables, start=start, end=end, reference_point="window_end", exposure=False)
     return out
 
 
