@@ -50,7 +50,8 @@ class SegmentationResult:
         out = self.profiles.copy()
         if self.stability is not None and len(self.stability.ari):
             jac = self.stability.segment_frame()[["segment", "jaccard_mean", "jaccard_p2.5", "jaccard_p97.5", "verdict"]]
-            out = out.merge(jac, on="segment", how="left")
+            out = out.drop(columns=[c for c in jac.columns if c != "segment" and c in out]).merge(
+                jac, on="segment", how="left")
         return out
 
 
