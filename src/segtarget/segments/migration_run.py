@@ -105,7 +105,11 @@ def migration_section(res: MigrationResult, model: SegmentModel, out: OutputDir,
                         "households that are not flagged uncertain.")
     return Section(key="migration", title="Track 1: segment migration by quarter", method_note=METHOD,
                    blocks=blocks, warnings=warnings,
-                   headline={"moves_share_last": float(last["move_share"]), "at_risk": n_risk})
+                   headline={"moves_share_last": float(last["move_share"]), "at_risk": n_risk,
+                             "facts": [(f"Changed segment {last['from_quarter']}→{last['to_quarter']}",
+                                        f"{_pct(last['move_share'])} of active households "
+                                        f"({_pct(last['uncertain_share_of_moves'])} of moves near a border)"),
+                                       ("Households at risk", f"{n_risk:,}")]})
 
 
 def run_migration(base: SegmentModel, by_quarter: dict[str, pd.DataFrame], out: OutputDir, *, uncertain_ratio: float,
