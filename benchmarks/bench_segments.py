@@ -125,9 +125,9 @@ def render(rows: dict, where: str, path: Path, n_jobs: int) -> str:
     lines = [
         "## Track 1: customer segments (benchmarks/bench_segments.py)", "",
         f"`run_segments` on {first['n']:,} households ({path.name}), seed 42: scans, stability grid "
-        f"(default: NMF ranks 2-5 x k 5-8, 20 resamples each), fit, {first['n_bootstrap']} full-pipeline + "
+        f"(default: NMF ranks 2-4 x k 5-8, 20 resamples each), fit, {first['n_bootstrap']} full-pipeline + "
         f"{first['n_bootstrap']} K-Means-only bootstraps, all figures and tables; then the migration step "
-        f"(quarter-level model, 30 bootstraps, 4 quarters). n_jobs={n_jobs}. Machine: {where}.", "",
+        f"(quarter-level model, 20 bootstraps, 4 quarters). n_jobs={n_jobs}. Machine: {where}.", "",
         "| configuration | segments wall (s) | migration wall (s) | Track 1 total (s) | CPU, all processes (s) | "
         "load avg after | peak RSS (MB) | NMF k | k | ≤ 60 s |",
         "|---|---|---|---|---|---|---|---|---|---|",

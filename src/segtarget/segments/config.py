@@ -29,7 +29,7 @@ class SegmentConfig:
     # farthest above the chord between its ends.
     nmf_rule: str = "stability"
     # Largest NMF rank the "stability" rule tries (more factors spread households thinner and refit less alike).
-    stability_nmf_k_max: int = 5
+    stability_nmf_k_max: int = 4
     # Target for the "r2" rule: the factors must reproduce this share of a typical feature's variance on
     # households they were not fitted on.
     nmf_r2_target: float = 0.5
@@ -80,6 +80,6 @@ class SegmentConfig:
     migration_uncertain_ratio: float = 0.8
     # Migration: full-pipeline resamples of the quarter-level model; its per-segment reassignment rate is
     # the noise benchmark for moves (0 = no benchmark).
-    migration_n_bootstrap: int = 30
+    migration_n_bootstrap: int = 20
     # Draw the figures (tables, model and numbers are identical without them; off saves time in re-fits).
     figures: bool = True
