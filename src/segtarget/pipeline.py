@@ -88,12 +88,12 @@ def _migration(tables, seg_result, cfg: Config, od: OutputDir):
     sc = cfg.segments
     try:
         by_quarter = quarterly_features(tables, f"data {tables.source}")
-    except SegtargetError as exc:  # a short source still gets the rest of the run
+        _, _, section = run_migration(seg_result.model, by_quarter, od, uncertain_ratio=sc.migration_uncertain_ratio,
+                                      n_boot=sc.migration_n_bootstrap, n_jobs=cfg.run.n_jobs,
+                                      backend=cfg.run.parallel_backend, figures=sc.figures)
+    except SegtargetError as exc:  # e.g. under two quarters of data: the rest of the run still stands
         return Section(key="migration", title="Track 1: segment migration by quarter", method_note="",
                        warnings=[f"Segment migration skipped: {exc}"])
-    _, _, section = run_migration(seg_result.model, by_quarter, od, uncertain_ratio=sc.migration_uncertain_ratio,
-                                  n_boot=sc.migration_n_bootstrap, n_jobs=cfg.run.n_jobs,
-                                  backend=cfg.run.parallel_backend, figures=sc.figures)
     return section
 
 
