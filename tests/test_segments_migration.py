@@ -161,3 +161,16 @@ def test_bad_inputs_one_line_exit_2_nothing_written(source, run, tmp_path):
     assert "quarter 2017Q2" in err and "no households" in err
     with pytest.raises(SegtargetError, match="at least two"):
         migrate(model, {"2017Q1": pd.DataFrame()})
+
+
+def test_pipeline_step_skips_with_a_warning_on_one_quarter(run, tmp_path):
+    from types import SimpleNamespace
+
+    from segtarget.config import Config
+    from segtarget.pipeline import _migration
+
+    _, _, model, *_ = run
+    tables = load_source(f"tables:{write_source(tmp_path / 'one', quarters=QUARTERS[:1])}")
+    section = _migration(tables, SimpleNamespace(model=model), Config(), OutputDir(tmp_path / "out"))
+    assert section.key == "migration" and "skipped" in section.warnings[0] and "1 complete calendar quarter" in section.warnings[0]
+    assert not (tmp_path / "out" / "tables").exists()
