@@ -20,7 +20,7 @@ def embedded():
 
 
 # A reduced but complete configuration of the one run: every step and section, small budgets.
-FAST_RUN = ["segments.n_bootstrap=4", 'cate.models=["t","linear_dml"]', "cate.n_placebo=3",
+FAST_RUN = ["segments.n_bootstrap=4", "segments.n_bootstrap_select=4", "segments.migration_n_bootstrap=4", 'cate.models=["t","linear_dml"]', "cate.n_placebo=3",
             "cate.n_random_cause=2", "cate.n_subset=2", "cate.n_dummy=2", "cate.n_boot=50", "ate.crossfit_repeats=1",
             "run.n_jobs=2"]
 

@@ -115,7 +115,7 @@ def _campaign_data(d: Path, members: int) -> str:
 
 
 RUN_SMALL = ["--quiet", "--no-cache", "--set", "segments.n_bootstrap=0", "--set", "segments.kmeans_k=2",
-             "--set", "segments.nmf_k=2", "--set", "segments.kmeans_k_max=3", "--set", "segments.nmf_k_max=3",
+             "--set", "segments.nmf_k=2", "--set", "segments.kmeans_k_min=2", "--set", "segments.kmeans_k_max=3", "--set", "segments.nmf_k_max=3",
              "--set", "run.n_jobs=1"]
 
 

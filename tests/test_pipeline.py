@@ -41,6 +41,11 @@ def test_run_writes_report_tables_and_manifest(pipeline_run):
     assert tri["method"].tolist()[1:] == ["event_study", "naive"] and tri["leads_report"].tolist()[0]
     assert "Triangulation, purchase_amount" in (root / "report.html").read_text()
     assert "event study" in manifest["timings_seconds"]
+    # Track 1 migration step: quarter pairs of the embedded year, at-risk list, the quarter-level model
+    summary = pd.read_csv(root / "tables" / "migration_summary.csv")
+    assert summary["from_quarter"].tolist() == ["2017Q1", "2017Q2", "2017Q3"]
+    assert (root / "tables" / "at_risk.csv").is_file() and (root / "model_quarterly" / "segments.json").is_file()
+    assert "migration" in manifest["timings_seconds"]
 
 
 def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run, small_source, tmp_path):
@@ -58,5 +63,5 @@ def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run,
     changed = run_fast(tmp_path / "cost", cache, source, "policy.cost=5.0").parent
     hits = json.loads((changed / "manifest.json").read_text())["cache_hits"]
     assert {"features", "segments", "design", "ate", "cate-purchase_amount", "cate-purchase_count",
-            "pre-segments", "event-study", "policy-scores"} <= set(hits)
+            "pre-segments", "event-study", "policy-scores", "migration"} <= set(hits)
     assert not pd.read_csv(changed / "policy.csv").equals(pd.read_csv(root / "policy.csv"))

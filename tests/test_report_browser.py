@@ -238,7 +238,7 @@ def test_segment_command_report_in_chromium(tmp_path):
     out = tmp_path / "segments"
     proc = subprocess.run([*cmd, "segment", "--data", f"tables:{data}", "--out", str(out),
                            "--set", "segments.n_bootstrap=0", "--set", "segments.kmeans_k=3",
-                           "--set", "segments.nmf_k=3", "--set", "segments.kmeans_k_max=4",
+                           "--set", "segments.nmf_k=3", "--set", "segments.kmeans_k_min=2", "--set", "segments.kmeans_k_max=4",
                            "--set", "segments.nmf_k_max=4", "--set", "run.n_jobs=1"],
                           capture_output=True, text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -21,7 +21,7 @@ from segtarget.segments.model import SegmentModel
 from segtarget.segments.pipeline import run_segments
 from segtarget.segments.synthetic import planted_households
 
-SEG = SegmentConfig(nmf_k_min=2, nmf_k_max=4, kmeans_k_min=2, kmeans_k_max=4, n_bootstrap=2, nmf_cv_folds=2,
+SEG = SegmentConfig(nmf_k_min=2, nmf_k_max=4, kmeans_k_min=2, kmeans_k_max=4, n_bootstrap=2, n_bootstrap_select=3, nmf_cv_folds=2,
                     kmeans_n_init=2, figures=False)
 CATE = CateConfig(models=("s", "t"), n_estimators=40, n_boot=20, n_placebo=2, n_random_cause=1, n_subset=1,
                   n_dummy=1, folds=3, tree_min_leaf=0.1)

@@ -7,7 +7,8 @@ from segtarget.cli import main
 from segtarget.segments.model import SegmentModel
 from segtarget.segments.synthetic import planted_households
 
-SMALL = ["--set", "segments.nmf_k_max=4", "--set", "segments.kmeans_k_max=4", "--set", "segments.n_bootstrap=2",
+SMALL = ["--set", "segments.nmf_k_max=4", "--set", "segments.kmeans_k_min=2", "--set", "segments.kmeans_k_max=4",
+         "--set", "segments.n_bootstrap_select=3", "--set", "segments.stability_nmf_k_max=3", "--set", "segments.n_bootstrap=2",
          "--set", "segments.figures=false", "--set", "segments.kmeans_n_init=2", "--set", "run.n_jobs=1"]
 
 

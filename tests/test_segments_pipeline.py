@@ -13,8 +13,8 @@ from segtarget.segments.model import SegmentModel
 from segtarget.segments.pipeline import run_segments
 from segtarget.segments.synthetic import planted_households
 
-CFG = SegmentConfig(nmf_k_min=2, nmf_k_max=4, kmeans_k_min=2, kmeans_k_max=5, n_bootstrap=3, nmf_cv_folds=2,
-                    kmeans_n_init=2, names=("0=First Segment",))
+CFG = SegmentConfig(nmf_k_min=2, nmf_k_max=4, stability_nmf_k_max=3, kmeans_k_min=2, kmeans_k_max=5, n_bootstrap=3,
+                    n_bootstrap_select=3, nmf_cv_folds=2, kmeans_n_init=2, names=("0=First Segment",))
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,8 @@ def run(planted, tmp_path_factory):
 def test_recovers_planted_segments_with_automatic_ranks(planted, run):
     _, truth = planted
     result, *_ = run
-    assert result.headline["kmeans_k"] == 3
+    assert result.headline["kmeans_k"] == 3 and result.headline["stability_goal_met_in_selection"]
+    assert "stable" in result.headline["kmeans_k_reason"]
     labels = result.labels.sort_values("household_id")["segment"].to_numpy()
     assert adjusted_rand_score(truth, labels) > 0.9
     assert result.headline["ari_mean"] > 0.9
@@ -50,6 +51,7 @@ def test_outputs_written_and_referenced(run):
             assert (out.root / block.csv).is_file()
     names = {b.name for s in sections for b in s.blocks if isinstance(b, (Table, Figure))}
     assert {"segments_nmf_scan", "segments_kmeans_scan", "segments_stability_jaccard", "segments_strategies",
+            "segments_stability_by_k",
             "segments_bubbles", "segments_profile_heatmap"} <= names
     assert (out.root / "tables" / "segments_labels.csv").is_file()
     assert any("bootstrap" in s for s in steps) and any("scan" in s for s in steps)
@@ -82,6 +84,10 @@ def test_config_errors_are_one_line(planted, tmp_path):
     df, _ = planted
     with pytest.raises(SegtargetError, match="nmf_k_max"):
         run_segments(df, SegmentConfig(nmf_k_max=40), seed=0, out=OutputDir(tmp_path))
+    with pytest.raises(SegtargetError, match="kmeans_rule"):
+        run_segments(df, SegmentConfig(kmeans_rule="dbi"), seed=0, out=OutputDir(tmp_path))
+    with pytest.raises(SegtargetError, match="segments.transform"):
+        run_segments(df, dataclasses.replace(CFG, transform="boxcox"), seed=0, out=OutputDir(tmp_path))
     with pytest.raises(SegtargetError, match="monetary_sales"):
         run_segments(df.drop(columns="monetary_sales"), CFG, seed=0, out=OutputDir(tmp_path))
 

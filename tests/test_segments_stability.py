@@ -50,3 +50,19 @@ def test_parallel_equals_serial(planted):
     parallel = bootstrap_stability(X, W, ref, n_jobs=2, **kw)
     np.testing.assert_array_equal(serial.ari, parallel.ari)
     np.testing.assert_array_equal(serial.jaccard, parallel.jaccard)
+
+
+def test_reassigned_matches_refit_clusters_by_majority():
+    from segtarget.segments.stability import reassigned
+
+    ref = np.array([0, 0, 0, 1, 1, 1])
+    refit = np.array([4, 4, 2, 2, 2, 2])  # cluster 4 -> segment 0, cluster 2 -> segment 1 (3 of its 4)
+    assert reassigned(ref, refit, 2).tolist() == [False, False, True, False, False, False]
+
+
+def test_curve_records_reassignment_rate_per_household(planted):
+    X, W, ref = planted
+    res = bootstrap_stability(X, W, ref, n_factors=3, n_segments=3, n_boot=3, seed=2, n_init=2, n_jobs=1,
+                              kmeans_only=False)
+    assert res.reassignment.shape == (len(X),) and 0 <= res.reassignment.min() <= res.reassignment.max() <= 1
+    assert res.segment_reassignment(ref).max() < 0.1  # planted, well-separated segments barely move

@@ -92,6 +92,25 @@ def _key_results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return shown, raw
 
 
+def _migration(tables, seg_result, cfg: Config, od: OutputDir):
+    """Track 1 migration: the Track-1 model's settings at quarter level, moves and at-risk households."""
+    from .segments.migration_run import run_migration
+    from .segments.quarters import quarterly_features
+
+    from .report.section import Section
+
+    sc = cfg.segments
+    try:
+        by_quarter = quarterly_features(tables, f"data {tables.source}")
+        _, _, section = run_migration(seg_result.model, by_quarter, od, uncertain_ratio=sc.migration_uncertain_ratio,
+                                      n_boot=sc.migration_n_bootstrap, n_jobs=cfg.run.n_jobs,
+                                      backend=cfg.run.parallel_backend, figures=sc.figures)
+    except SegtargetError as exc:  # e.g. under two quarters of data: the rest of the run still stands
+        return Section(key="migration", title="Track 1: segment migration by quarter", method_note="",
+                       warnings=[f"Segment migration skipped: {exc}"])
+    return section
+
+
 def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings: list[str],
                       tables_dir: Path | None = None, triangulation: str | None = None):
     """The report's first screen from the stage results (any of seg / ate_res / pol may be None).
@@ -204,6 +223,10 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
                 feats, cfg.segments, seed=seed, out=od, n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend,
                 progress=log.progress))
             sections += seg_sections
+        if cfg.segments.migration:
+            with log.step("migration"):
+                sections.append(cache.run("migration", stage_key(k_seg, "migration"), root,
+                                          lambda: _migration(tables, seg, cfg, od)))
         sections.append(design_section(cohort, od))
         with log.step("ate"):
             k_ate = stage_key(k_design, cfg.ate, seed)

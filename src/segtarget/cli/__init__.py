@@ -29,6 +29,7 @@ def _root() -> None:
 from . import features_cmd  # noqa: E402,F401
 from . import synth_cmd  # noqa: E402,F401
 from . import segment_cmd  # noqa: E402,F401
+from . import migrate_cmd  # noqa: E402,F401
 from . import run_cmd  # noqa: E402,F401
 from . import abtest_cmd  # noqa: E402,F401
 from . import config_cmd  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Track 1 (segmentation) parameters.
 
-Every field has a default that gives the documented automatic behaviour; ``nmf_k=5, kmeans_k=7,
-kmeans_rule="dbi"`` reproduces the reference's choices.
+Every field has a default that gives the documented automatic behaviour; ``transform="minmax", nmf_k=5,
+kmeans_k=7`` reproduces the reference's choices (docs/config.md lists every key).
 """
 
 from __future__ import annotations
@@ -13,14 +13,23 @@ from dataclasses import dataclass
 class SegmentConfig:
     # Features fed to MinMax -> NMF: "reduced" (the reference's 19), "all" (the 33) or a comma-separated list.
     features: str = "reduced"
-    # NMF rank scan range (inclusive) and the fixed rank; 0 = pick by `nmf_rule`, 5 reproduces the reference.
+    # Scaling before NMF (segments/transform.py): "log" (log(1+x) of features whose skewness exceeds
+    # skew_threshold, then MinMax), "minmax" (the reference) or "quantile" (empirical CDF ranks).
+    transform: str = "log"
+    # "log" transform: a non-negative feature is logged when its skewness on the fitting data is above this.
+    skew_threshold: float = 2.0
+    # NMF rank scan range (inclusive; the R^2 table) and the fixed rank; 0 = pick by `nmf_rule`, 5 = reference.
     nmf_k_min: int = 2
     nmf_k_max: int = 11
     nmf_k: int = 0
-    # Automatic NMF rank rule: "r2" = smallest k whose held-out mean per-feature R^2 reaches nmf_r2_target,
-    # then one more factor at a time while each adds >= nmf_min_gain; "elbow" = point of the held-out R^2
-    # curve farthest above the chord between its ends.
-    nmf_rule: str = "r2"
+    # Automatic NMF rank rule: "stability" = chosen together with the segment count by the stability grid
+    # (segments/granularity.py, ranks nmf_k_min..stability_nmf_k_max; needs kmeans_rule "stability" or a
+    # fixed kmeans_k); "r2" = smallest k whose held-out mean per-feature R^2 reaches nmf_r2_target, then one
+    # more factor at a time while each adds >= nmf_min_gain; "elbow" = point of the held-out R^2 curve
+    # farthest above the chord between its ends.
+    nmf_rule: str = "stability"
+    # Largest NMF rank the "stability" rule tries (more factors spread households thinner and refit less alike).
+    stability_nmf_k_max: int = 4
     # Target for the "r2" rule: the factors must reproduce this share of a typical feature's variance on
     # households they were not fitted on.
     nmf_r2_target: float = 0.5
@@ -30,14 +39,23 @@ class SegmentConfig:
     nmf_cv_folds: int = 3
     # Iteration cap of sklearn's coordinate-descent NMF (the reference used 1000).
     nmf_max_iter: int = 1000
-    # K-Means scan range (inclusive) and fixed k; 0 = pick by `kmeans_rule`, 7 reproduces the reference.
-    kmeans_k_min: int = 2
-    kmeans_k_max: int = 10
+    # Segment-count range (inclusive): a business choice (5-8 segments are enough to plan campaigns and few
+    # enough to run them); the automatic rule picks inside it. Fixed k: 0 = pick, 7 reproduces the reference.
+    kmeans_k_min: int = 5
+    kmeans_k_max: int = 8
     kmeans_k: int = 0
-    # Automatic K-Means rule: "consensus" (best mean rank over silhouette, Calinski-Harabasz and
-    # Davies-Bouldin), "dbi" (minimum Davies-Bouldin, the reference), "silhouette", "ch", or
-    # "prediction_strength" (largest k whose held-out prediction strength >= prediction_strength_min).
-    kmeans_rule: str = "consensus"
+    # Automatic K-Means rule: "stability" (stability first, then indexes: segments/granularity.py),
+    # "consensus" (best mean rank over silhouette, Calinski-Harabasz and Davies-Bouldin), "dbi" (minimum
+    # Davies-Bouldin, the reference), "silhouette", "ch", or "prediction_strength" (largest k whose held-out
+    # prediction strength >= prediction_strength_min).
+    kmeans_rule: str = "stability"
+    # Full-pipeline resamples per (NMF rank, k) candidate of the "stability" rule (its own seeds; the
+    # reported stability of the chosen candidate is re-measured with n_bootstrap fresh resamples).
+    n_bootstrap_select: int = 20
+    # A candidate is stable when its mean bootstrap ARI reaches this (Hennig's "stable" level)...
+    stability_ari_min: float = 0.75
+    # ...and every one of its segments has a mean Jaccard of at least this; segments below it are "tentative".
+    stability_jaccard_min: float = 0.75
     # Tibshirani-Walther threshold for the "prediction_strength" rule.
     prediction_strength_min: float = 0.8
     # K-Means restarts (k-means++ seeding) for every fit, also inside the bootstrap.
@@ -55,5 +73,13 @@ class SegmentConfig:
     # Above this many households the rank scans, the fit and the bootstrap use MiniBatch K-Means on online
     # (mini-batch) NMF factors instead of K-Means and coordinate-descent NMF; the report says so.
     scale_threshold: int = 50_000
+    # Run the quarterly segment-migration step in `segtarget run` (needs two complete calendar quarters).
+    migration: bool = True
+    # Migration: a household is "uncertain" in a quarter when its distance to the nearest segment centroid is
+    # at least this share of its distance to the second nearest (1 = exactly on the border).
+    migration_uncertain_ratio: float = 0.8
+    # Migration: full-pipeline resamples of the quarter-level model; its per-segment reassignment rate is
+    # the noise benchmark for moves (0 = no benchmark).
+    migration_n_bootstrap: int = 20
     # Draw the figures (tables, model and numbers are identical without them; off saves time in re-fits).
     figures: bool = True

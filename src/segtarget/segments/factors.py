@@ -1,4 +1,4 @@
-"""Latent purchase factors: non-negative matrix factorisation of the MinMax-scaled feature matrix.
+"""Latent purchase factors: non-negative matrix factorisation of the scaled feature matrix (``transform.py``).
 
 X (households x features, scaled to [0, 1]) is approximated by W H with W >= 0 (household factor scores)
 and H >= 0 (factor loadings). This module scans the rank k and picks one by a written-down rule.
@@ -87,16 +87,15 @@ def household_folds(n: int, n_folds: int, seed: int) -> np.ndarray:
 
 
 def heldout_r2(X_raw: np.ndarray, k: int, folds: np.ndarray, seed: int, max_iter: int,
-               minibatch: bool = False) -> np.ndarray:
+               minibatch: bool = False, transform: str = "minmax", skew_threshold: float = 2.0) -> np.ndarray:
     """Per-fold mean per-feature R^2 on held-out households (scaler and NMF fitted without them)."""
-    from sklearn.preprocessing import MinMaxScaler
-
     from .featureset import scale_for_nmf
+    from .transform import FeatureScaler
 
     scores = []
     for f in np.unique(folds):
         train, test = folds != f, folds == f
-        scaler = MinMaxScaler().fit(X_raw[train])
+        scaler = FeatureScaler(transform, skew_threshold).fit(X_raw[train])
         model, _ = fit_nmf(scale_for_nmf(scaler, X_raw[train]), k, seed, max_iter, minibatch)
         Z = scale_for_nmf(scaler, X_raw[test])
         scores.append(np.nanmean(per_feature_r2(Z, nmf_transform(model, Z) @ model.components_)))
@@ -105,11 +104,11 @@ def heldout_r2(X_raw: np.ndarray, k: int, folds: np.ndarray, seed: int, max_iter
 
 @single_threaded
 def _scan_one(k: int, X: np.ndarray, X_raw: np.ndarray, folds: np.ndarray, seed: int, max_iter: int,
-              minibatch: bool = False) -> dict:
+              minibatch: bool = False, transform: str = "minmax", skew_threshold: float = 2.0) -> dict:
     model, W = fit_nmf(X, k, seed, max_iter, minibatch)
     H = model.components_
     Xhat = W @ H
-    cv = heldout_r2(X_raw, k, folds, seed, max_iter, minibatch)
+    cv = heldout_r2(X_raw, k, folds, seed, max_iter, minibatch, transform, skew_threshold)
     return {
         "k": k,
         "reconstruction_error": float(model.reconstruction_err_),
@@ -127,13 +126,16 @@ def _scan_one(k: int, X: np.ndarray, X_raw: np.ndarray, folds: np.ndarray, seed:
 
 
 def scan_factors(X: np.ndarray, X_raw: np.ndarray, ks: range, *, seed: int, max_iter: int = 1000,
-                 n_folds: int = 3, n_jobs: int = -1, backend: str = "joblib", minibatch: bool = False) -> pd.DataFrame:
-    """One row per NMF rank k with the measures defined in the module docstring (online NMF if ``minibatch``)."""
+                 n_folds: int = 3, n_jobs: int = -1, backend: str = "joblib", minibatch: bool = False,
+                 transform: str = "minmax", skew_threshold: float = 2.0) -> pd.DataFrame:
+    """One row per NMF rank k with the measures defined in the module docstring (online NMF if ``minibatch``).
+
+    ``X`` is the scaled matrix; held-out folds refit a ``FeatureScaler(transform, skew_threshold)``."""
     if n_folds < 2:
         raise SegtargetError("config 'segments.nmf_cv_folds': use at least 2 folds")
     folds = household_folds(len(X_raw), n_folds, seed)
     task = functools.partial(_scan_one, X=X, X_raw=X_raw, folds=folds, seed=seed, max_iter=max_iter,
-                             minibatch=minibatch)
+                             minibatch=minibatch, transform=transform, skew_threshold=skew_threshold)
     return pd.DataFrame(parallel_map(task, list(ks), n_jobs=n_jobs, backend=backend))
 
 

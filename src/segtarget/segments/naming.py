@@ -2,18 +2,17 @@
 
 Factor names: the themes (``THEMES``) of the two features with the largest loadings, e.g. "Grocery/Deal".
 
-Segment names = value word + focus word, from the profile z-scores (standardised mean differences
-against all other households, see ``profiles.py``):
+Segment names = value tier x the behaviour that sets the segment apart, from the profile (``profiles.py``):
 
-1. Value word, first rule that fires: "VIP" if revenue z >= 1.5; "Lapsed" if recency z >= 1.0;
-   "Loyal" if purchase_regularity z >= 0.5; "Premium" if revenue z >= 0.75; "Light" if revenue z <= -0.4;
-   otherwise none.
-2. Focus word: the theme of the feature with the largest z among ``FOCUS`` (category shares, basket
-   size, deal and private-label use, frequency, breadth) if that z >= 0.4; otherwise the theme of the
-   segment's dominant NMF factor's top loading; otherwise "Mixed".
-3. Name = "<value> <focus>", or "<focus> Shoppers" when there is no value word ("VIP Heavy",
-   "Lapsed H&B", "Bulk Shoppers"). Two segments with the same name both get their next focus word
-   ("Loyal Fresh & Deal"); a remaining tie gets the segment number.
+1. Value word from the segment's value tier (revenue tertiles of all households): "High-Value",
+   "Mid-Value", "Low-Value".
+2. Behaviour word: among ``BEHAVIOURS`` (recency, regularity, frequency, range, basket size, deal,
+   coupon and private-label use, category shares; not spend, which the tier already says) the feature
+   with the largest |z| >= ``FOCUS_Z`` that has a word for its direction ("Lapsing" for recency z > 0,
+   "Recent" for z < 0, "Explorer" for many distinct products, ...); "Mainstream" if none does.
+3. Name = "<value> <behaviour>", e.g. "High-Value Explorer", "Low-Value Lapsing". Names are unique:
+   segments that share a name get their next behaviour word ("Mid-Value Regular & Fresh"), and a
+   remaining tie gets the segment number. The reason column says which tier and which z produced it.
 
 Overrides (config ``segments.names`` "ID=Name" and/or a CSV with columns segment,name) replace the
 automatic name; ID is the segment number or the automatic name. The reason column records the override.
@@ -28,7 +27,7 @@ import pandas as pd
 
 from ..errors import SegtargetError
 
-VIP_Z, LAPSED_Z, LOYAL_Z, PREMIUM_Z, LIGHT_Z, FOCUS_Z = 1.5, 1.0, 0.5, 0.75, -0.4, 0.4
+FOCUS_Z = 0.4  # smallest |z| (household sds between the segment and the rest) that counts as a trait
 
 #: Short theme word per feature (used for factor names and segment focus words).
 THEMES: dict[str, str] = {
@@ -44,14 +43,6 @@ THEMES: dict[str, str] = {
     "n_products": "Explorer", "share_grocery": "Grocery", "share_fresh": "Fresh", "share_bakery": "Bakery",
     "share_health_beauty": "H&B", "share_alcohol": "Alcohol", "share_other": "Non-Food",
 }
-
-#: Features that can give a segment its focus word (value and recency are handled by the value word).
-FOCUS: tuple[str, ...] = (
-    "share_health_beauty", "share_fresh", "share_grocery", "share_bakery", "share_alcohol", "share_other",
-    "monetary_avg_basket_sales", "discount_usage_pct", "coupon_savings_ratio", "private_label_ratio",
-    "frequency", "n_departments", "n_products",
-)
-
 
 def theme(feature: str) -> str:
     return THEMES.get(feature, feature.replace("_", " ").title())
@@ -74,60 +65,63 @@ def factor_names(H: np.ndarray, features: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _value_word(z: pd.Series, revenue: str) -> tuple[str, str]:
-    def get(col: str) -> float:
-        return float(z[col]) if col in z.index else np.nan
+TIER_WORDS = {"High": "High-Value", "Medium": "Mid-Value", "Low": "Low-Value"}
 
-    checks = [("VIP", revenue, get(revenue), ">=", VIP_Z), ("Lapsed", "recency", get("recency"), ">=", LAPSED_Z),
-              ("Loyal", "purchase_regularity", get("purchase_regularity"), ">=", LOYAL_Z),
-              ("Premium", revenue, get(revenue), ">=", PREMIUM_Z), ("Light", revenue, get(revenue), "<=", LIGHT_Z)]
-    for word, col, val, op, cut in checks:
-        if not np.isnan(val) and (val >= cut if op == ">=" else val <= cut):
-            return word, f"{col} z={val:+.2f} {op} {cut:+.2f} -> '{word}'"
-    return "", "no value rule fired (revenue, recency, regularity all near the base)"
+#: Behaviour feature -> (word when the segment is above the rest, word when below; None = not a trait).
+BEHAVIOURS: dict[str, tuple[str | None, str | None]] = {
+    "recency": ("Lapsing", "Recent"), "purchase_regularity": ("Regular", "Irregular"),
+    "frequency": ("Frequent", "Occasional"), "n_products": ("Explorer", "Narrow-Range"),
+    "n_departments": ("Explorer", "Narrow-Range"), "monetary_avg_basket_sales": ("Big-Basket", "Small-Basket"),
+    "avg_items_per_basket": ("Big-Basket", "Small-Basket"), "discount_usage_pct": ("Deal-Seeker", "Full-Price"),
+    "coupon_savings_ratio": ("Coupon-User", None), "private_label_ratio": ("Private-Label", "National-Brand"),
+    "share_fresh": ("Fresh", None), "share_grocery": ("Pantry", None), "share_bakery": ("Bakery", None),
+    "share_health_beauty": ("H&B", None), "share_alcohol": ("Drinks", None), "share_other": ("Non-Food", None),
+}
 
 
-def _focus_words(z: pd.Series, dominant_theme: str | None) -> tuple[list[str], str]:
-    cand = z[[f for f in FOCUS if f in z.index]].sort_values(ascending=False, kind="stable")
-    words, first = [], None
-    for f, val in cand.items():
-        if val < FOCUS_Z:
+def _behaviours(z: pd.Series) -> list[tuple[str, str, float]]:
+    """(word, feature, z) for every behaviour with |z| >= FOCUS_Z and a word, strongest first, words unique."""
+    cand = [(abs(float(z[f])), f) for f in BEHAVIOURS if f in z.index and not np.isnan(z[f])]
+    out, seen = [], set()
+    for size, f in sorted(cand, key=lambda t: -t[0]):
+        if size < FOCUS_Z:
             break
-        if theme(f) not in words:
-            words.append(theme(f))
-            first = first or (f, val)
-    if first is not None:
-        return words, f"largest focus lift {first[0]} z={first[1]:+.2f} -> '{words[0]}'"
-    if dominant_theme:
-        return [dominant_theme], f"no focus feature reached z {FOCUS_Z:+.1f}; dominant factor -> '{dominant_theme}'"
-    return ["Mixed"], f"no focus feature reached z {FOCUS_Z:+.1f} -> 'Mixed'"
+        word = BEHAVIOURS[f][0 if z[f] > 0 else 1]
+        if word and word not in seen:
+            seen.add(word)
+            out.append((word, f, float(z[f])))
+    return out
 
 
-def _compose(value: str, focus: list[str], depth: int) -> str:
-    core = " & ".join(focus[: depth + 1])
-    return f"{value} {core}" if value else f"{core} Shoppers"
+def _compose(value: str, words: list[str], depth: int) -> str:
+    return f"{value} {' & '.join(words[: depth + 1])}"
 
 
-def automatic_names(z: pd.DataFrame, summary: pd.DataFrame, factors: pd.DataFrame, revenue: str) -> pd.DataFrame:
+def automatic_names(z: pd.DataFrame, summary: pd.DataFrame, revenue: str) -> pd.DataFrame:
     """segment, auto_name, reason for every segment (rules in the module docstring)."""
-    theme_of = dict(zip(factors["factor"], factors["top_feature"].map(theme)))
-    dom = dict(zip(summary["segment"], summary["dominant_factor"]))
+    info = summary.set_index("segment")
     parts = {}
     for s, row in z.iterrows():
-        value, why_v = _value_word(row, revenue)
-        focus, why_f = _focus_words(row, theme_of.get(dom.get(s)))
-        parts[s] = (value, focus, f"{why_v}; {why_f}; dominant factor {dom.get(s)}")
+        tier = str(info.loc[s, "value_tier"])
+        value = TIER_WORDS.get(tier, tier)
+        beh = _behaviours(row)
+        words = [b[0] for b in beh] or ["Mainstream"]
+        why_b = (f"sets it apart: {beh[0][1]} z={beh[0][2]:+.2f} -> '{beh[0][0]}'" if beh else
+                 f"no behaviour differs by |z| >= {FOCUS_Z:.1f} -> 'Mainstream'")
+        why_v = (f"value tier {tier} (median {revenue} {float(info.loc[s, 'revenue_median']):,.0f}, "
+                 f"{float(info.loc[s, 'revenue_share']):.0%} of revenue) -> '{value}'")
+        parts[s] = (value, words, f"{why_v}; {why_b}")
     depth = {s: 0 for s in parts}
-    names = {s: _compose(v, f, 0) for s, (v, f, _) in parts.items()}
-    for _ in range(3):  # widen clashing names by one focus word at a time
+    names = {s: _compose(v, w, 0) for s, (v, w, _) in parts.items()}
+    for _ in range(3):  # widen clashing names by one behaviour word at a time
         clash = pd.Series(names).duplicated(keep=False)
         if not clash.any():
             break
         for s in clash[clash].index:
-            v, f, _ = parts[s]
-            if depth[s] + 1 < len(f):
+            v, w, _ = parts[s]
+            if depth[s] + 1 < len(w):
                 depth[s] += 1
-                names[s] = _compose(v, f, depth[s])
+                names[s] = _compose(v, w, depth[s])
     clash = pd.Series(names).duplicated(keep=False)
     for s in clash[clash].index:
         names[s] = f"{names[s]} ({s})"
@@ -168,4 +162,8 @@ def apply_overrides(auto: pd.DataFrame, overrides: dict[str, str]) -> pd.DataFra
         if new:
             out.loc[i, "name"] = new
             out.loc[i, "reason"] = f"override of '{row['auto_name']}' from configuration; automatic: {row['reason']}"
+    dup = out.loc[out["name"].duplicated(), "name"]
+    if len(dup):
+        raise SegtargetError(f"segment names must be unique: '{dup.iloc[0]}' is given to more than one segment; "
+                             "change segments.names / segments.names_file")
     return out[["segment", "name", "auto_name", "reason"]]

@@ -18,6 +18,7 @@ from ..scale import plan_scale
 from .clustering import choose_kmeans_k, gmm_comparison, scan_kmeans
 from .config import SegmentConfig
 from .factors import choose_nmf_k, feature_r2_frame, fit_nmf, scan_factors
+from .granularity import choose_granularity, stability_grid
 from .featureset import ID, check_feature_table, feature_matrix, resolve_features, scale_for_nmf
 from .model import SegmentModel
 from .naming import parse_overrides
@@ -49,7 +50,8 @@ class SegmentationResult:
         out = self.profiles.copy()
         if self.stability is not None and len(self.stability.ari):
             jac = self.stability.segment_frame()[["segment", "jaccard_mean", "jaccard_p2.5", "jaccard_p97.5", "verdict"]]
-            out = out.merge(jac, on="segment", how="left")
+            out = out.drop(columns=[c for c in jac.columns if c != "segment" and c in out]).merge(
+                jac, on="segment", how="left")
         return out
 
 
@@ -60,6 +62,14 @@ def _check_config(cfg: SegmentConfig, n_features: int, n_rows: int) -> None:
         raise SegtargetError(f"config 'segments.nmf_k_max'/'nmf_k': at most the number of features ({n_features})")
     if not 2 <= cfg.kmeans_k_min <= cfg.kmeans_k_max:
         raise SegtargetError("config 'segments.kmeans_k_min/kmeans_k_max': need 2 <= kmeans_k_min <= kmeans_k_max")
+    if cfg.nmf_rule == "stability" and cfg.nmf_k == 0 and cfg.kmeans_rule != "stability" and cfg.kmeans_k == 0:
+        raise SegtargetError("config 'segments.nmf_rule' = 'stability' chooses the rank together with the segment "
+                             "count; set segments.kmeans_rule = 'stability' or a fixed segments.kmeans_k")
+    if cfg.nmf_rule == "stability" and cfg.stability_nmf_k_max < cfg.nmf_k_min:
+        raise SegtargetError("config 'segments.stability_nmf_k_max': must be at least segments.nmf_k_min")
+    if cfg.n_bootstrap_select < 2 or not (0 < cfg.stability_ari_min <= 1 and 0 < cfg.stability_jaccard_min <= 1):
+        raise SegtargetError("config 'segments.n_bootstrap_select' must be >= 2 and 'segments.stability_ari_min'/"
+                             "'stability_jaccard_min' in (0, 1]")
     if n_rows < max(20, 3 * cfg.kmeans_k_max):
         raise SegtargetError(f"feature table: {n_rows} households are too few to segment into up to "
                              f"{cfg.kmeans_k_max} groups; use more households or lower segments.kmeans_k_max")
@@ -70,25 +80,44 @@ def _check_config(cfg: SegmentConfig, n_features: int, n_rows: int) -> None:
 
 
 def _ranks(df: pd.DataFrame, features: tuple[str, ...], cfg: SegmentConfig, seed: int, n_jobs: int,
-           backend: str, minibatch: bool = False) -> dict:
-    """Both scans and the chosen ranks with their reasons (online estimators if ``minibatch``)."""
-    from sklearn.preprocessing import MinMaxScaler
+           backend: str, minibatch: bool = False, progress=None) -> dict:
+    """Both scans, the stability grid (if a rule asks for it) and the chosen ranks with their reasons."""
+    from .transform import FeatureScaler
 
     X_raw = feature_matrix(df, features)
-    X = scale_for_nmf(MinMaxScaler().fit(X_raw), X_raw)
+    X = scale_for_nmf(FeatureScaler(cfg.transform, cfg.skew_threshold).fit(X_raw), X_raw)
+    tf = {"transform": cfg.transform, "skew_threshold": cfg.skew_threshold}
     nmf_scan = scan_factors(X, X_raw, range(cfg.nmf_k_min, cfg.nmf_k_max + 1), seed=seed, max_iter=cfg.nmf_max_iter,
-                            n_folds=cfg.nmf_cv_folds, n_jobs=n_jobs, backend=backend, minibatch=minibatch)
-    nmf_k, nmf_why = choose_nmf_k(nmf_scan, cfg.nmf_rule, cfg.nmf_r2_target, cfg.nmf_k, cfg.nmf_min_gain)
+                            n_folds=cfg.nmf_cv_folds, n_jobs=n_jobs, backend=backend, minibatch=minibatch, **tf)
+    grid, goal_met = None, None
+    if cfg.nmf_rule == "stability" and cfg.nmf_k == 0:
+        nmf_ks = list(range(cfg.nmf_k_min, min(cfg.stability_nmf_k_max, cfg.nmf_k_max) + 1))
+        nmf_why = ""
+    else:
+        nmf_k, nmf_why = choose_nmf_k(nmf_scan, cfg.nmf_rule, cfg.nmf_r2_target, cfg.nmf_k, cfg.nmf_min_gain)
+        nmf_ks = [nmf_k]
+    ks = list(range(cfg.kmeans_k_min, cfg.kmeans_k_max + 1))
+    if cfg.kmeans_rule == "stability" and cfg.kmeans_k == 0 or len(nmf_ks) > 1:
+        grid = stability_grid(X_raw, X, nmf_ks, [cfg.kmeans_k] if cfg.kmeans_k else ks, seed=seed,
+                              n_boot=cfg.n_bootstrap_select, n_init=cfg.kmeans_n_init, max_iter=cfg.nmf_max_iter,
+                              ari_min=cfg.stability_ari_min, jaccard_min=cfg.stability_jaccard_min, n_jobs=n_jobs,
+                              backend=backend, minibatch=minibatch, progress=progress, **tf)
+        nmf_k, km_k, why, goal_met = choose_granularity(grid, cfg.stability_ari_min, cfg.stability_jaccard_min)
+        nmf_why = nmf_why or f"chosen with the segment count by the stability grid: {why}"
     nmf, W = fit_nmf(X, nmf_k, seed, cfg.nmf_max_iter, minibatch)
     km_scan = scan_kmeans(W, range(cfg.kmeans_k_min, cfg.kmeans_k_max + 1), seed=seed, n_init=cfg.kmeans_n_init,
                           n_jobs=n_jobs, backend=backend, minibatch=minibatch)
-    km_k, km_why = choose_kmeans_k(km_scan, cfg.kmeans_rule, cfg.prediction_strength_min, cfg.kmeans_k)
+    if grid is None:
+        km_k, km_why = choose_kmeans_k(km_scan, cfg.kmeans_rule, cfg.prediction_strength_min, cfg.kmeans_k)
+    else:
+        km_why = f"fixed by configuration (segments.kmeans_k = {cfg.kmeans_k})" if cfg.kmeans_k else why
     return {"X_raw": X_raw, "X": X, "nmf_scan": nmf_scan, "nmf_k": nmf_k, "nmf_why": nmf_why,
-            "feature_r2": feature_r2_frame(X, W @ nmf.components_, features),
-            "kmeans_scan": km_scan, "kmeans_k": km_k, "kmeans_why": km_why}
+            "feature_r2": feature_r2_frame(X, W @ nmf.components_, features), "kmeans_scan": km_scan,
+            "kmeans_k": km_k, "kmeans_why": km_why, "grid": grid, "goal_met": goal_met}
 
 
-def _headline(r: dict, model: SegmentModel, stab: StabilityResult | None, summary: pd.DataFrame) -> dict:
+def _headline(r: dict, model: SegmentModel, stab: StabilityResult | None, summary: pd.DataFrame,
+              cfg: SegmentConfig) -> dict:
     row = r["nmf_scan"].set_index("k").reindex([r["nmf_k"]]).iloc[0]
     head = {
         "n_households": int(len(model.labels_)), "n_segments": int(model.n_segments),
@@ -97,14 +126,18 @@ def _headline(r: dict, model: SegmentModel, stab: StabilityResult | None, summar
         "nmf_explained_variance_flat": float(row["explained_variance_flat"]),
         "nmf_r2_heldout": float(row["r2_heldout"]),
         "segments": [(str(n), round(float(s), 4)) for n, s in zip(summary["name"], summary["share"])],
-        "minibatch": bool(model.minibatch_),
+        "minibatch": bool(model.minibatch_), "transform": cfg.transform,
+        "stability_goal_met_in_selection": r.get("goal_met"),
     }
     if stab is not None and len(stab.ari):
         jac = stab.segment_frame()
         head.update({"ari_mean": float(stab.ari.mean()), "ari_sd": float(stab.ari.std(ddof=1)),
                      "n_bootstrap": int(len(stab.ari)),
                      "unstable_segments": [model.names_.set_index("segment").loc[s, "name"]
-                                           for s in jac.loc[jac["jaccard_mean"] < 0.6, "segment"]]})
+                                           for s in jac.loc[jac["jaccard_mean"] < 0.6, "segment"]],
+                     "jaccard_min": float(jac["jaccard_mean"].min()),
+                     "tentative_segments": [int(s) for s in
+                                            jac.loc[jac["jaccard_mean"] < cfg.stability_jaccard_min, "segment"]]})
         if len(stab.kmeans_only_ari):
             head["ari_kmeans_only_mean"] = float(stab.kmeans_only_ari.mean())
     return head
@@ -124,11 +157,12 @@ def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: 
     plan = plan_scale(len(df), cfg.scale_threshold)
     if progress:
         progress("segments: rank scans", 0.0)
-    r = _ranks(df, feats, cfg, seed, n_jobs, backend, plan.large)
+    r = _ranks(df, feats, cfg, seed, n_jobs, backend, plan.large, progress)
     r["scale_note"] = plan.segments_note()
     model = SegmentModel(feats, r["nmf_k"], r["kmeans_k"], seed, cfg.kmeans_n_init, cfg.nmf_max_iter,
                          cfg.revenue_feature, parse_overrides(cfg.names, cfg.names_file),
-                         scale_threshold=cfg.scale_threshold).fit(df)
+                         scale_threshold=cfg.scale_threshold, transform=cfg.transform,
+                         skew_threshold=cfg.skew_threshold).fit(df)
     if progress:
         progress("segments: rank scans", 1.0)
     W = model.scores_[list(model.factors_["factor"])].to_numpy()
@@ -139,7 +173,16 @@ def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: 
                                    n_segments=model.n_segments, n_boot=cfg.n_bootstrap, seed=seed,
                                    n_init=cfg.kmeans_n_init, max_iter=cfg.nmf_max_iter,
                                    kmeans_only=cfg.bootstrap_kmeans_only, n_jobs=n_jobs, backend=backend,
-                                   progress=progress, minibatch=model.minibatch_)
+                                   progress=progress, minibatch=model.minibatch_, transform=cfg.transform,
+                                   skew_threshold=cfg.skew_threshold)
+    tentative: set[int] = set()
+    if stab is not None and len(stab.ari):
+        jac = stab.segment_frame()
+        tentative = set(int(x) for x in jac.loc[jac["jaccard_mean"] < cfg.stability_jaccard_min, "segment"])
+        model.names_["tentative"] = model.names_["segment"].isin(tentative)
+        # Saved with the model: what assignment noise alone moves out of each segment (migration.py).
+        model.summary_["reassignment_rate"] = stab.segment_reassignment(model.labels_)
+        model.summary_["jaccard_mean"] = jac["jaccard_mean"].to_numpy()
     name_of = dict(zip(model.names_["segment"], model.names_["name"]))
     summary = model.summary_.assign(name=model.summary_["segment"].map(name_of))
     summary = summary[["segment", "name", *[c for c in summary.columns if c not in ("segment", "name")]]]
@@ -148,8 +191,8 @@ def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: 
                            "segment_name": [name_of[s] for s in model.labels_]})
     result = SegmentationResult(
         model=model, labels=labels, profiles=summary, names=model.names_,
-        strategies=strategy_table(model.summary_, model.zscores_, model.names_, cfg.revenue_feature),
-        headline=_headline(r, model, stab, summary), nmf_scan=r["nmf_scan"], kmeans_scan=r["kmeans_scan"],
+        strategies=strategy_table(model.summary_, model.zscores_, model.names_, tentative),
+        headline=_headline(r, model, stab, summary, cfg), nmf_scan=r["nmf_scan"], kmeans_scan=r["kmeans_scan"],
         gmm=gmm, anova=anova_table(df, model.labels_, prof_feats),
         profile_features=profile_long(df, model.labels_, prof_feats), stability=stab)
     model.save(out.root / "model")

@@ -13,7 +13,9 @@ from .factors import loadings_frame
 from .stability import hennig_verdict
 
 METHOD_SEGMENTS = (
-    "Households are described by the configured features, MinMax-scaled to [0, 1] and factorised by NMF into "
+    "Households are described by the configured features, scaled to [0, 1] (by default heavy-tailed features "
+    "such as spend, visits and recency are first log-transformed, so a few extreme households do not squeeze "
+    "everyone else into a corner) and factorised by NMF into "
     "non-negative factor scores W and loadings H. K-Means (k-means++, several restarts) groups households on W. "
     "Segment numbers are canonical (0 = largest). Names and strategies come from written-down rules on the "
     "profile z-scores (segment mean minus the mean of all other households, in household standard deviations) "
@@ -22,7 +24,11 @@ METHOD_SEGMENTS = (
 )
 
 METHOD_CHOICE = (
-    "Both ranks are scanned and chosen by a stated rule. For NMF the reference's 'explained variance' "
+    "The number of segments is a business choice within a configured range; inside it, every candidate "
+    "(NMF rank, number of segments) is refit on bootstrap resamples and the choice goes to stable candidates "
+    "first (mean ARI and every segment's mean Jaccard at least the configured bar), then to the best clustering "
+    "indexes. The stability shown for the chosen segments is re-measured on fresh resamples. "
+    "Both ranks are also scanned with the classic measures. For NMF the reference's 'explained variance' "
     "(flattened over all matrix entries) is shown next to the mean per-feature R², in sample and on held-out "
     "households (scaler and NMF fitted without them, scores solved with the loadings fixed). For K-Means the "
     "scan shows silhouette, Calinski–Harabasz, Davies–Bouldin, inertia and the held-out prediction strength. "
@@ -46,6 +52,7 @@ def _round(df: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
 
 
 def _choice_section(result, r: dict, cfg: SegmentConfig, out: OutputDir) -> Section:
+    from . import plots_migration
     from . import plots_selection as ps
 
     model = result.model
@@ -71,7 +78,20 @@ def _choice_section(result, r: dict, cfg: SegmentConfig, out: OutputDir) -> Sect
         _tbl(out, "segments_gmm_comparison", _round(result.gmm),
              "K-Means versus a full-covariance Gaussian mixture at the same k."),
     ]
+    grid = r.get("grid")
+    if grid is not None:
+        blocks[1:1] = [
+            _tbl(out, "segments_stability_by_k", _round(grid),
+                 "Stability by candidate: full-pipeline bootstrap ARI, smallest per-segment Jaccard, segments "
+                 "reaching the bar, and indexes in the scaled feature space (segments/granularity.py)."),
+            *_fig(out, "segments_stability_by_k",
+                  lambda: plots_migration.stability_curve(grid, cfg.stability_ari_min, cfg.stability_jaccard_min,
+                                                          (r["nmf_k"], r["kmeans_k"])),
+                  "Stability versus number of segments (dashed: the bar; dotted: chosen k).", cfg.figures)]
     warnings = []
+    if r.get("goal_met") is False:
+        warnings.append("No candidate segmentation in the configured range is stable; the most reproducible one "
+                        "is shown and its unstable segments are marked tentative.")
     row = r["nmf_scan"].set_index("k").loc[r["nmf_k"]]
     if not bool(row["converged"]):
         warnings.append(f"NMF at k = {r['nmf_k']} hit the iteration cap ({cfg.nmf_max_iter}); raise segments.nmf_max_iter.")
@@ -91,9 +111,10 @@ def _choice_section(result, r: dict, cfg: SegmentConfig, out: OutputDir) -> Sect
                   "Bootstrap stability: ARI distributions and per-segment Jaccard.", cfg.figures),
         ]
         for _, j in jac.iterrows():
-            if j["jaccard_mean"] < 0.6:
-                warnings.append(f"Segment '{j['name']}' is unstable under resampling (mean Jaccard "
-                                f"{j['jaccard_mean']:.2f} < 0.6, {hennig_verdict(j['jaccard_mean'])}); treat it as tentative.")
+            if j["jaccard_mean"] < cfg.stability_jaccard_min:
+                warnings.append(f"Segment '{html.escape(str(j['name']))}' is not stable under resampling (mean "
+                                f"Jaccard {j['jaccard_mean']:.2f} < {cfg.stability_jaccard_min:.2f}, "
+                                f"{hennig_verdict(j['jaccard_mean'])}); it is marked tentative.")
     return Section(key="segments_choice", title="Track 1: how the segments were chosen and how stable they are",
                    method_note=METHOD_CHOICE, blocks=blocks, warnings=warnings, headline={})
 
@@ -110,7 +131,9 @@ def _segments_section(result, df: pd.DataFrame, cfg: SegmentConfig, out: OutputD
         _tbl(out, "segments_profiles", _round(result.profiles), "Segments: size, revenue, value tier, dominant factor."),
         *_fig(out, "segments_sizes", lambda: pg.segment_sizes(result.profiles, names), "Segment sizes.", cfg.figures),
         _tbl(out, "segments_names", model.names_, "Segment names and the rule that produced each."),
-        _tbl(out, "segments_strategies", _round(result.strategies), "Strategy per segment (descriptive rules)."),
+        _tbl(out, "segments_strategies", _round(result.strategies),
+             "Playbook per segment: objective, offer type, channel and KPI from written-down rules (descriptive; "
+             "Track 2 tests what works). Tentative = not stable under resampling."),
         *_fig(out, "segments_profile_heatmap", lambda: pg.profile_heatmap(z, heat_feats, names),
               "Profile z-scores of the segmentation features.", cfg.figures),
         *_fig(out, "segments_factor_scores",

@@ -1,7 +1,7 @@
 """Bootstrap stability of the segmentation.
 
 Full-pipeline bootstrap (default): draw n households with replacement, refit the *whole* pipeline
-(MinMax scaler, NMF, K-Means at the chosen ranks) on the resample, and label every household with it.
+(feature scaler, NMF, K-Means at the chosen ranks) on the resample, and label every household with it.
 
 * ARI: adjusted Rand index between the reference labels and the resample's labels of all households.
 * Jaccard (Hennig 2007, "clusterboot"): for each reference segment C, restricted to the distinct
@@ -9,6 +9,9 @@ Full-pipeline bootstrap (default): draw n households with replacement, refit the
   same households). Hennig's reading of the mean Jaccard: < 0.6 unstable ("dissolved" artefact),
   0.6-0.75 a pattern but not a well-separated cluster, >= 0.75 valid, >= 0.85 highly stable. A single
   resample with Jaccard <= 0.5 counts as the segment dissolving.
+
+Reassignment rate: per household, the share of full refits whose matched segment (``reassigned``) is not its
+reported one; its mean over a segment is what assignment noise alone would move (used by ``migration.py``).
 
 Reference variant (comparison only): factor scores fixed, K-Means alone refit on 80% of households drawn
 with replacement, ARI on the drawn rows including duplicates (reference_spec.md §2.5). It ignores NMF
@@ -25,7 +28,7 @@ import pandas as pd
 
 from ..parallel import parallel_map, task_seeds
 from ..scale import make_kmeans
-from .model import fit_core, predict_core
+from .model import add_kmeans, factor_scores, fit_factors
 from .threads import single_threaded
 
 DISSOLVED = 0.5
@@ -54,16 +57,41 @@ def best_jaccard(reference: np.ndarray, other: np.ndarray, n_ref: int) -> np.nda
     return out
 
 
-@single_threaded
-def _full_one(seed: int, X_raw: np.ndarray, ref: np.ndarray, n_factors: int, n_segments: int, n_init: int,
-              max_iter: int, minibatch: bool = False) -> tuple[float, np.ndarray]:
+def resample_scores(seed: int, X_raw: np.ndarray, refs: dict[int, np.ndarray], n_factors: int, n_init: int,
+                    max_iter: int, minibatch: bool = False, transform: str = "minmax",
+                    skew_threshold: float = 2.0) -> dict[int, tuple[float, np.ndarray, np.ndarray]]:
+    """One full-pipeline resample: refit scaler + NMF once, then K-Means for every k in ``refs``.
+
+    ``refs`` maps k -> reference labels of all households at that k. Returns k -> (ARI over all households,
+    best Jaccard per reference segment on the distinct in-bag households, per-household reassigned flag)."""
     from sklearn.metrics import adjusted_rand_score
 
     idx = np.random.default_rng(seed).integers(0, len(X_raw), len(X_raw))
-    parts = fit_core(X_raw[idx], n_factors, n_segments, seed, n_init, max_iter, minibatch)
-    labels = predict_core(parts, X_raw)
     inbag = np.unique(idx)
-    return float(adjusted_rand_score(ref, labels)), best_jaccard(ref[inbag], labels[inbag], n_segments)
+    factors = fit_factors(X_raw[idx], n_factors, seed, max_iter, minibatch, transform, skew_threshold)
+    W_all = factor_scores(factors, X_raw)  # every household scored by the resample's scaler and NMF
+    out = {}
+    for k, ref in refs.items():
+        parts = add_kmeans(factors, k, seed, n_init, minibatch)
+        labels = parts["order"][parts["kmeans"].predict(W_all)]
+        out[k] = (float(adjusted_rand_score(ref, labels)), best_jaccard(ref[inbag], labels[inbag], k),
+                  reassigned(ref, labels, k))
+    return out
+
+
+def reassigned(ref: np.ndarray, labels: np.ndarray, n_ref: int) -> np.ndarray:
+    """Per household: True if a refit puts it outside its reference segment.
+
+    Each refit cluster is matched to the reference segment it shares most households with; a household is
+    reassigned when its refit cluster's match is not its reference segment."""
+    table = np.zeros((max(int(labels.max()) + 1, 1), n_ref))
+    np.add.at(table, (labels, ref), 1)
+    return table.argmax(axis=1)[labels] != ref
+
+
+@single_threaded
+def _full_one(seed: int, **kw) -> dict[int, tuple[float, np.ndarray, np.ndarray]]:
+    return resample_scores(seed, **kw)
 
 
 @single_threaded
@@ -83,6 +111,15 @@ class StabilityResult:
     ari: np.ndarray
     jaccard: np.ndarray  # resamples x segments
     kmeans_only_ari: np.ndarray
+    reassignment: np.ndarray | None = None  # per household: share of full refits that move it (``reassigned``)
+
+    def segment_reassignment(self, ref_labels: np.ndarray) -> np.ndarray:
+        """Mean reassignment rate of the households of each reference segment (NaN if not recorded)."""
+        k = self.jaccard.shape[1]
+        if self.reassignment is None or not len(self.reassignment):
+            return np.full(k, np.nan)
+        return np.array([self.reassignment[ref_labels == s].mean() if (ref_labels == s).any() else np.nan
+                         for s in range(k)])
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per procedure: resamples, mean ARI, sd, 2.5% and 97.5% percentiles."""
@@ -113,28 +150,47 @@ def _chunks(seeds: list[int], n_chunks: int) -> list[list[int]]:
     return [list(c) for c in np.array_split(np.asarray(seeds), max(1, min(n_chunks, len(seeds)))) if len(c)]
 
 
-def bootstrap_stability(X_raw: np.ndarray, W: np.ndarray, ref_labels: np.ndarray, *, n_factors: int,
-                        n_segments: int, n_boot: int, seed: int, n_init: int = 10, max_iter: int = 1000,
-                        kmeans_only: bool = True, n_jobs: int = -1, backend: str = "joblib",
-                        progress=None, minibatch: bool = False) -> StabilityResult:
-    """Run both bootstraps (see module docstring); ``progress(step, fraction)`` is called per chunk.
+def bootstrap_curve(X_raw: np.ndarray, refs: dict[int, np.ndarray], *, n_factors: int, n_boot: int, seed: int,
+                    n_init: int = 10, max_iter: int = 1000, n_jobs: int = -1, backend: str = "joblib",
+                    progress=None, minibatch: bool = False, transform: str = "minmax",
+                    skew_threshold: float = 2.0, step: str = "segments: bootstrap (full pipeline)"
+                    ) -> dict[int, StabilityResult]:
+    """Full-pipeline bootstrap for several segment counts at once (k -> result without the K-Means-only part).
 
-    ``minibatch`` refits with the online estimators (above the scale threshold, as the reported model)."""
+    Each resample refits the scaler and NMF once and K-Means once per k, so a stability-versus-k curve
+    costs little more than one k. ``progress(step, fraction)`` is called per chunk."""
     seeds = task_seeds(seed, n_boot)
-    full = functools.partial(_full_one, X_raw=X_raw, ref=ref_labels, n_factors=n_factors, n_segments=n_segments,
-                             n_init=n_init, max_iter=max_iter, minibatch=minibatch)
-    results: list[tuple[float, np.ndarray]] = []
+    full = functools.partial(_full_one, X_raw=X_raw, refs=refs, n_factors=n_factors, n_init=n_init,
+                             max_iter=max_iter, minibatch=minibatch, transform=transform,
+                             skew_threshold=skew_threshold)
+    results: list[dict] = []
     # Chunks only exist to report progress; every resample keeps its own seed, so results do not depend on them.
     chunks = _chunks(seeds, 10 if progress else 1)
     for i, chunk in enumerate(chunks):
         results += parallel_map(full, chunk, n_jobs=n_jobs, backend=backend)
         if progress:
-            progress("segments: bootstrap (full pipeline)", (i + 1) / len(chunks))
-    ari = np.array([r[0] for r in results])
-    jac = np.vstack([r[1] for r in results]) if results else np.empty((0, n_segments))
+            progress(step, (i + 1) / len(chunks))
+    return {k: StabilityResult(ari=np.array([r[k][0] for r in results]),
+                               jaccard=np.vstack([r[k][1] for r in results]) if results else np.empty((0, k)),
+                               kmeans_only_ari=np.array([]),
+                               reassignment=np.mean([r[k][2] for r in results], axis=0) if results else None)
+            for k in refs}
+
+
+def bootstrap_stability(X_raw: np.ndarray, W: np.ndarray, ref_labels: np.ndarray, *, n_factors: int,
+                        n_segments: int, n_boot: int, seed: int, n_init: int = 10, max_iter: int = 1000,
+                        kmeans_only: bool = True, n_jobs: int = -1, backend: str = "joblib",
+                        progress=None, minibatch: bool = False, transform: str = "minmax",
+                        skew_threshold: float = 2.0) -> StabilityResult:
+    """Run both bootstraps (see module docstring); ``progress(step, fraction)`` is called per chunk.
+
+    ``minibatch`` refits with the online estimators (above the scale threshold, as the reported model)."""
+    full = bootstrap_curve(X_raw, {n_segments: ref_labels}, n_factors=n_factors, n_boot=n_boot, seed=seed,
+                           n_init=n_init, max_iter=max_iter, n_jobs=n_jobs, backend=backend, progress=progress,
+                           minibatch=minibatch, transform=transform, skew_threshold=skew_threshold)[n_segments]
     km = np.array([])
     if kmeans_only and n_boot:
         task = functools.partial(_kmeans_only_one, W=W, ref=ref_labels, n_segments=n_segments, n_init=n_init,
                                  minibatch=minibatch)
         km = np.array(parallel_map(task, task_seeds(seed + 1, n_boot), n_jobs=n_jobs, backend=backend))
-    return StabilityResult(ari=ari, jaccard=jac, kmeans_only_ari=km)
+    return StabilityResult(ari=full.ari, jaccard=full.jaccard, kmeans_only_ari=km, reassignment=full.reassignment)

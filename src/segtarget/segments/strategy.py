@@ -1,83 +1,96 @@
-"""A descriptive marketing-strategy table per segment, from written-down rules on value and behaviour.
+"""A marketing playbook per segment (objective, offer type, channel, KPI) from written-down rules.
 
 This is the Track 1 playbook (who the segments are and what to try), not evidence that a campaign works
-on them: Track 2 estimates that. Rules, first match wins, using the value tier (``profiles.py``) and the
+on them: Track 2 estimates that. Rules, first match wins, on the value tier (``profiles.py``) and the
 profile z-scores:
 
-| condition | strategy | priority |
-|---|---|---|
-| recency z >= 1.0 (lapsing) | Win-back | Medium if tier High, else Low |
-| tier High and revenue z >= 1.5 | Retention | High |
-| tier High | Strengthen | High |
-| tier Medium and purchase_regularity z >= 0 | Upgrade | Medium |
-| tier Medium and monetary_avg_basket_sales z >= 0.5 | Regularize | Medium |
-| tier Medium | Engage | Medium |
-| tier Low | Activate | Low |
+| condition | strategy | objective | offer type | channel | KPI | priority |
+|---|---|---|---|---|---|---|
+| recency z >= 1.0 (lapsing) | Win-back | bring the household back before it is lost | comeback coupon on past favourites | direct mail + email | reactivation rate (a purchase within 8 weeks) | Medium if tier High/Medium, else Low |
+| tier High, purchase_regularity z >= 0.5 | Retention | keep the best customers and their share of wallet | loyalty points, exclusive early access (no blanket discounts) | app / email, personalised | retention rate, spend per household | High |
+| tier High | Strengthen | turn high spend into a regular habit | basket-expansion and next-visit offers | app / email, personalised | visits per month, spend per household | High |
+| tier Medium, regularity z >= 0 | Upgrade | grow basket and categories | cross-category bundle | email + weekly circular | spend per household, categories per basket | Medium |
+| tier Medium | Engage | more regular visits | weekly specials in favourite categories | weekly circular + email | visits per month | Medium |
+| tier Low | Activate | first habits at low cost | threshold coupon (spend $X, save $Y) | in-store + weekly circular | visits per month, coupon redemption rate | Low |
 
-Key actions = the strategy's base actions plus one action for the segment's focus (its largest positive
-z among the focus features of ``naming.py``, if >= 0.4).
+The offer is tuned by the behaviour that sets the segment apart (its name's behaviour word, ``naming.py``):
+``FOCUS_ACTIONS`` adds one action for it. Segments whose bootstrap Jaccard is below the stability bar
+are marked ``tentative``: plan tests on them, not programmes.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .naming import FOCUS, FOCUS_Z, LAPSED_Z, VIP_Z
+from .naming import FOCUS_Z, _behaviours
 
-BASE_ACTIONS: dict[str, str] = {
-    "Win-back": "re-engagement offer, reminder of past favourites",
-    "Retention": "premium benefits, churn early-warning, exclusive access",
-    "Strengthen": "loyalty points, basket-expansion offers",
-    "Upgrade": "cross-category incentives, path to top tier",
-    "Regularize": "subscription or scheduled delivery, bundles",
-    "Engage": "content and weekly specials in favourite categories",
-    "Activate": "habit-building campaign, progressive rewards",
+LAPSING_Z = 1.0  # recency z from which a segment is treated as lapsing
+REGULAR_Z = 0.5  # purchase_regularity z from which a high-value segment is treated as loyal
+
+PLAYS: dict[str, tuple[str, str, str, str]] = {  # strategy -> objective, offer type, channel, KPI
+    "Win-back": ("bring the household back before it is lost", "comeback coupon on past favourites",
+                 "direct mail + email", "reactivation rate (a purchase within 8 weeks)"),
+    "Retention": ("keep the best customers and their share of wallet",
+                  "loyalty points, exclusive early access (no blanket discounts)", "app / email, personalised",
+                  "retention rate, spend per household"),
+    "Strengthen": ("turn high spend into a regular habit", "basket-expansion and next-visit offers",
+                   "app / email, personalised", "visits per month, spend per household"),
+    "Upgrade": ("grow basket and categories", "cross-category bundle", "email + weekly circular",
+                "spend per household, categories per basket"),
+    "Engage": ("more regular visits", "weekly specials in favourite categories", "weekly circular + email",
+               "visits per month"),
+    "Activate": ("first habits at low cost", "threshold coupon (spend $X, save $Y)", "in-store + weekly circular",
+                 "visits per month, coupon redemption rate"),
 }
 
 FOCUS_ACTIONS: dict[str, str] = {
-    "share_health_beauty": "health & beauty offers", "share_fresh": "fresh recipes and daily specials",
-    "share_grocery": "pantry stock-up deals", "share_bakery": "bakery promotions",
-    "share_alcohol": "beverage pairing offers", "share_other": "non-food promotions",
-    "monetary_avg_basket_sales": "multi-buy bundles", "discount_usage_pct": "targeted price promotions",
-    "coupon_savings_ratio": "digital coupons", "private_label_ratio": "private-label promotions",
-    "frequency": "frequency rewards", "n_departments": "new-category discovery", "n_products": "new-product trials",
+    "Fresh": "fresh recipes and daily specials", "Pantry": "pantry stock-up deals", "Bakery": "bakery promotions",
+    "H&B": "health & beauty offers", "Drinks": "beverage pairing offers", "Non-Food": "non-food promotions",
+    "Big-Basket": "multi-buy bundles", "Small-Basket": "add-on offers at checkout",
+    "Deal-Seeker": "targeted price promotions", "Coupon-User": "digital coupons",
+    "Private-Label": "private-label promotions", "National-Brand": "brand partner offers",
+    "Frequent": "frequency rewards", "Occasional": "next-visit incentive", "Explorer": "new-product trials",
+    "Narrow-Range": "new-category discovery", "Regular": "subscription or scheduled delivery",
+    "Irregular": "reminder before the usual gap ends", "Lapsing": "reminder of past favourites",
+    "Recent": "welcome-back series",
 }
 
 PRIORITY_ORDER = {"High": 0, "Medium": 1, "Low": 2}
 
 
-def _rule(tier: str, z: pd.Series, revenue: str) -> tuple[str, str, str]:
+def _rule(tier: str, z: pd.Series) -> tuple[str, str, str]:
     def get(col: str) -> float:
         return float(z.get(col, 0.0))
 
-    if get("recency") >= LAPSED_Z:
-        return "Win-back", ("Medium" if tier == "High" else "Low"), f"recency z={get('recency'):+.2f} >= {LAPSED_Z}"
-    if tier == "High" and get(revenue) >= VIP_Z:
-        return "Retention", "High", f"tier High and {revenue} z={get(revenue):+.2f} >= {VIP_Z}"
+    if get("recency") >= LAPSING_Z:
+        return "Win-back", ("Low" if tier == "Low" else "Medium"), f"recency z={get('recency'):+.2f} >= {LAPSING_Z}"
+    if tier == "High" and get("purchase_regularity") >= REGULAR_Z:
+        return "Retention", "High", f"tier High and purchase_regularity z={get('purchase_regularity'):+.2f} >= {REGULAR_Z}"
     if tier == "High":
         return "Strengthen", "High", "tier High"
     if tier == "Medium" and get("purchase_regularity") >= 0:
         return "Upgrade", "Medium", f"tier Medium and purchase_regularity z={get('purchase_regularity'):+.2f} >= 0"
-    if tier == "Medium" and get("monetary_avg_basket_sales") >= 0.5:
-        return "Regularize", "Medium", f"tier Medium and basket size z={get('monetary_avg_basket_sales'):+.2f} >= 0.5"
     if tier == "Medium":
         return "Engage", "Medium", "tier Medium"
     return "Activate", "Low", f"tier {tier}"
 
 
-def strategy_table(summary: pd.DataFrame, zscores: pd.DataFrame, names: pd.DataFrame, revenue: str) -> pd.DataFrame:
-    """segment, name, value_tier, priority, strategy, key_actions, rule; ordered by priority then revenue."""
+def strategy_table(summary: pd.DataFrame, zscores: pd.DataFrame, names: pd.DataFrame,
+                   tentative: set[int] | None = None) -> pd.DataFrame:
+    """One row per segment: name, tier, priority, strategy, objective, offer_type, channel, kpi, key_actions,
+    rule, tentative, share, revenue_share; ordered by priority then revenue share."""
     name_of = dict(zip(names["segment"], names["name"]))
     rows = []
     for _, s in summary.iterrows():
         z = zscores.loc[s["segment"]]
-        strategy, priority, why = _rule(s["value_tier"], z, revenue)
-        focus = z[[f for f in FOCUS if f in z.index]].sort_values(ascending=False, kind="stable")
-        actions = BASE_ACTIONS[strategy]
-        if len(focus) and focus.iloc[0] >= FOCUS_Z:
-            actions += f", {FOCUS_ACTIONS[focus.index[0]]}"
+        strategy, priority, why = _rule(s["value_tier"], z)
+        objective, offer, channel, kpi = PLAYS[strategy]
+        beh = _behaviours(z)
+        actions = offer + (f"; {FOCUS_ACTIONS[beh[0][0]]}" if beh and abs(beh[0][2]) >= FOCUS_Z else "")
         rows.append({"segment": int(s["segment"]), "name": name_of[s["segment"]], "value_tier": s["value_tier"],
-                     "priority": priority, "strategy": strategy, "key_actions": actions, "rule": why,
+                     "priority": priority, "strategy": strategy, "objective": objective, "offer_type": offer,
+                     "channel": channel, "kpi": kpi, "key_actions": actions, "rule": why,
+                     "tentative": int(s["segment"]) in (tentative or set()),
                      "share": s["share"], "revenue_share": s["revenue_share"]})
     out = pd.DataFrame(rows)
     out["_p"] = out["priority"].map(PRIORITY_ORDER)
