@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -82,3 +83,10 @@ def test_overlap_and_weeks():
     assert not cis_overlap(a, pd.Series({"ci_lower": 1.01, "ci_upper": 2.0}))
     units = pd.DataFrame({"treated": [1, 1, 0], "outcome_weeks": [6.0, 4.0, 1.0]})
     assert treated_window_weeks(units) == 5.0
+
+
+def test_a_missing_naive_row_is_said_not_a_crash():
+    tri = triangulation_table(ATE[ATE.outcome != "purchase_amount"], HEAD, _es(5.0, 1.0), outcome="purchase_amount",
+                              treated_weeks=6.0)
+    assert tri.loc[2, "estimand"] == "not in the ATE table" and np.isnan(tri.loc[2, "estimate"])
+    assert "naive difference not available" in triangulation_sentence(tri, "purchase_amount")

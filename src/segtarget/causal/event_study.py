@@ -44,6 +44,7 @@ and rejects more often than its nominal size. Read it together with the dynamic 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +68,11 @@ def feols(formula: str, data: pd.DataFrame, vcov):
     from threadpoolctl import threadpool_limits
 
     try:
-        with threadpool_limits(1, user_api="blas"):
+        with threadpool_limits(1, user_api="blas"), warnings.catch_warnings():
+            # Singleton groups carry no within-group comparison and a cell absorbed by its fixed effects is
+            # reported in `skipped`: neither needs a console warning in the middle of a run.
+            warnings.filterwarnings("ignore", message="(?s).*singleton fixed effect", category=UserWarning)
+            warnings.filterwarnings("ignore", message="(?s).*dropped due to multicollinearity", category=UserWarning)
             return pf.feols(formula, data=data, vcov=vcov)
     except ValueError as exc:  # e.g. the fixed effects absorb every treated-control comparison
         reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)

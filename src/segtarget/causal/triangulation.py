@@ -42,7 +42,10 @@ def triangulation_table(ate_table: pd.DataFrame, headline: dict, es_overall: dic
     if outcome_scale not in SCALES:
         raise ValueError(f"outcome_scale must be one of {SCALES}, got {outcome_scale!r}")
     factor = treated_weeks if outcome_scale == "window total" else 1.0
-    naive = ate_table[(ate_table["outcome"] == outcome) & (ate_table["method"] == "naive")].iloc[0]
+    rows_naive = ate_table[(ate_table["outcome"] == outcome) & (ate_table["method"] == "naive")]
+    naive = rows_naive.iloc[0] if len(rows_naive) else pd.Series(
+        {"estimand": "not in the ATE table", "estimate": np.nan, "std_error": np.nan, "ci_lower": np.nan,
+         "ci_upper": np.nan, "n": 0})
     conv = (f"per-week effect x {treated_weeks:.2f} weeks (mean treated window)" if factor != 1.0
             else "per-week effect")
     rows = [
@@ -74,6 +77,8 @@ def _money(v: float, dollars: bool) -> str:
 
 
 def _fmt(r: pd.Series, dollars: bool) -> str:
+    if pd.isna(r["estimate"]):
+        return "not available"
     return (f"{_money(r['estimate'], dollars)} (95% CI {_money(r['ci_lower'], dollars)} to "
             f"{_money(r['ci_upper'], dollars)})")
 
