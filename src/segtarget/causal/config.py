@@ -48,7 +48,7 @@ class AteConfig:
     crossfit_repeats: int = 5  # at most this many independent fold splits; DR estimates are the median over splits
     crossfit_min_repeats: int = 2  # at least this many splits (when crossfit_repeats allows) ...
     crossfit_tolerance: float = 0.25  # ... then stop once the headline moves between splits by <= this many SEs
-    crossfit_max_clipped: float = 0.01  # ... but only if at most this share of propensities were clipped
+    crossfit_max_clipped: float = 0.05  # ... but only if at most this share of propensities were clipped
     trims: tuple[float, ...] = (0.0, 0.05, 0.10, 0.15, 0.20, 0.25)  # PS trimming sequence for AIPW and DML
     clip: float = 0.01  # e(x) is clipped to [clip, 1 - clip] inside the weights (counts are reported)
     overlap_band: float = 0.05  # "near-deterministic" PS: e < band or e > 1 - band (grf's warning band)

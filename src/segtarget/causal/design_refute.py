@@ -70,6 +70,10 @@ def headline_effect(cohort, method: str, cfg: AteConfig, seed: int, outcome: str
     return ate.aipw(y, T, nuis, groups=groups)
 
 
+def _money(v: float) -> str:
+    return f"{'+' if v >= 0 else '-'}${abs(v):,.2f}"
+
+
 def _row(check: str, est: ate.AteEstimate | None, ok_text: str, bad_text: str, skipped: str = "",
          is_test: bool = True) -> dict:
     if est is None:
@@ -78,7 +82,7 @@ def _row(check: str, est: ate.AteEstimate | None, ok_text: str, bad_text: str, s
     passed = bool(est.ci_lower <= 0 <= est.ci_upper)
     return {"check": check, "estimate": est.estimate, "std_error": est.std_error, "ci_lower": est.ci_lower,
             "ci_upper": est.ci_upper, "n": est.n, "passed": passed if is_test else np.nan,
-            "verdict": (ok_text if passed else bad_text).format(est=est.estimate)}
+            "verdict": (ok_text if passed else bad_text).format(est=_money(est.estimate))}
 
 
 def _try(tables, cfg: DesignConfig, method: str, ate_cfg: AteConfig, seed: int):
@@ -102,7 +106,7 @@ def refute_design(tables, design: DesignConfig, method: str, ate_cfg: AteConfig,
                          ("placebo start date (every trial 8 weeks earlier)", PLACEBO_WEEKS)):
         est, why = _try(tables, dataclasses.replace(base, shift_weeks=weeks), method, ate_cfg, seed)
         rows.append(_row(check, est, "passes: no effect before the campaign started (CI covers 0)",
-                         "fails: treated and controls already differed by ${est:+,.2f} before the campaign, beyond "
+                         "fails: treated and controls already differed by {est} before the campaign, beyond "
                          "what the earlier covariates explain: either a confounder is missing or, as usual here, "
                          "the retailer picked on spend inside this very window. The main estimate adjusts for that "
                          "window (recent-trend covariates), this check cannot; compare with the event study",
@@ -120,7 +124,7 @@ def refute_design(tables, design: DesignConfig, method: str, ate_cfg: AteConfig,
         d = ate.AteEstimate("pools", "difference", diff, se, min(e_n.n, e_l.n))
         rows.append(_row("never-treated minus not-yet-treated", d,
                          "passes: the two control pools agree (CI of the difference covers 0)",
-                         "fails: the two control pools differ by ${est:+,.2f}. Each restricted pool is chosen by "
+                         "fails: the two control pools differ by {est}. Each restricted pool is chosen by "
                          "later targeting, which the retailer bases partly on spend inside this window, so each "
                          "is selected on the outcome; the main design keeps both (eligibility fixed at the start). "
                          "A large gap still says later targeting follows in-window spend"))
