@@ -154,7 +154,8 @@ def _policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
     Y = {"sales": cohort.data[PRIMARY].to_numpy(float)}
     Y.update({c: cohort.data[c].to_numpy(float) for c in discount_columns(cfg.policy.coupons_retailer_funded)})
     Y["placebo"] = pre_campaign_sales(tables, cohort.data, cohort.windows)
-    repeats = cfg.policy.score_repeats or cfg.ate.crossfit_repeats
+    # As many splits as the ATE of the primary outcome needed (it stops once further splits stop moving it).
+    repeats = cfg.policy.score_repeats or int(ate_res.headline[PRIMARY].get("splits", cfg.ate.crossfit_repeats))
     return averaged_scores(Y, T, X, {"sales": ate_res.nuisances[PRIMARY]}, groups=cohort.data["household_id"],
                            repeats=repeats, n_folds=cfg.ate.folds, seed=seed, clip=(cfg.ate.clip, 1 - cfg.ate.clip))
 

@@ -122,7 +122,7 @@ def _dr_family(y, T, X, nuis: Nuisances, trims: list[float], seed: int, groups, 
 
 def _outcome_estimates(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisances, alpha: float,
                        cfg: AteConfig, splits: Splits, method: str, groups=None,
-                       strata=None) -> tuple[list[ate.AteEstimate], ate_dml.DmlSensitivity | None]:
+                       strata=None) -> tuple[list[ate.AteEstimate], ate_dml.DmlSensitivity | None, int]:
     trims = sorted({float(t) for t in cfg.trims if t > 0} | ({round(alpha, 4)} if alpha > 0 else set()))
     clip = (cfg.clip, 1 - cfg.clip)
     seed = splits[0].seed
@@ -143,7 +143,7 @@ def _outcome_estimates(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisan
         est.append(dml)
         est += ate_dml.dml_trimming(y, T, X, nuis.e_raw, cfg.dml_trims, ps_model=nuis.ps_model, n_folds=cfg.folds,
                                     seed=seed, groups=groups)
-    return est, sens
+    return est, sens, len(runs)
 
 
 def _sensitivity_row(outcome: str, y: np.ndarray, T: np.ndarray, head: dict,
@@ -181,14 +181,15 @@ def run_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates
     method, reason = ate_headline.headline_method(pos.summary, cfg)
     frames, headline, sens_rows = [], {}, []
     for o in outcomes:
-        est, sens = _outcome_estimates(checked.Y[o], T, X, nuisances[o], pos.summary["crump_alpha"], cfg, splits,
-                                       method, groups, strata)
+        est, sens, n_splits = _outcome_estimates(checked.Y[o], T, X, nuisances[o], pos.summary["crump_alpha"], cfg,
+                                                 splits, method, groups, strata)
         table = ate_headline.mark_headline(ate.estimates_frame(est, o), method)
         frames.append(table)
         row = table[table["default"]].iloc[0]
         headline[o] = {k: row[k] for k in ("method", "estimand", "estimate", "std_error", "ci_lower", "ci_upper",
                                            "n")} | {"reason": reason,
-                                                    "population": ate_headline.POPULATIONS[method]}
+                                                    "population": ate_headline.POPULATIONS[method],
+                                                    "splits": n_splits}
         sens_rows.append(_sensitivity_row(o, checked.Y[o], T, headline[o], sens))
     warnings = list(pos.warnings)
     if checked.dropped_constant:

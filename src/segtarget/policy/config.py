@@ -26,7 +26,8 @@ class PolicyConfig:
     # Whether the retailer pays manufacturer coupons too: true adds coupon_discount (Σ coupon_disc) to the
     # retailer-funded discount; false counts only retailer_discount (Σ coupon_match_disc).
     coupons_retailer_funded: bool = False
-    # Independent cross-fitting splits whose AIPW scores are averaged per unit; 0 = ate.crossfit_repeats.
+    # Independent cross-fitting splits whose AIPW scores are averaged per unit; 0 = as many as the ATE of
+    # the primary outcome used (ate.crossfit_repeats at most; fewer once extra splits stop moving it).
     score_repeats: int = 0
     # Top-k% policies shown in the comparison table.
     top_k: tuple[int, ...] = (10, 20, 30, 40, 50)
