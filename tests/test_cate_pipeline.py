@@ -39,7 +39,8 @@ def test_result_contract(run):
     assert len(res.oof) == len(X) and (res.oof["model"] == res.selected).all()
     assert res.selected in res.evaluation["model"].tolist()
     assert res.evaluation["selected"].sum() == 1
-    cate, lo, hi = res.final_model.predict(X.head(7))
+    cate = res.final_model.predict(X.head(7))
+    lo, hi = res.final_model.effect_interval(X.head(7))
     assert cate.shape == lo.shape == hi.shape == (7,)
     assert res.refutation["test"].tolist()[0].startswith("placebo")
     assert res.headline["refutations_passed"].endswith("/5")

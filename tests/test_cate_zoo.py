@@ -64,12 +64,18 @@ def test_same_seed_same_numbers_and_parallel_equals_serial(small_cfg):
 def test_cate_model_and_ensemble_interface(small_cfg):
     Y, T, X = _data(200)
     m = CateModel("linear_dml", default_params("linear_dml", small_cfg), 0).fit(Y, T, X=pd.DataFrame(X))
-    cate, lo, hi = m.predict(X[:5])
-    assert cate.shape == (5,) and np.all(lo <= hi)
+    cate = m.predict(X[:5])
+    np.testing.assert_array_equal(cate, m.effect(X[:5]))
+    lo, hi = m.effect_interval(X[:5], alpha=0.05)
+    assert cate.shape == lo.shape == (5,) and np.all(lo <= cate) and np.all(cate <= hi)
+    lo90, hi90 = m.effect_interval(X[:5], alpha=0.10)
+    assert np.all(hi90 - lo90 < hi - lo)  # alpha reaches the learner: a 90% band is narrower than a 95% one
     ens = EnsembleCateModel((("s", default_params("s", small_cfg)), ("t", default_params("t", small_cfg)))).fit(
         Y, T, X=X)
-    c, lo, hi = ens.predict(X[:5])
-    assert np.isnan(lo).all() and c.shape == (5,)
+    c = ens.predict(X[:5])
+    lo, hi = ens.effect_interval(X[:5])
+    assert np.isnan(lo).all() and np.isnan(hi).all() and c.shape == (5,)
+    np.testing.assert_allclose(c, np.mean([mm.effect(X[:5]) for mm in ens.models_], axis=0))
 
 
 def test_check_models_rejects_unknown_names():

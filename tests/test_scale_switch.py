@@ -111,7 +111,7 @@ def test_cate_fits_on_a_stratified_sample_and_scores_everyone(tmp_path):
     # per-model out-of-fold columns exist for the sample only; the rest comes from the final model
     assert oof.loc[oof["in_sample"], "cate_t"].notna().all() and oof.loc[~oof["in_sample"], "cate_t"].isna().all()
     rest = ~oof["in_sample"].to_numpy()
-    np.testing.assert_allclose(oof.loc[rest, "cate"], res.final_model.predict(X[rest])[0])
+    np.testing.assert_allclose(oof.loc[rest, "cate"], res.final_model.predict(X[rest]))
     # nuisances and DR scores stay on every unit; evaluation and refutations on the sample
     assert len(res.dr_scores) == len(res.nuisances.e) == 600 and res.headline["n"] == 600
     assert res.headline["cate_sample"] == 200

@@ -334,6 +334,7 @@ def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_
     from datetime import timedelta
 
     from .causal.design_covariates import covariates_at
+    from .causal.zoo import effect_with_interval
     from .data.db import first_row
     from .policy.targets import build_target_list
 
@@ -341,7 +342,7 @@ def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_
     feats = covariates_at(tables, last + timedelta(days=1), cohort.lookback_days)
     # Trial dummies stay 0: the next campaign is scored at the reference (first) trial's level.
     X = pd.DataFrame({c: feats[c] if c in feats else 0.0 for c in covariates})
-    cate, lower, upper = cate_res.final_model.predict(X)
+    cate, lower, upper = effect_with_interval(cate_res.final_model, X)
     segs = pre_model.assign(feats)
     e = _propensity_for(cohort, covariates, X, cfg)
     lo, hi = cfg.policy.overlap

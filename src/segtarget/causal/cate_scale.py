@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..scale import ScalePlan, outcome_strata, stratified_sample
 from .nuisance import Nuisances
+from .zoo import effect_with_interval
 
 
 def sample_rows(Y: np.ndarray, T: np.ndarray, plan: ScalePlan, seed: int) -> np.ndarray | None:
@@ -48,7 +49,7 @@ def score_everyone(sample_frame: pd.DataFrame, rows: np.ndarray, final_model, X:
     inside[rows] = True
     rest = np.flatnonzero(~inside)
     if len(rest):
-        cate, lower, upper = final_model.predict(X[rest])
+        cate, lower, upper = effect_with_interval(final_model, X[rest])
         full.loc[rest, "cate"], full.loc[rest, "cate_lower"], full.loc[rest, "cate_upper"] = cate, lower, upper
     full["model"] = sample_frame["model"].iloc[0]
     full["in_sample"] = inside

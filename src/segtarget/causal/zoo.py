@@ -119,11 +119,23 @@ def make_estimator(name: str, params: dict[str, Any], seed: int):
     raise SegtargetError(f"config cate.models: unknown model '{name}'; choose from {', '.join(MODEL_NAMES)}")
 
 
-class CateModel:
-    """One zoo learner with the EconML interface: ``fit(Y, T, X=)``, ``effect``, ``effect_interval``.
+class _CateEstimator:
+    """The EconML read-out shared by every zoo model: ``effect`` gives tau(x), ``effect_interval`` its
+    bounds, and ``predict`` is ``effect`` so the models also read like scikit-learn regressors."""
 
-    ``predict(X)`` returns ``(cate, lower, upper)``; bounds are 95% intervals where the learner has them
-    (``linear_dml``, ``causal_forest``) and NaN otherwise.
+    def const_marginal_effect(self, X) -> np.ndarray:
+        return self.effect(X)
+
+    def predict(self, X) -> np.ndarray:
+        """The CATE of every row of ``X`` (same as :meth:`effect`)."""
+        return self.effect(X)
+
+
+class CateModel(_CateEstimator):
+    """One zoo learner with the EconML interface: ``fit(Y, T, X=)``, ``effect(X)``, ``effect_interval(X, alpha)``.
+
+    ``effect`` and ``predict`` return the CATE as an array; ``effect_interval`` returns ``(lower, upper)``,
+    the (1 - alpha) interval where the learner has one (``linear_dml``, ``causal_forest``) and NaN otherwise.
     """
 
     def __init__(self, name: str = "t", params: dict | None = None, random_state: int = 0):
@@ -145,9 +157,6 @@ class CateModel:
     def effect(self, X) -> np.ndarray:
         return np.asarray(self.estimator_.effect(np.asarray(X, float)), float).ravel()
 
-    def const_marginal_effect(self, X) -> np.ndarray:
-        return self.effect(X)
-
     def effect_interval(self, X, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
         n = np.asarray(X).shape[0]
         if self.name not in WITH_INTERVALS:
@@ -155,12 +164,8 @@ class CateModel:
         lo, hi = self.estimator_.effect_interval(np.asarray(X, float), alpha=alpha)
         return np.asarray(lo, float).ravel(), np.asarray(hi, float).ravel()
 
-    def predict(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lo, hi = self.effect_interval(X)
-        return self.effect(X), lo, hi
 
-
-class EnsembleCateModel:
+class EnsembleCateModel(_CateEstimator):
     """Unweighted mean of zoo models; no per-unit interval (the members' intervals do not combine).
 
     ``members`` is a tuple of (model name, params); each member uses its own per-model seed.
@@ -177,16 +182,15 @@ class EnsembleCateModel:
     def effect(self, X) -> np.ndarray:
         return np.mean([m.effect(X) for m in self.models_], axis=0)
 
-    def const_marginal_effect(self, X) -> np.ndarray:
-        return self.effect(X)
-
     def effect_interval(self, X, alpha: float = 0.05):
         n = np.asarray(X).shape[0]
         return np.full(n, np.nan), np.full(n, np.nan)
 
-    def predict(self, X):
-        lo, hi = self.effect_interval(X)
-        return self.effect(X), lo, hi
+
+def effect_with_interval(model, X, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(cate, lower, upper)`` of a fitted zoo model: the three columns every CATE table carries."""
+    lower, upper = model.effect_interval(X, alpha)
+    return model.effect(X), lower, upper
 
 
 def build_model(name: str, params: dict, seed: int):
@@ -228,7 +232,7 @@ def _fit_predict_task(task: tuple) -> tuple[str, np.ndarray, np.ndarray, np.ndar
     name, params, seed, Y, T, X, train, test = task
     t0 = time.process_time()
     model = CateModel(name, params, seed).fit(Y[train], T[train], X=X[train])
-    cate, lo, hi = model.predict(X[test])
+    cate, lo, hi = effect_with_interval(model, X[test])
     return name, test, cate, lo, hi, time.process_time() - t0
 
 

@@ -66,7 +66,7 @@ def _split_rate(Y, T, X, scores, groups, model: str, seed: int):
     hh = np.unique(groups)
     half = np.isin(groups, rng.choice(hh, size=len(hh) // 2, replace=False))
     m = build_model(model, default_params(model, CateConfig()), seed).fit(Y[half], T[half], X=X[half])
-    cate = m.predict(X[~half])[0]
+    cate = m.effect(X[~half])
     return evaluate_ranking(scores[~half], cate, n_boot=200, seed=seed).autoc
 
 
