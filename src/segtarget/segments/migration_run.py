@@ -47,7 +47,7 @@ def quarter_model(base: SegmentModel, by_quarter: dict[str, pd.DataFrame], *, n_
     rows = stack_quarters(by_quarter)
     model = SegmentModel(tuple(base.features), base.n_factors, base.n_segments, base.random_state, base.n_init,
                          base.max_iter, base.revenue_feature, scale_threshold=base.scale_threshold,
-                         transform=base.transform, skew_threshold=base.skew_threshold,
+                         scaling=base.scaling, skew_threshold=base.skew_threshold,
                          window_days=QUARTER_DAYS).fit(rows)
     if n_boot > 0:
         W = model.scores_[list(model.factors_["factor"])].to_numpy()
@@ -55,7 +55,7 @@ def quarter_model(base: SegmentModel, by_quarter: dict[str, pd.DataFrame], *, n_
                                    n_factors=model.n_factors, n_segments=model.n_segments, n_boot=n_boot,
                                    seed=model.random_state + 1, n_init=model.n_init, max_iter=model.max_iter,
                                    kmeans_only=False, n_jobs=n_jobs, backend=backend, minibatch=model.minibatch_,
-                                   transform=model.transform, skew_threshold=model.skew_threshold)
+                                   transform=model.scaling, skew_threshold=model.skew_threshold)
         model.summary_["reassignment_rate"] = stab.segment_reassignment(model.labels_)
         model.summary_["jaccard_mean"] = stab.segment_frame()["jaccard_mean"].to_numpy()
     return model

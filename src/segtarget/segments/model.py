@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError
 
 from ..errors import SegtargetError
 from ..scale import SCALE_THRESHOLD_HOUSEHOLDS, make_kmeans
@@ -74,20 +76,38 @@ def factor_scores(parts: dict, X_raw: np.ndarray) -> np.ndarray:
     return nmf_transform(parts["nmf"], scale_for_nmf(parts["scaler"], X_raw))
 
 
-class SegmentModel:
-    """FeatureScaler(transform) -> NMF(n_factors) -> K-Means(n_segments) on ``features``, with automatic names.
+class SegmentInputError(SegtargetError, ValueError):
+    """Bad data or parameters for :class:`SegmentModel`: a one-line user error that scikit-learn tooling
+    (``check_estimator``, ``GridSearchCV``'s error score) also recognises as a ``ValueError``."""
 
-    Parameters are stored as given; ``fit`` sets ``scaler_``, ``nmf_``, ``kmeans_``, ``order_``,
-    ``labels_`` (training households), ``scores_`` (their factor scores), ``factors_`` (factor names),
-    ``summary_`` and ``zscores_`` (profiles), ``names_`` (segment, name, auto_name, reason) and
-    ``minibatch_`` (True when more than ``scale_threshold`` households switched the fit to online NMF and
-    MiniBatch K-Means, see :mod:`segtarget.scale`).
+
+class SegmentNotFittedError(SegtargetError, NotFittedError):
+    """``predict``/``transform`` before ``fit``: the CLI's one-line error and scikit-learn's ``NotFittedError``."""
+
+
+class SegmentModel(ClusterMixin, TransformerMixin, BaseEstimator):
+    """FeatureScaler(scaling) -> NMF(n_factors) -> K-Means(n_segments), a scikit-learn clusterer and transformer.
+
+    ``X`` is a household feature table (a DataFrame with ``household_id``; the ``features`` columns are
+    used) or any numeric matrix: a DataFrame without ``household_id`` or an array, whose columns are
+    ``features`` in that order (``features=None``: every column). Missing values are allowed (they scale to
+    the training minimum). ``fit`` returns self; ``predict``/``fit_predict`` give canonical segment ids
+    (0 = largest), ``transform`` the NMF factor scores (n_samples x n_factors), so the model works with
+    ``sklearn.base.clone`` and inside a ``Pipeline``.
+
+    Fitted state: ``scaler_``, ``nmf_``, ``kmeans_``, ``order_`` (raw K-Means cluster -> segment),
+    ``cluster_centers_`` (factor space, canonical order), ``labels_``, ``n_iter_`` (NMF iterations), ``factors_`` (factor names),
+    ``n_features_in_`` (and ``feature_names_in_`` for a DataFrame) and ``minibatch_`` (True when more than
+    ``scale_threshold`` rows switched the fit to online NMF and MiniBatch K-Means, see
+    :mod:`segtarget.scale`). On a household feature table ``fit`` also profiles and names the segments:
+    ``scores_`` (household_id + factor scores), ``summary_`` and ``zscores_`` (profiles) and ``names_``
+    (segment, name, auto_name, reason); these stay None for a plain matrix, which has no households to name.
     """
 
-    def __init__(self, features: tuple[str, ...] = REDUCED_FEATURES, n_factors: int = 5, n_segments: int = 7,
-                 random_state: int = 0, n_init: int = 10, max_iter: int = 1000,
+    def __init__(self, features: tuple[str, ...] | None = REDUCED_FEATURES, n_factors: int = 5,
+                 n_segments: int = 7, random_state: int = 0, n_init: int = 10, max_iter: int = 1000,
                  revenue_feature: str = "monetary_sales", name_overrides: dict[str, str] | None = None,
-                 scale_threshold: int = SCALE_THRESHOLD_HOUSEHOLDS, transform: str = "log",
+                 scale_threshold: int = SCALE_THRESHOLD_HOUSEHOLDS, scaling: str = "log",
                  skew_threshold: float = 2.0, window_days: int = 0):
         self.features = features
         self.n_factors = n_factors
@@ -98,73 +118,113 @@ class SegmentModel:
         self.revenue_feature = revenue_feature
         self.name_overrides = name_overrides
         self.scale_threshold = scale_threshold
-        self.transform = transform
+        self.scaling = scaling  # config segments.transform (renamed: ``transform`` is the method)
         self.skew_threshold = skew_threshold
         self.window_days = window_days  # length of the feature window it was fit on (0 = not recorded)
 
-    def _check_params(self, n_rows: int) -> None:
-        if not 1 <= self.n_factors <= len(self.features):
-            raise SegtargetError(
-                f"segments.nmf_k = {self.n_factors}: must be between 1 and the number of features ({len(self.features)})")
-        if not 2 <= self.n_segments < n_rows:
-            raise SegtargetError(
-                f"segments.kmeans_k = {self.n_segments}: must be at least 2 and below the number of households ({n_rows})")
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing feature values scale to the training minimum (featureset.py)
+        return tags
 
-    def fit(self, df: pd.DataFrame) -> "SegmentModel":
+    def _check_params(self, n_rows: int, n_features: int) -> None:
+        if not 1 <= self.n_factors <= n_features:
+            raise SegmentInputError(f"segments.nmf_k = {self.n_factors}: must be between 1 and the number of "
+                                    f"features (n_features = {n_features})")
+        if not 2 <= self.n_segments < n_rows:
+            raise SegmentInputError(f"segments.kmeans_k = {self.n_segments}: must be at least 2 and below the "
+                                    f"number of households (n_samples = {n_rows})")
+
+    def _matrix(self, X, reset: bool) -> np.ndarray:
+        """The raw feature matrix of ``X`` (float, NaN kept), checked and, on ``reset``, recorded as the fit's."""
+        from sklearn.utils.validation import validate_data
+
+        if isinstance(X, pd.DataFrame):
+            if ID in X.columns:
+                features = tuple(self.features) if self.features is not None else tuple(c for c in X if c != ID)
+                check_feature_table(X, features, "feature table")
+                X = X[list(features)]
+            elif self.features is not None:
+                missing = [f for f in self.features if f not in X.columns]
+                if missing:
+                    raise SegmentInputError(f"feature table: feature column(s) {', '.join(map(str, missing))} "
+                                            "missing; compute them or change segments.features")
+                X = X[list(self.features)]
+        Z = validate_data(self, X, reset=reset, dtype=float, ensure_all_finite="allow-nan")
+        if self.features is not None and Z.shape[1] != len(self.features):
+            raise SegmentInputError(f"feature matrix: {Z.shape[1]} columns for {len(self.features)} features; pass "
+                                    "the features in order or a DataFrame with those columns")
+        return Z
+
+    def fit(self, X, y=None) -> "SegmentModel":
+        """Fit scaler, NMF and K-Means on ``X`` (``y`` is ignored); name the segments of a household table."""
         from .naming import apply_overrides, automatic_names, factor_names
+
+        X_raw = self._matrix(X, reset=True)
+        self._check_params(*X_raw.shape)
+        self.minibatch_ = len(X_raw) > self.scale_threshold
+        parts = fit_core(X_raw, self.n_factors, self.n_segments, self.random_state, self.n_init, self.max_iter,
+                         self.minibatch_, self.scaling, self.skew_threshold)
+        self._set_parts(parts)
+        self.labels_ = self.order_[self.kmeans_.labels_]
+        self.n_iter_ = int(self.nmf_.n_iter_)  # NMF iterations (max_iter caps them)
+        feature_names = getattr(self, "feature_names_in_", [f"x{j}" for j in range(self.n_features_in_)])
+        self.factors_ = factor_names(self.nmf_.components_, tuple(feature_names))
+        self.scores_ = self.summary_ = self.zscores_ = self.names_ = None
+        if isinstance(X, pd.DataFrame) and ID in X.columns:
+            self._describe(X, parts["W"])
+            self.names_ = apply_overrides(automatic_names(self.zscores_, self.summary_, self.revenue_feature),
+                                          self.name_overrides or {})
+        return self
+
+    def _describe(self, df: pd.DataFrame, W: np.ndarray) -> None:
+        """Factor scores, segment summary and z-score profiles of the training households."""
         from .profiles import numeric_features, segment_summary, zscore_table
 
-        features = tuple(self.features)
-        check_feature_table(df, features, "feature table")
-        self._check_params(len(df))
-        self.minibatch_ = len(df) > self.scale_threshold
-        parts = fit_core(feature_matrix(df, features), self.n_factors, self.n_segments, self.random_state,
-                         self.n_init, self.max_iter, self.minibatch_, self.transform, self.skew_threshold)
-        self.scaler_, self.nmf_, self.kmeans_, self.order_ = (parts["scaler"], parts["nmf"], parts["kmeans"],
-                                                               parts["order"])
-        self.labels_ = self.order_[self.kmeans_.labels_]
-        self.factors_ = factor_names(self.nmf_.components_, features)
         labels = list(self.factors_["factor"])
-        self.scores_ = pd.DataFrame(parts["W"], columns=labels).assign(**{ID: df[ID].to_numpy()})[[ID, *labels]]
-        self.summary_ = segment_summary(df, self.labels_, parts["W"], labels, self.revenue_feature)
+        self.scores_ = pd.DataFrame(W, columns=labels).assign(**{ID: df[ID].to_numpy()})[[ID, *labels]]
+        self.summary_ = segment_summary(df, self.labels_, W, labels, self.revenue_feature)
         self.zscores_ = zscore_table(df, self.labels_, numeric_features(df))
-        auto = automatic_names(self.zscores_, self.summary_, self.revenue_feature)
-        self.names_ = apply_overrides(auto, self.name_overrides or {})
-        return self
+
+    def _set_parts(self, parts: dict) -> None:
+        self.scaler_, self.nmf_, self.kmeans_ = parts["scaler"], parts["nmf"], parts["kmeans"]
+        self.order_ = np.asarray(parts["order"])
+        self.cluster_centers_ = np.empty_like(self.kmeans_.cluster_centers_)
+        self.cluster_centers_[self.order_] = self.kmeans_.cluster_centers_  # raw cluster c is segment order_[c]
 
     def _fitted(self) -> None:
         if not hasattr(self, "kmeans_"):
-            raise SegtargetError("segment model is not fitted; call fit() or SegmentModel.load(dir) first")
+            raise SegmentNotFittedError("segment model is not fitted; call fit() or SegmentModel.load(dir) first")
 
     def _parts(self) -> dict:
         return {"scaler": self.scaler_, "nmf": self.nmf_, "kmeans": self.kmeans_, "order": self.order_}
 
-    def transform(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Factor scores (household_id, F1..Fk) of any household feature table."""
+    def transform(self, X) -> np.ndarray:
+        """NMF factor scores (n_samples x n_factors, columns named in ``factors_``) of any rows."""
         self._fitted()
-        check_feature_table(df, self.features, "feature table")
-        W = nmf_transform(self.nmf_, scale_for_nmf(self.scaler_, feature_matrix(df, self.features)))
-        out = pd.DataFrame(W, columns=list(self.factors_["factor"]))
-        out.insert(0, ID, df[ID].to_numpy())
-        return out
+        return factor_scores(self._parts(), self._matrix(X, reset=False))
 
-    def predict(self, df: pd.DataFrame) -> np.ndarray:
-        """Segment ids (canonical numbering) of any household feature table."""
+    def predict(self, X) -> np.ndarray:
+        """Segment ids (canonical numbering) of any rows."""
         self._fitted()
-        check_feature_table(df, self.features, "feature table")
-        return predict_core(self._parts(), feature_matrix(df, self.features))
+        return predict_core(self._parts(), self._matrix(X, reset=False))
 
-    def centroid_distances(self, df: pd.DataFrame) -> np.ndarray:
-        """Households x segments Euclidean distances in factor space (columns in canonical segment order)."""
+    def centroid_distances(self, X) -> np.ndarray:
+        """Rows x segments Euclidean distances in factor space (columns in canonical segment order)."""
+        W = self.transform(X)
+        return np.sqrt(((W[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(axis=2))
+
+    def _named(self) -> tuple[str, ...]:
+        """The fitted feature names, for the steps that need named segments (a fit on a household table)."""
         self._fitted()
-        check_feature_table(df, self.features, "feature table")
-        W = factor_scores(self._parts(), feature_matrix(df, self.features))
-        centers = np.empty_like(self.kmeans_.cluster_centers_)
-        centers[self.order_] = self.kmeans_.cluster_centers_  # raw cluster c is canonical segment order_[c]
-        return np.sqrt(((W[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+        if self.names_ is None or not hasattr(self, "feature_names_in_"):
+            raise SegmentInputError("segment model was fitted on a plain matrix: naming, assign() and save() "
+                                    "need a fit on a household feature table (a DataFrame with household_id)")
+        return tuple(self.feature_names_in_)
 
     def assign(self, df: pd.DataFrame) -> pd.DataFrame:
-        """household_id, segment, segment_name for every row of ``df``."""
+        """household_id, segment, segment_name for every row of a household feature table."""
+        check_feature_table(df, self._named(), "feature table")
         seg = self.predict(df)
         names = dict(zip(self.names_["segment"], self.names_["name"]))
         return pd.DataFrame({ID: df[ID].to_numpy(), "segment": seg, "segment_name": [names[s] for s in seg]})
@@ -176,17 +236,17 @@ class SegmentModel:
 
         from .. import __version__
 
-        self._fitted()
+        features = self._named()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         joblib.dump(self._parts(), directory / "model.joblib")
         meta = {
             "format": FORMAT_VERSION, "segtarget_version": __version__, "sklearn_version": sklearn.__version__,
-            "features": list(self.features), "n_factors": self.n_factors, "n_segments": self.n_segments,
+            "features": list(features), "n_factors": self.n_factors, "n_segments": self.n_segments,
             "random_state": self.random_state, "n_init": self.n_init, "max_iter": self.max_iter,
             "revenue_feature": self.revenue_feature, "scale_threshold": self.scale_threshold,
-            "transform": self.transform, "skew_threshold": self.skew_threshold, "window_days": self.window_days,
-            "feature_definitions": feature_fingerprint(self.features),
+            "transform": self.scaling, "skew_threshold": self.skew_threshold, "window_days": self.window_days,
+            "feature_definitions": feature_fingerprint(features),
             "names": self.names_.to_dict(orient="records"), "factors": self.factors_.to_dict(orient="records"),
             "summary": self.summary_.to_dict(orient="records"),
         }
@@ -205,14 +265,14 @@ class SegmentModel:
                 f"model directory {directory}: segments.json and model.joblib not found; pass the 'model' "
                 "directory written by 'segtarget segment'")
         meta = _read_meta(meta_path)
-        model = cls(tuple(meta["features"]), meta["n_factors"], meta["n_segments"], meta["random_state"],
+        features = tuple(meta["features"])
+        model = cls(features, meta["n_factors"], meta["n_segments"], meta["random_state"],
                     meta["n_init"], meta["max_iter"], meta["revenue_feature"],
                     scale_threshold=meta.get("scale_threshold", SCALE_THRESHOLD_HOUSEHOLDS),
-                    transform=meta["transform"], skew_threshold=meta["skew_threshold"],
+                    scaling=meta["transform"], skew_threshold=meta["skew_threshold"],
                     window_days=int(meta.get("window_days", 0)))
-        parts = joblib.load(parts_path)
-        model.scaler_, model.nmf_, model.kmeans_, model.order_ = (parts["scaler"], parts["nmf"], parts["kmeans"],
-                                                                  np.asarray(parts["order"]))
+        model._set_parts(joblib.load(parts_path))
+        model.n_features_in_, model.feature_names_in_ = len(features), np.asarray(features, dtype=object)
         model.names_ = pd.DataFrame(meta["names"])
         model.summary_ = pd.DataFrame(meta.get("summary", []))
         model.factors_ = pd.DataFrame(meta["factors"])

@@ -161,7 +161,7 @@ def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: 
     r["scale_note"] = plan.segments_note()
     model = SegmentModel(feats, r["nmf_k"], r["kmeans_k"], seed, cfg.kmeans_n_init, cfg.nmf_max_iter,
                          cfg.revenue_feature, parse_overrides(cfg.names, cfg.names_file),
-                         scale_threshold=cfg.scale_threshold, transform=cfg.transform,
+                         scale_threshold=cfg.scale_threshold, scaling=cfg.transform,
                          skew_threshold=cfg.skew_threshold).fit(df)
     if progress:
         progress("segments: rank scans", 1.0)
