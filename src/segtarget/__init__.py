@@ -1,8 +1,149 @@
 """segtarget: who are our customers, and whom should the next campaign target?
 
 The package reads like the data flow: ``data`` -> ``features`` -> ``segments`` -> ``causal`` -> ``policy``
--> ``report``, with ``cli`` on top. Heavy libraries (econml, lightgbm, matplotlib) are imported inside the
-stages that need them, so ``segtarget features`` starts fast.
+-> ``report``, with ``cli`` on top. The public API is importable from the top level (``segtarget.load_source``,
+``segtarget.SegmentModel``, ... see ``__all__`` and docs/api.md). Names are resolved on first use (PEP 562),
+so ``import segtarget`` loads no heavy library (econml, lightgbm, matplotlib, scikit-learn) and the CLI
+starts fast.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
+
+# The one table of public names: package -> {name: "module:attribute"}. Each package's __init__ exports its
+# entry lazily through ``_lazy_exports``; the top level re-exports from the packages where one exists, so a
+# module that moves changes one line here. tests/test_public_api.py checks every entry resolves.
+PUBLIC: dict[str, dict[str, str]] = {
+    "segtarget": {
+        # data and features
+        "load_source": "segtarget.data:load_source",
+        "Tables": "segtarget.data:Tables",
+        "compute_features": "segtarget.features:compute_features",
+        # segments
+        "SegmentModel": "segtarget.segments:SegmentModel",
+        # study design
+        "build_design": "segtarget.causal:build_design",
+        "DesignConfig": "segtarget.causal:DesignConfig",
+        "Cohort": "segtarget.causal:Cohort",
+        # average effects
+        "crossfit_nuisances": "segtarget.causal:crossfit_nuisances",
+        "Nuisances": "segtarget.causal:Nuisances",
+        "AteEstimate": "segtarget.causal:AteEstimate",
+        "aipw": "segtarget.causal:aipw",
+        "weighting_family": "segtarget.causal:weighting_family",
+        "estimates_frame": "segtarget.causal:estimates_frame",
+        # heterogeneous effects (the CATE zoo)
+        "CateModel": "segtarget.causal:CateModel",
+        "EnsembleCateModel": "segtarget.causal:EnsembleCateModel",
+        "CateConfig": "segtarget.causal:CateConfig",
+        "CATE_MODELS": "segtarget.causal:CATE_MODELS",
+        "oof_cate_many": "segtarget.causal:oof_cate_many",
+        "evaluate_ranking": "segtarget.causal:evaluate_ranking",
+        # policy evaluation
+        "policy_value": "segtarget.policy:policy_value",
+        "PolicyValue": "segtarget.policy:PolicyValue",
+        "value_frame": "segtarget.policy:value_frame",
+        # configuration and the whole run
+        "Config": "segtarget.config:Config",
+        "load_config": "segtarget.config:load_config",
+        # ``run`` is the pipeline entry point: run_pipeline(cfg, out=...) writes the report and returns its path.
+        "run": "segtarget.pipeline:run_pipeline",
+        "SegtargetError": "segtarget.errors:SegtargetError",
+    },
+    "segtarget.segments": {
+        "SegmentModel": "segtarget.segments.model:SegmentModel",
+        "SegmentConfig": "segtarget.segments.config:SegmentConfig",
+        "SegmentationResult": "segtarget.segments.pipeline:SegmentationResult",
+        "run_segments": "segtarget.segments.pipeline:run_segments",
+        "assign_segments": "segtarget.segments.pipeline:assign_segments",
+        "FeatureScaler": "segtarget.segments.transform:FeatureScaler",
+        "bootstrap_stability": "segtarget.segments.stability:bootstrap_stability",
+        "StabilityResult": "segtarget.segments.stability:StabilityResult",
+        "REDUCED_FEATURES": "segtarget.segments.featureset:REDUCED_FEATURES",
+        "ALL_FEATURES": "segtarget.segments.featureset:ALL_FEATURES",
+    },
+    "segtarget.causal": {
+        "DesignConfig": "segtarget.causal.config:DesignConfig",
+        "AteConfig": "segtarget.causal.config:AteConfig",
+        "CateConfig": "segtarget.causal.cate_config:CateConfig",
+        "build_design": "segtarget.causal.design:build_design",
+        "Cohort": "segtarget.causal.design:Cohort",
+        "make_folds": "segtarget.causal.nuisance:make_folds",
+        "crossfit_nuisances": "segtarget.causal.nuisance:crossfit_nuisances",
+        "dr_scores": "segtarget.causal.nuisance:dr_scores",
+        "Nuisances": "segtarget.causal.nuisance:Nuisances",
+        "AteEstimate": "segtarget.causal.ate:AteEstimate",
+        "naive": "segtarget.causal.ate:naive",
+        "ols_hc1": "segtarget.causal.ate:ols_hc1",
+        "ipw_hajek": "segtarget.causal.ate:ipw_hajek",
+        "aipw": "segtarget.causal.ate:aipw",
+        "att_dr": "segtarget.causal.ate:att_dr",
+        "atc_dr": "segtarget.causal.ate:atc_dr",
+        "ato_dr": "segtarget.causal.ate:ato_dr",
+        "weighting_family": "segtarget.causal.ate:weighting_family",
+        "estimates_frame": "segtarget.causal.ate:estimates_frame",
+        "dml_ate": "segtarget.causal.ate_dml:dml_ate",
+        "AteResult": "segtarget.causal.ate_pipeline:AteResult",
+        "run_ate": "segtarget.causal.ate_pipeline:run_ate",
+        "CateModel": "segtarget.causal.zoo:CateModel",
+        "EnsembleCateModel": "segtarget.causal.zoo:EnsembleCateModel",
+        "CATE_MODELS": "segtarget.causal.zoo:MODEL_NAMES",
+        "default_params": "segtarget.causal.zoo:default_params",
+        "OOFPrediction": "segtarget.causal.zoo:OOFPrediction",
+        "oof_cate_many": "segtarget.causal.zoo:oof_cate_many",
+        "CateResult": "segtarget.causal.cate_pipeline:CateResult",
+        "run_cate": "segtarget.causal.cate_pipeline:run_cate",
+        "evaluate_ranking": "segtarget.causal.rate:evaluate_ranking",
+        "RankingEvaluation": "segtarget.causal.rate:RankingEvaluation",
+    },
+    "segtarget.policy": {
+        "PolicyConfig": "segtarget.policy.config:PolicyConfig",
+        "policy_value": "segtarget.policy.value:policy_value",
+        "PolicyValue": "segtarget.policy.value:PolicyValue",
+        "value_frame": "segtarget.policy.value:value_frame",
+        "profit_curve": "segtarget.policy.curves:profit_curve",
+        "PolicyInputs": "segtarget.policy.pipeline:PolicyInputs",
+        "PolicyResult": "segtarget.policy.pipeline:PolicyResult",
+        "run_policy": "segtarget.policy.pipeline:run_policy",
+    },
+}
+
+
+def _lazy_exports(package: str):
+    """``(__all__, __getattr__, __dir__)`` for ``package``: each public name is imported on first access."""
+    table = PUBLIC[package]
+
+    def __getattr__(name: str):
+        try:
+            target = table[name]
+        except KeyError:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+        module, _, attr = target.partition(":")
+        value = getattr(importlib.import_module(module), attr)
+        globals_of_package = importlib.import_module(package).__dict__
+        globals_of_package[name] = value  # cache: later lookups skip __getattr__
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(importlib.import_module(package).__dict__) | set(table))
+
+    return sorted(table), __getattr__, __dir__
+
+
+__all__, __getattr__, __dir__ = _lazy_exports(__name__)
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; tests/test_public_api.py keeps it equal to PUBLIC
+    from .causal import (CATE_MODELS, AteEstimate, CateConfig, CateModel, Cohort, DesignConfig, EnsembleCateModel,
+                         Nuisances, aipw, build_design, crossfit_nuisances, estimates_frame, evaluate_ranking,
+                         oof_cate_many, weighting_family)
+    from .config import Config, load_config
+    from .data import Tables, load_source
+    from .errors import SegtargetError
+    from .features import compute_features
+    from .pipeline import run_pipeline as run
+    from .policy import PolicyValue, policy_value, value_frame
+    from .segments import SegmentModel
