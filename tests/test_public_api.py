@@ -1,0 +1,77 @@
+"""The public API: every exported name resolves, imports stay lazy, the IDE imports match the table."""
+
+import ast
+import importlib
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import segtarget
+
+HEAVY = ("econml", "lightgbm", "matplotlib", "sklearn", "scipy", "duckdb")
+PACKAGES = sorted(segtarget.PUBLIC)
+
+
+def test_import_segtarget_loads_no_heavy_library():
+    code = ("import sys, segtarget, segtarget.causal, segtarget.policy, segtarget.segments; "
+            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_accessing_one_name_imports_only_what_it_needs():
+    code = "import sys, segtarget; segtarget.load_config; print('sklearn' in sys.modules, 'econml' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_exported_name_resolves(package):
+    module = importlib.import_module(package)
+    assert sorted(module.__all__) == sorted(segtarget.PUBLIC[package])
+    for name in module.__all__:
+        value = getattr(module, name)
+        target_module, _, attr = segtarget.PUBLIC[package][name].partition(":")
+        assert value is getattr(importlib.import_module(target_module), attr), name
+        assert name in dir(module)
+
+
+def test_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        segtarget.nope  # noqa: B018
+    assert not hasattr(segtarget.causal, "nope")
+
+
+def test_top_level_reexports_are_the_package_objects():
+    assert segtarget.SegmentModel is segtarget.segments.SegmentModel
+    assert segtarget.CateModel is segtarget.causal.CateModel
+    assert segtarget.policy_value is segtarget.policy.policy_value
+    assert callable(segtarget.run) and "cfg" in inspect.signature(segtarget.run).parameters
+
+
+def _type_checking_imports(path: Path) -> dict[str, str]:
+    """name -> 'module:attr' for the imports under ``if TYPE_CHECKING:`` in ``path`` (absolute modules)."""
+    tree = ast.parse(path.read_text())
+    package = "segtarget" if path.parent.name == "segtarget" else f"segtarget.{path.parent.name}"
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom)
+                module = package + ("." + imp.module if imp.module else "") if imp.level else imp.module
+                for alias in imp.names:
+                    found[alias.asname or alias.name] = f"{module}:{alias.name}"
+    return found
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_ide_imports_match_the_table(package):
+    module = importlib.import_module(package)
+    seen = _type_checking_imports(Path(module.__file__))
+    assert sorted(seen) == sorted(segtarget.PUBLIC[package])
+    for name, target in seen.items():
+        mod, _, attr = target.partition(":")
+        assert getattr(importlib.import_module(mod), attr) is getattr(module, name), name
