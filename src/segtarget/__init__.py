@@ -32,6 +32,7 @@ PUBLIC: dict[str, dict[str, str]] = {
         # average effects
         "crossfit_nuisances": "segtarget.causal:crossfit_nuisances",
         "Nuisances": "segtarget.causal:Nuisances",
+        "dr_scores": "segtarget.causal:dr_scores",
         "AteEstimate": "segtarget.causal:AteEstimate",
         "aipw": "segtarget.causal:aipw",
         "weighting_family": "segtarget.causal:weighting_family",
@@ -138,7 +139,7 @@ __all__, __getattr__, __dir__ = _lazy_exports(__name__)
 
 if TYPE_CHECKING:  # what IDEs and type checkers see; tests/test_public_api.py keeps it equal to PUBLIC
     from .causal import (CATE_MODELS, AteEstimate, CateConfig, CateModel, Cohort, DesignConfig, EnsembleCateModel,
-                         Nuisances, aipw, build_design, crossfit_nuisances, estimates_frame, evaluate_ranking,
+                         Nuisances, aipw, build_design, crossfit_nuisances, dr_scores, estimates_frame, evaluate_ranking,
                          oof_cate_many, weighting_family)
     from .config import Config, load_config
     from .data import Tables, load_source

@@ -80,6 +80,10 @@ class AteEstimate:
     def as_row(self) -> dict:
         return {**asdict(self), "ci_lower": self.ci_lower, "ci_upper": self.ci_upper}
 
+    def summary_frame(self) -> pd.DataFrame:
+        """This estimate as a one-row table (the ATE table's columns)."""
+        return pd.DataFrame([self.as_row()])
+
 
 def clustered_se(influence: np.ndarray, groups: np.ndarray | None) -> float:
     """SE of a mean-zero-centred influence function, summed within groups first (module docstring)."""

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..errors import SegtargetError
 from .cate_config import CateConfig
@@ -210,6 +211,10 @@ class OOFPrediction:
     lower: np.ndarray
     upper: np.ndarray
     seconds: float  # CPU seconds of fit + predict, summed over folds
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per unit: the out-of-fold CATE and its interval bounds (NaN where the model has none)."""
+        return pd.DataFrame({"cate": self.cate, "cate_lower": self.lower, "cate_upper": self.upper})
 
 
 def one_thread(func):

@@ -52,6 +52,11 @@ class PolicyValue:
     roi_ci_lower: float
     roi_ci_upper: float
 
+    def summary_frame(self) -> pd.DataFrame:
+        """This value as a one-row table (``policy.csv`` columns first)."""
+        row = asdict(self)
+        return pd.DataFrame([row])[POLICY_COLUMNS + [k for k in row if k not in POLICY_COLUMNS]]
+
 
 def clustered_total(contrib, clusters=None) -> tuple[float, float]:
     """(sum, cluster-robust standard error of the sum); see the module docstring."""
