@@ -17,8 +17,8 @@ from typing import Any
 
 from .errors import SegtargetError
 from .causal.config import AteConfig, DesignConfig
-from .causal.cate_config import CateConfig
-from .causal.event_config import EventStudyConfig
+from .causal.cate.config import CateConfig
+from .causal.event.config import EventStudyConfig
 from .features.config import FeatureConfig
 from .policy.config import PolicyConfig
 from .segments.config import SegmentConfig

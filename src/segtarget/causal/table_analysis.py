@@ -21,7 +21,7 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
     """Run CATE (every outcome) and, with a cost, the policy stage; return sections, warnings, policy."""
     from ..policy.pipeline import PolicyInputs, run_policy
     from ..policy.profit import EffectScores
-    from .cate_pipeline import run_cate, write_cate_outputs
+    from .cate.pipeline import run_cate, write_cate_outputs
 
     ids = df[id_col].to_numpy() if id_col else range(len(df))
     T = df[treatment].to_numpy(int)

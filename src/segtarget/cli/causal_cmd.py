@@ -32,12 +32,12 @@ def causal(
     cate: bool = typer.Option(True, "--cate/--no-cate", help="Fit the CATE model zoo (cate.csv, cate_models.csv)."),
 ) -> None:
     """Estimate average effects of TREATMENT on each OUTCOME with overlap diagnostics."""
-    from ..causal.ate_pipeline import analyze_table
-    from ..causal.ate_report import write_outputs
+    from ..causal.ate.pipeline import analyze_table
+    from ..causal.ate.report import write_outputs
     from ..causal.table_analysis import cate_and_policy
     from ..pipeline import executive_summary
     from ..report.render import render_report
-    from ..causal.table_input import read_table
+    from ..causal.ate.inputs import read_table
     from ..config import load_config
     from ..io import OutputDir, atomic_output_dir
 

@@ -33,8 +33,8 @@ def validate(
     """Simulate a campaign with a known effect on real covariates and check every CATE model against it."""
     import pandas as pd
 
-    from ..causal.cate_pipeline import write_cate_outputs
-    from ..causal.validation import default_covariates, run_validation
+    from ..causal.cate.pipeline import write_cate_outputs
+    from ..causal.validation.scoring import default_covariates, run_validation
     from ..config import load_config
     from ..errors import SegtargetError
     from ..io import OutputDir, atomic_output_dir, atomic_write_table
