@@ -21,7 +21,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from . import app
+from .root import app
 
 DOCS_HEADER = """# Configuration reference
 

@@ -1,4 +1,4 @@
-"""Reading and checking a user's unit-level table for ``segtarget causal``.
+"""Checking a unit-level table before the ATE stage (the study design or a user's table).
 
 One row per unit. The treatment column must be binary (0/1 or true/false), every outcome numeric and not
 constant, every covariate numeric; no missing or infinite values anywhere we use. Default covariates: all
@@ -10,26 +10,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ...errors import SegtargetError
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise SegtargetError(f"--input {path}: file not found; pass an existing .csv or .parquet file")
-    try:
-        if path.suffix.lower() == ".csv":
-            return pd.read_csv(path)
-        if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path)
-    except Exception as exc:  # parser errors of any kind become one line
-        raise SegtargetError(f"--input {path}: cannot be read ({type(exc).__name__}: {exc})") from None
-    raise SegtargetError(f"--input {path}: unsupported file type; use .csv or .parquet")
 
 
 def _require_column(df: pd.DataFrame, col: str, option: str, source: str) -> None:

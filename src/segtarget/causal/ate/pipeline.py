@@ -1,8 +1,8 @@
 """Track 2a end to end: propensity, positivity, the ATE family, bounds and sensitivity for one table.
 
-``run_ate`` is what the one-run pipeline calls on the study-design table; ``analyze_table`` is the same on
-any user table after validation (``segtarget causal``). Both write tables and figures through
-``OutputDir`` and return an :class:`AteResult` plus report sections.
+``run_ate`` runs on the study-design table (the one-run pipeline) or on any user table after validation
+(``segtarget causal``, :mod:`segtarget.table_analysis`). It writes tables and figures through ``OutputDir``
+and returns an :class:`~.result.AteResult` plus report sections.
 
 Cross-fitting is repeated on up to ``cfg.crossfit_repeats`` independent fold splits and every doubly-robust
 estimate is the median over splits (``ate.median_over_splits``): with extreme propensities a single split's
@@ -28,7 +28,7 @@ outcome has ``default = True``: the headline chosen by ``headline.headline_metho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -43,31 +43,7 @@ from ..nuisance import Nuisances, crossfit_nuisances, crossfit_propensity, make_
 from .positivity import PositivityReport, positivity_report
 from .propensity import PropensityComparison, compare_propensity
 from .inputs import check_table
-
-ATE_COLUMNS = ["outcome", "method", "estimand", "estimate", "std_error", "ci_lower", "ci_upper", "n", "trim",
-               "default"]
-
-
-@dataclass(frozen=True)
-class AteResult:
-    """Everything Track 2a computed for one treatment and its outcomes."""
-
-    ate: pd.DataFrame  # ATE_COLUMNS, all outcomes
-    positivity: dict
-    positivity_frame: pd.DataFrame  # metric, value
-    balance: pd.DataFrame
-    nuisances: dict[str, Nuisances]  # outcome -> cross-fitted e, mu0, mu1 (reused by CATE and policy)
-    headline: dict[str, dict]  # outcome -> method, estimand, estimate, std_error, ci, n, reason, E-values
-    verdict: str
-    warnings: list[str]
-    sensitivity: pd.DataFrame  # outcome: Manski bounds, E-values, DML robustness value
-    propensity: PropensityComparison
-    covariates: tuple[str, ...] = ()
-    dropped_covariates: tuple[str, ...] = field(default_factory=tuple)
-
-    def summary_frame(self) -> pd.DataFrame:
-        return self.ate.copy()
-
+from .result import ATE_COLUMNS, AteResult
 
 def split_seeds(seed: int, repeats: int) -> list[int]:
     """The run's own seed first (its split is the one exported), then independent seeds for the repeats."""
@@ -179,43 +155,24 @@ def run_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates
     pos: PositivityReport = positivity_report(Xdf, T, e_raw, clip=cfg.clip, band=cfg.overlap_band,
                                               caliper_sd=cfg.caliper_sd, min_coverage=cfg.min_coverage)
     method, reason = headline.headline_method(pos.summary, cfg)
-    frames, headline, sens_rows = [], {}, []
+    frames, heads, sens_rows = [], {}, []
     for o in outcomes:
         est, sens, n_splits = _outcome_estimates(checked.Y[o], T, X, nuisances[o], pos.summary["crump_alpha"], cfg,
                                                  splits, method, groups, strata)
         table = headline.mark_headline(estimators.estimates_frame(est, o), method)
         frames.append(table)
         row = table[table["default"]].iloc[0]
-        headline[o] = {k: row[k] for k in ("method", "estimand", "estimate", "std_error", "ci_lower", "ci_upper",
+        heads[o] = {k: row[k] for k in ("method", "estimand", "estimate", "std_error", "ci_lower", "ci_upper",
                                            "n")} | {"reason": reason,
                                                     "population": headline.POPULATIONS[method],
                                                     "splits": n_splits}
-        sens_rows.append(_sensitivity_row(o, checked.Y[o], T, headline[o], sens))
+        sens_rows.append(_sensitivity_row(o, checked.Y[o], T, heads[o], sens))
     warnings = list(pos.warnings)
     if checked.dropped_constant:
         warnings.append(f"constant covariates dropped: {', '.join(checked.dropped_constant)}")
     result = AteResult(
         ate=pd.concat(frames, ignore_index=True)[ATE_COLUMNS], positivity=pos.summary,
-        positivity_frame=pos.summary_frame(), balance=pos.balance, nuisances=nuisances, headline=headline,
+        positivity_frame=pos.summary_frame(), balance=pos.balance, nuisances=nuisances, headline=heads,
         verdict=pos.verdict, warnings=warnings, sensitivity=pd.DataFrame(sens_rows), propensity=comparison,
         covariates=tuple(Xdf.columns), dropped_covariates=checked.dropped_constant)
     return result, ate_sections(result, T, e_raw, cfg, out, label)
-
-
-def analyze_table(df: pd.DataFrame, treatment: str, outcomes: list[str], covariates: list[str] | None,
-                  id_col: str | None, seed: int, cfg: AteConfig, out: OutputDir,
-                  source: str = "input table") -> tuple[AteResult, list[Section]]:
-    """``segtarget causal`` on any unit-level table: validate (one-line errors), then :func:`run_ate`."""
-    checked = check_table(df, treatment=treatment, outcomes=outcomes, covariates=covariates, id_col=id_col,
-                          n_folds=cfg.folds, source=source)
-    clean = checked.X.assign(**{treatment: checked.T}, **{o: checked.Y[o] for o in outcomes})
-    result, sections = run_ate(clean, treatment=treatment, outcomes=outcomes, covariates=list(checked.X.columns),
-                               cfg=cfg, seed=seed, out=out)
-    if checked.dropped_constant:
-        import dataclasses
-
-        note = f"constant covariates dropped: {', '.join(checked.dropped_constant)}"
-        result = dataclasses.replace(result, dropped_covariates=checked.dropped_constant,
-                                     warnings=[*result.warnings, note])
-        sections[0].warnings.append(note)
-    return result, sections

@@ -14,7 +14,7 @@ from . import plots as ate_plots
 from ..config import AteConfig
 
 if TYPE_CHECKING:
-    from .pipeline import AteResult
+    from .result import AteResult
 
 PS_NOTE = ("Propensity e(x) = P(T=1|x) is cross-fitted ({folds} folds stratified by treatment): a logistic "
            "regression on standardised covariates and a LightGBM model are both fitted, and the one with the lower "
