@@ -152,3 +152,11 @@ def test_every_module_imports_on_its_own():
                           env={"PYTHONPATH": str(SRC), "PATH": ""}, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
+
+
+def test_the_shared_z_value_is_the_normal_quantile():
+    from scipy.stats import norm
+
+    from segtarget.stats import Z95
+
+    assert Z95 == norm.ppf(0.975)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import OutputDir
+from ..stats import Z95
 from .config import PolicyConfig
 from .pipeline import PolicyInputs, run_policy
 from .profit import averaged_scores, grouped_folds
@@ -80,7 +81,7 @@ def placebo_ci(y, T, X, nuis, mask, groups, seed: int) -> tuple[float, float]:
                                              seed))[mask]
     total, se = clustered_total(psi, np.asarray(groups)[mask])
     n = int(mask.sum())
-    return (total - 1.959964 * se) / n, (total + 1.959964 * se) / n
+    return (total - Z95 * se) / n, (total + Z95 * se) / n
 
 
 def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "t",

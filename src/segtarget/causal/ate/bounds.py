@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ...stats import Z95
+
 
 @dataclass(frozen=True)
 class ManskiBounds:
@@ -47,7 +49,7 @@ class ManskiBounds:
 
 def _imbens_manski_c(width: float, se: float) -> float:
     if se <= 0:
-        return 1.959963984540054
+        return Z95
     f = lambda c: stats.norm.cdf(c + width / se) - stats.norm.cdf(-c) - 0.95  # noqa: E731
     return float(optimize.brentq(f, 0.0, 3.0))
 

@@ -42,9 +42,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from ...stats import Z95
 from ..nuisance import Nuisances, dr_scores, odds_weighted_outcome
 
-Z95 = 1.959963984540054
 
 ESTIMANDS = {
     "naive": "difference in means (no adjustment)",

@@ -9,19 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from ...plotting import pyplot
 
 
 def ps_overlap_figure(T: np.ndarray, e: np.ndarray, band: float):
     """Mirrored histograms of the cross-fitted propensity: treated up, controls down."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     bins = np.linspace(0, 1, 41)
     t = np.asarray(T) == 1
@@ -42,7 +35,7 @@ def ps_overlap_figure(T: np.ndarray, e: np.ndarray, band: float):
 
 def calibration_figure(calibration: pd.DataFrame, selected: str):
     """Reliability diagram of each propensity candidate (observed treated share vs mean prediction)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
     for name, g in calibration.groupby("model"):
@@ -58,7 +51,7 @@ def calibration_figure(calibration: pd.DataFrame, selected: str):
 
 def love_plot(balance: pd.DataFrame):
     """|SMD| per covariate before and after weighting; the 0.1 line marks 'balanced'."""
-    plt = _plt()
+    plt = pyplot()
     order = balance.reindex(balance["smd_unweighted"].abs().sort_values().index)
     fig, ax = plt.subplots(figsize=(7, max(3, 0.32 * len(order) + 1)))
     y = np.arange(len(order))
@@ -76,7 +69,7 @@ def love_plot(balance: pd.DataFrame):
 
 def forest_plot(table: pd.DataFrame, outcome: str):
     """Point estimate and 95% CI of every untrimmed method; the headline row is highlighted."""
-    plt = _plt()
+    plt = pyplot()
     rows = table[(table["trim"] == 0)].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
@@ -93,7 +86,7 @@ def forest_plot(table: pd.DataFrame, outcome: str):
 
 def trimming_figure(table: pd.DataFrame, outcome: str):
     """AIPW and DML estimates as the propensity trimming threshold grows (n retained annotated)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     series = {"AIPW": ("aipw", "aipw_trim", "#1b9e77", -0.002), "DML": ("dml", "dml_trim", "#7570b3", 0.002)}
     for label, (full, trimmed, color, dx) in series.items():

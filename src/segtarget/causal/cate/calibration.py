@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...stats import Z95
+
 
 def dr_loss(scores, cate) -> tuple[float, float]:
     """Mean held-out DR loss and its standard error."""
@@ -67,7 +69,7 @@ class BLPResult:
     def summary_frame(self) -> pd.DataFrame:
         return pd.DataFrame([
             {"term": "ATE (beta_0)", "estimate": self.ate, "se": self.ate_se,
-             "ci_lower": self.ate - 1.959964 * self.ate_se, "ci_upper": self.ate + 1.959964 * self.ate_se},
+             "ci_lower": self.ate - Z95 * self.ate_se, "ci_upper": self.ate + Z95 * self.ate_se},
             {"term": "CATE slope (beta_1)", "estimate": self.slope, "se": self.slope_se,
              "ci_lower": self.slope_lower, "ci_upper": self.slope_upper, "p_value": self.p_value},
         ])
@@ -93,7 +95,7 @@ def blp_test(scores, cate) -> BLPResult:
     se = np.sqrt(np.diag(V))
     p = float(2 * norm.sf(abs(beta[1] / se[1]))) if se[1] > 0 else float("nan")
     return BLPResult(float(beta[0]), float(se[0]), float(beta[1]), float(se[1]),
-                     float(beta[1] - 1.959964 * se[1]), float(beta[1] + 1.959964 * se[1]), p)
+                     float(beta[1] - Z95 * se[1]), float(beta[1] + Z95 * se[1]), p)
 
 
 def gates(scores, cate, n_groups: int = 5) -> pd.DataFrame:
@@ -108,8 +110,8 @@ def gates(scores, cate, n_groups: int = 5) -> pd.DataFrame:
         gk = g[m]
         se = float(gk.std(ddof=1) / np.sqrt(m.sum())) if m.sum() > 1 else float("nan")
         rows.append({"group": k, "n": int(m.sum()), "cate_mean": float(c[m].mean()), "gate": float(gk.mean()),
-                     "se": se, "ci_lower": float(gk.mean()) - 1.959964 * se,
-                     "ci_upper": float(gk.mean()) + 1.959964 * se})
+                     "se": se, "ci_lower": float(gk.mean()) - Z95 * se,
+                     "ci_upper": float(gk.mean()) + Z95 * se})
     return pd.DataFrame(rows)
 
 

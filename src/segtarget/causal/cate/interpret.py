@@ -17,15 +17,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...stats import Z95
+from ..learners import lgbm
+
 
 def shap_importance(X: pd.DataFrame, cate, seed: int = 0) -> tuple[pd.DataFrame, float]:
     """Mean |SHAP| per feature of a surrogate of the CATE, and the surrogate's R^2."""
-    from lightgbm import LGBMRegressor
-
     c = np.asarray(cate, float)
     Xn = X.to_numpy(float)
-    sur = LGBMRegressor(n_estimators=200, learning_rate=0.05, num_leaves=15, min_child_samples=20,
-                        random_state=seed, n_jobs=1, verbose=-1).fit(Xn, c)
+    sur = lgbm("surrogate", "reg", seed).fit(Xn, c)
     contrib = sur.predict(Xn, pred_contrib=True)[:, :-1]
     pred = sur.predict(Xn)
     r2 = float(1 - np.sum((c - pred) ** 2) / np.sum((c - c.mean()) ** 2)) if np.std(c) > 0 else float("nan")
@@ -94,5 +94,5 @@ def cate_tree_rules(X: pd.DataFrame, cate, scores, *, depth: int = 2, min_leaf: 
         se = float(g[m].std(ddof=1) / np.sqrt(m.sum())) if m.sum() > 1 else float("nan")
         rows.append({"leaf": int(node), "rule": rule, "n": int(m.sum()), "share": float(m.mean()),
                      "mean_cate": float(c[m].mean()), "dr_effect": float(g[m].mean()), "dr_se": se,
-                     "dr_lower": float(g[m].mean()) - 1.959964 * se, "dr_upper": float(g[m].mean()) + 1.959964 * se})
+                     "dr_lower": float(g[m].mean()) - Z95 * se, "dr_upper": float(g[m].mean()) + Z95 * se})
     return pd.DataFrame(rows).sort_values("mean_cate", ascending=False, ignore_index=True)

@@ -28,6 +28,7 @@ from ...errors import SegtargetError
 from ...io import OutputDir
 from ...report.section import Section
 from ...scale import plan_scale
+from ...stats import Z95
 from .calibration import dr_loss
 from .config import CateConfig
 from ..nuisance import Nuisances, crossfit_nuisances, dr_scores
@@ -149,7 +150,7 @@ def _headline(outcome, selected, table, scores, refutation, breakeven, oof_sel) 
     n = len(scores)
     ate, se = float(np.mean(scores)), float(np.std(scores, ddof=1) / np.sqrt(n))
     h = {"outcome": outcome, "n": n, "selected_model": LABELS.get(selected, selected),
-         "ate_dr": ate, "ate_dr_lower": ate - 1.959964 * se, "ate_dr_upper": ate + 1.959964 * se,
+         "ate_dr": ate, "ate_dr_lower": ate - Z95 * se, "ate_dr_upper": ate + Z95 * se,
          "autoc": float(row["autoc"]), "autoc_lower": float(row["autoc_lower"]),
          "autoc_upper": float(row["autoc_upper"]), "autoc_p": float(row["autoc_p"]),
          "blp_slope": float(row["blp_slope"]), "blp_p": float(row["blp_p"]),

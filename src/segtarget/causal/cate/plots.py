@@ -5,16 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...plotting import pyplot
 from .zoo import LABELS
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _label(m: str, selected: str) -> str:
@@ -23,7 +15,7 @@ def _label(m: str, selected: str) -> str:
 
 def distributions(oof: pd.DataFrame, selected: str, title: str):
     """Histogram outlines of every model's out-of-fold CATE; the selected one drawn thick."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     cols = [c for c in oof.columns if c.startswith("cate_") and c not in ("cate_lower", "cate_upper")]
     allv = np.concatenate([oof[c].to_numpy() for c in cols])
@@ -44,7 +36,7 @@ def distributions(oof: pd.DataFrame, selected: str, title: str):
 
 def correlation_heatmap(oof: pd.DataFrame, title: str):
     """Spearman correlations between the models' out-of-fold CATEs."""
-    plt = _plt()
+    plt = pyplot()
     cols = [c for c in oof.columns if c.startswith("cate_") and c not in ("cate_lower", "cate_upper")]
     corr = oof[cols].rank().corr().to_numpy()
     names = [LABELS.get(c[5:], c[5:]) for c in cols]
@@ -63,7 +55,7 @@ def correlation_heatmap(oof: pd.DataFrame, title: str):
 def uplift_panels(curves: dict[str, pd.DataFrame], toc: pd.DataFrame, naive: dict[str, pd.DataFrame],
                   selected: str, title: str):
     """DR uplift curve, DR gain (Qini) curve, TOC of the selected model, naive binned uplift; with baselines."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
     a = axes[0, 0]
     for m, c in curves.items():
@@ -100,7 +92,7 @@ def uplift_panels(curves: dict[str, pd.DataFrame], toc: pd.DataFrame, naive: dic
 
 def gates_plot(gates: pd.DataFrame, blp_text: str, title: str):
     """GATES by CATE quintile with 95% CIs next to the mean predicted CATE."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     x = gates["group"].to_numpy()
     ax.bar(x, gates["gate"], color="C0", alpha=0.6, label="DR group effect (95% CI)")
@@ -116,7 +108,7 @@ def gates_plot(gates: pd.DataFrame, blp_text: str, title: str):
 
 def refutation_plot(runs: pd.DataFrame, se: float, title: str):
     """Refit ATEs by test around the real ATE (+-1 SE band) and placebo CATE spread vs the real spread."""
-    plt = _plt()
+    plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
     final = runs[runs["kind"] == "final"].iloc[0]
     kinds = [k for k in ("placebo", "random_cause", "subset", "dummy") if (runs["kind"] == k).any()]
@@ -142,7 +134,7 @@ def refutation_plot(runs: pd.DataFrame, se: float, title: str):
 
 def importance_plot(importance: pd.DataFrame, rules: pd.DataFrame, title: str, top: int = 15):
     """Mean |SHAP| per feature and the CATE tree's leaves (model CATE vs DR effect with 95% CI)."""
-    plt = _plt()
+    plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1, 1.3]})
     imp = importance.head(top).iloc[::-1]
     colors = ["C3" if d > 0 else "C0" for d in imp["direction"]]

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...stats import Z95
+
 
 @dataclass(frozen=True)
 class RateResult:
@@ -99,7 +101,7 @@ def _result(target: str, est: float, boot: np.ndarray) -> RateResult:
 
     se = float(np.std(boot, ddof=1)) if len(boot) > 1 else float("nan")
     p = float(2 * norm.sf(abs(est) / se)) if se > 0 else float("nan")
-    return RateResult(target, float(est), se, float(est - 1.959964 * se), float(est + 1.959964 * se), p,
+    return RateResult(target, float(est), se, float(est - Z95 * se), float(est + Z95 * se), p,
                       len(boot))
 
 
@@ -124,8 +126,8 @@ def evaluate_ranking(scores, priorities, *, n_boot: int = 200, seed: int = 0,
         se = bvals.std(axis=0, ddof=1)
     else:
         se = np.full(grid, np.nan)
-    curve = pd.DataFrame({"q": qs, "toc": point, "se": se, "lower": point - 1.959964 * se,
-                          "upper": point + 1.959964 * se})
+    curve = pd.DataFrame({"q": qs, "toc": point, "se": se, "lower": point - Z95 * se,
+                          "upper": point + Z95 * se})
     return RankingEvaluation(_result("AUTOC", autoc[0], bautoc), _result("QINI", qini[0], bqini), curve)
 
 

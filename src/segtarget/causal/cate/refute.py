@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...threads import single_threaded
 from .config import CateConfig
-from .zoo import build_model, one_thread
+from .zoo import build_model
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class RefitOutcome:
     rows: np.ndarray | None = None  # units the refit was fit on (kept for the "split" refit)
 
 
-@one_thread
+@single_threaded
 def _refit_task(task) -> RefitOutcome:
     kind, name, params, seed, Y, T, X, rows, X_pred = task
     model = build_model(name, params, seed).fit(Y[rows], T[rows], X=X[rows])

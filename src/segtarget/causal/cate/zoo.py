@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from ...errors import SegtargetError
+from ...threads import single_threaded
+from ..learners import LGBM_PRESETS
 from .config import CateConfig
 
 MODEL_NAMES = ("s", "t", "x", "dr", "r", "linear_dml", "causal_forest")
@@ -57,19 +59,13 @@ def model_seed(seed: int, name: str) -> int:
 
 def default_params(name: str, cfg: CateConfig) -> dict[str, Any]:
     """Small, regularised defaults: fast enough for 7 models x 5 folds in seconds."""
-    # Many shallow trees with small leaves: the treated arm can be small (IHDP: ~110 units per fold).
-    base = dict(n_estimators=cfg.n_estimators, learning_rate=0.05, num_leaves=7, min_child_samples=10,
-                subsample=0.8, colsample_bytree=0.8, reg_lambda=1.0)
+    # The presets say why each learner is shaped as it is (causal/learners.py).
+    base = dict(n_estimators=cfg.n_estimators, **LGBM_PRESETS["cate_base"])
     params: dict[str, Any] = {"base": base, "inner_cv": cfg.inner_cv}
     if name not in ("s", "t"):
-        # A smooth propensity model: inverse-propensity terms explode when a flexible classifier pushes
-        # e(x) to 0 or 1 (on IHDP this alone took the DR-learner's sqrt(PEHE) from 8.4 to 3.1).
-        params["propensity"] = dict(n_estimators=100, learning_rate=0.05, num_leaves=7, min_child_samples=40,
-                                    subsample=0.8, colsample_bytree=0.8, reg_lambda=1.0)
+        params["propensity"] = dict(LGBM_PRESETS["cate_propensity"])
     if name in WITH_FINAL:
-        # The final stage regresses noisy pseudo-outcomes: fewer, shallower trees and larger leaves.
-        params["final"] = dict(n_estimators=cfg.n_estimators, learning_rate=0.03, num_leaves=7,
-                               min_child_samples=40, subsample=0.8, colsample_bytree=0.8, reg_lambda=5.0)
+        params["final"] = dict(n_estimators=cfg.n_estimators, **LGBM_PRESETS["cate_final"])
     if name == "causal_forest":
         # Sub-samples of 30% and half the features per split keep 200 honest trees at ~1 s for 2,000 units
         # (grf uses 50%); on the semi-synthetic data this cost no accuracy against econml's defaults.
@@ -208,22 +204,7 @@ class OOFPrediction:
     seconds: float  # CPU seconds of fit + predict, summed over folds
 
 
-def one_thread(func):
-    """Run ``func`` with BLAS/OpenMP pools limited to one thread: the fits are small, parallelism comes from
-    independent tasks, and idle BLAS threads spin on a shared machine."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1):
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
-@one_thread
+@single_threaded
 def _fit_predict_task(task: tuple) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     name, params, seed, Y, T, X, train, test = task
     t0 = time.process_time()

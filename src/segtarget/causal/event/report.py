@@ -6,6 +6,7 @@ import html
 
 import pandas as pd
 
+from ...plotting import pyplot
 from ...io import OutputDir
 from ...report.section import Figure, Section, Table, Text
 from .study import EventStudyResult
@@ -31,8 +32,7 @@ NOTE = ("A weekly household × week panel is built for every unit of the study d
 
 
 def event_figure(dynamic: pd.DataFrame, pretrend: dict, ylabel: str):
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     d = dynamic.sort_values("rel_week")
     fig, ax = plt.subplots(figsize=(7.5, 4))
     pre = d["rel_week"] < 0

@@ -52,8 +52,8 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import SegtargetError
+from ...stats import Z95
 
-Z = float(stats.norm.ppf(0.975))  # every CI in this module: estimate +- 1.96 SE (thousands of clusters)
 OUTCOMES = ("spend", "baskets")
 ES_COLUMNS = ["level", "group", "term", "rel_week", "estimate", "std_error", "ci_lower", "ci_upper", "p_value",
               "n"]
@@ -102,7 +102,7 @@ def _cell_name(row: pd.Series, by: list[str]) -> str:
 def _row(level, group, term, rel_week, est, se, n) -> dict:
     p = float(2 * stats.norm.sf(abs(est / se))) if se > 0 else np.nan
     return {"level": level, "group": str(group), "term": term, "rel_week": rel_week, "estimate": float(est),
-            "std_error": float(se), "ci_lower": float(est - Z * se), "ci_upper": float(est + Z * se),
+            "std_error": float(se), "ci_lower": float(est - Z95 * se), "ci_upper": float(est + Z95 * se),
             "p_value": p, "n": int(n)}
 
 

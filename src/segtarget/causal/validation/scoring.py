@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...plotting import pyplot
 from ...io import OutputDir
 from ...report.section import Figure, Section, Table, Text
 from ..cate.config import CateConfig
@@ -114,10 +115,7 @@ def run_validation(X: pd.DataFrame, *, cfg: CateConfig, seed: int, out: OutputDi
 
 
 def _figure(table: pd.DataFrame, oof: pd.DataFrame, tau: np.ndarray, selected: str, breakeven: float):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
     t = table.sort_values("sqrt_pehe")

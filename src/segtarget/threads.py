@@ -1,6 +1,6 @@
-"""Run the small dense linear algebra of Track 1 on one thread per process.
+"""Run small dense linear algebra (Track 1 NMF/K-Means, the CATE zoo's fits) on one thread per process.
 
-The matrices are small (thousands x tens), so BLAS and OpenMP threads inside NMF and K-Means gain little,
+The matrices are small (thousands x tens), so BLAS and OpenMP threads inside the fits gain little,
 and on a busy machine their spin-waiting costs far more than it saves: on the shared 2-core machine one
 full-pipeline fit took 40x the CPU time with the default thread pools. Parallelism comes from
 ``parallel_map`` over independent tasks (ranks, resamples) instead.
