@@ -15,7 +15,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # a module's dotted name (longest prefix) decides its stage; report.section is the plain data type every
 # stage builds its report blocks from, so it sits with the helpers.
 STAGES = [
-    ("base", ["segtarget", "segtarget.errors", "segtarget.io", "segtarget.stats", "segtarget.parallel",
+    ("base", ["segtarget", "segtarget.errors", "segtarget.io", "segtarget.stats", "segtarget.plotting",
+              "segtarget.threads", "segtarget.parallel",
               "segtarget._ray_backend", "segtarget.scale", "segtarget.cache", "segtarget.report.section"]),
     ("data", ["segtarget.data", "segtarget.synth"]),
     ("features", ["segtarget.features"]),
@@ -23,7 +24,7 @@ STAGES = [
     ("causal", ["segtarget.causal"]),
     ("policy", ["segtarget.policy"]),
     ("report", ["segtarget.report"]),
-    ("pipeline", ["segtarget.config", "segtarget.table_analysis", "segtarget.pipeline"]),
+    ("pipeline", ["segtarget.config", "segtarget.table_analysis", "segtarget.steps", "segtarget.pipeline"]),
     ("cli", ["segtarget.cli"]),
 ]
 
@@ -41,7 +42,9 @@ def stage_of(module: str) -> int:
     best, rank = -1, None
     for i, (_, prefixes) in enumerate(STAGES):
         for pre in prefixes:
-            if (module == pre or module.startswith(pre + ".")) and len(pre) > best:
+            # the package itself is its own entry: as a prefix it would swallow every unlisted module
+            inside = module == pre or (pre != "segtarget" and module.startswith(pre + "."))
+            if inside and len(pre) > best:
                 best, rank = len(pre), i
     if rank is None:
         raise AssertionError(f"{module}: no stage in tests/test_layout.py STAGES; add it")
