@@ -52,26 +52,35 @@ def test_top_level_reexports_are_the_package_objects():
     assert callable(segtarget.run) and "cfg" in inspect.signature(segtarget.run).parameters
 
 
-def _type_checking_imports(path: Path) -> dict[str, str]:
-    """name -> 'module:attr' for the imports under ``if TYPE_CHECKING:`` in ``path`` (absolute modules)."""
-    tree = ast.parse(path.read_text())
-    package = "segtarget" if path.parent.name == "segtarget" else f"segtarget.{path.parent.name}"
+def _typing_imports(package: str) -> dict[str, str]:
+    """name -> 'module:attr' that IDEs see: the root's __init__.pyi stub (the root imports no stage, see
+    tests/test_layout.py), or the ``if TYPE_CHECKING:`` imports of a stage package's __init__.py."""
+    init = Path(importlib.import_module(package).__file__)
+    if package == "segtarget":
+        nodes = ast.parse(init.with_suffix(".pyi").read_text()).body
+    else:
+        nodes = [imp for node in ast.parse(init.read_text()).body
+                 if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING" for imp in node.body]
     found = {}
-    for node in tree.body:
-        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
-            for imp in node.body:
-                assert isinstance(imp, ast.ImportFrom)
-                module = package + ("." + imp.module if imp.module else "") if imp.level else imp.module
-                for alias in imp.names:
-                    found[alias.asname or alias.name] = f"{module}:{alias.name}"
+    for imp in nodes:
+        if isinstance(imp, ast.ImportFrom) and imp.level:
+            module = package + ("." + imp.module if imp.module else "")
+            for alias in imp.names:
+                found[alias.asname or alias.name] = f"{module}:{alias.name}"
     return found
 
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_ide_imports_match_the_table(package):
     module = importlib.import_module(package)
-    seen = _type_checking_imports(Path(module.__file__))
+    seen = _typing_imports(package)
     assert sorted(seen) == sorted(segtarget.PUBLIC[package])
     for name, target in seen.items():
         mod, _, attr = target.partition(":")
         assert getattr(importlib.import_module(mod), attr) is getattr(module, name), name
+
+
+def test_root_stub_all_matches_the_table():
+    tree = ast.parse((Path(segtarget.__file__).with_suffix(".pyi")).read_text())
+    stub_all = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "__all__")
+    assert sorted(ast.literal_eval(stub_all)) == sorted(segtarget.__all__)

@@ -10,13 +10,13 @@ starts fast.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
 # The one table of public names: package -> {name: "module:attribute"}. Each package's __init__ exports its
 # entry lazily through ``_lazy_exports``; the top level re-exports from the packages where one exists, so a
-# module that moves changes one line here. tests/test_public_api.py checks every entry resolves.
+# module that moves changes one line here. tests/test_public_api.py checks every entry resolves. What IDEs
+# and type checkers see is __init__.pyi (a stub, so this stage-free root imports no stage, not even for typing).
 PUBLIC: dict[str, dict[str, str]] = {
     "segtarget": {
         # data and features
@@ -70,36 +70,36 @@ PUBLIC: dict[str, dict[str, str]] = {
     "segtarget.causal": {
         "DesignConfig": "segtarget.causal.config:DesignConfig",
         "AteConfig": "segtarget.causal.config:AteConfig",
-        "CateConfig": "segtarget.causal.cate_config:CateConfig",
-        "build_design": "segtarget.causal.design:build_design",
-        "Cohort": "segtarget.causal.design:Cohort",
+        "CateConfig": "segtarget.causal.cate.config:CateConfig",
+        "build_design": "segtarget.causal.design.study:build_design",
+        "Cohort": "segtarget.causal.design.study:Cohort",
         "make_folds": "segtarget.causal.nuisance:make_folds",
         "crossfit_nuisances": "segtarget.causal.nuisance:crossfit_nuisances",
         "dr_scores": "segtarget.causal.nuisance:dr_scores",
         "Nuisances": "segtarget.causal.nuisance:Nuisances",
-        "AteEstimate": "segtarget.causal.ate:AteEstimate",
-        "naive": "segtarget.causal.ate:naive",
-        "ols_hc1": "segtarget.causal.ate:ols_hc1",
-        "ipw_hajek": "segtarget.causal.ate:ipw_hajek",
-        "aipw": "segtarget.causal.ate:aipw",
-        "att_dr": "segtarget.causal.ate:att_dr",
-        "atc_dr": "segtarget.causal.ate:atc_dr",
-        "ato_dr": "segtarget.causal.ate:ato_dr",
-        "weighting_family": "segtarget.causal.ate:weighting_family",
-        "estimates_frame": "segtarget.causal.ate:estimates_frame",
-        "dml_ate": "segtarget.causal.ate_dml:dml_ate",
-        "AteResult": "segtarget.causal.ate_pipeline:AteResult",
-        "run_ate": "segtarget.causal.ate_pipeline:run_ate",
-        "CateModel": "segtarget.causal.zoo:CateModel",
-        "EnsembleCateModel": "segtarget.causal.zoo:EnsembleCateModel",
-        "CATE_MODELS": "segtarget.causal.zoo:MODEL_NAMES",
-        "default_params": "segtarget.causal.zoo:default_params",
-        "OOFPrediction": "segtarget.causal.zoo:OOFPrediction",
-        "oof_cate_many": "segtarget.causal.zoo:oof_cate_many",
-        "CateResult": "segtarget.causal.cate_pipeline:CateResult",
-        "run_cate": "segtarget.causal.cate_pipeline:run_cate",
-        "evaluate_ranking": "segtarget.causal.rate:evaluate_ranking",
-        "RankingEvaluation": "segtarget.causal.rate:RankingEvaluation",
+        "AteEstimate": "segtarget.causal.ate.estimators:AteEstimate",
+        "naive": "segtarget.causal.ate.estimators:naive",
+        "ols_hc1": "segtarget.causal.ate.estimators:ols_hc1",
+        "ipw_hajek": "segtarget.causal.ate.estimators:ipw_hajek",
+        "aipw": "segtarget.causal.ate.estimators:aipw",
+        "att_dr": "segtarget.causal.ate.estimators:att_dr",
+        "atc_dr": "segtarget.causal.ate.estimators:atc_dr",
+        "ato_dr": "segtarget.causal.ate.estimators:ato_dr",
+        "weighting_family": "segtarget.causal.ate.estimators:weighting_family",
+        "estimates_frame": "segtarget.causal.ate.estimators:estimates_frame",
+        "dml_ate": "segtarget.causal.ate.dml:dml_ate",
+        "AteResult": "segtarget.causal.ate.result:AteResult",
+        "run_ate": "segtarget.causal.ate.pipeline:run_ate",
+        "CateModel": "segtarget.causal.cate.zoo:CateModel",
+        "EnsembleCateModel": "segtarget.causal.cate.zoo:EnsembleCateModel",
+        "CATE_MODELS": "segtarget.causal.cate.zoo:MODEL_NAMES",
+        "default_params": "segtarget.causal.cate.zoo:default_params",
+        "OOFPrediction": "segtarget.causal.cate.zoo:OOFPrediction",
+        "oof_cate_many": "segtarget.causal.cate.zoo:oof_cate_many",
+        "CateResult": "segtarget.causal.cate.pipeline:CateResult",
+        "run_cate": "segtarget.causal.cate.pipeline:run_cate",
+        "evaluate_ranking": "segtarget.causal.cate.rate:evaluate_ranking",
+        "RankingEvaluation": "segtarget.causal.cate.rate:RankingEvaluation",
     },
     "segtarget.policy": {
         "PolicyConfig": "segtarget.policy.config:PolicyConfig",
@@ -136,15 +136,3 @@ def _lazy_exports(package: str):
 
 
 __all__, __getattr__, __dir__ = _lazy_exports(__name__)
-
-if TYPE_CHECKING:  # what IDEs and type checkers see; tests/test_public_api.py keeps it equal to PUBLIC
-    from .causal import (CATE_MODELS, AteEstimate, CateConfig, CateModel, Cohort, DesignConfig, EnsembleCateModel,
-                         Nuisances, aipw, build_design, crossfit_nuisances, dr_scores, estimates_frame, evaluate_ranking,
-                         oof_cate_many, weighting_family)
-    from .config import Config, load_config
-    from .data import Tables, load_source
-    from .errors import SegtargetError
-    from .features import compute_features
-    from .pipeline import run_pipeline as run
-    from .policy import PolicyValue, policy_value, value_frame
-    from .segments import SegmentModel
