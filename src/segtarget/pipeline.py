@@ -256,7 +256,8 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
                 k_cate = stage_key(k_ate, cfg.cate, o)
                 cate[o] = cache.run(f"cate-{o}", k_cate, root, lambda o=o: run_cate(
                     cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, seed=seed,
-                    out=od, outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress))
+                    out=od, outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress,
+                    groups=cohort.data["household_id"].to_numpy()))
                 sections += cate[o][1]
                 warnings += cate[o][0].warnings
         with log.step("pre-period segments"):
