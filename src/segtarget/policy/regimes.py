@@ -71,11 +71,15 @@ class RegimeResult:
     share_of_oracle: float
     n_units: int
     recommended: str
+    verdict_truth: float = float("nan")  # true profit of the action the verdict names (0 for no one / a test)
+    rate_p: float = float("nan")  # one-sided p of the sample-split ranking test
+    gain_ci: tuple[float, float] = (float("nan"), float("nan"))  # held-out gain over the best uniform action
     placebo: tuple[float, float] | None = None  # 95% CI of the DR effect on pre-campaign sales (per unit)
 
     def summary_frame(self) -> pd.DataFrame:
         d = self.__dict__.copy()
         d["ci_lower"], d["ci_upper"] = d.pop("ci")
+        d["gain_lower"], d["gain_upper"] = d.pop("gain_ci")
         d["placebo_lower"], d["placebo_upper"] = d.pop("placebo") or (np.nan, np.nan)
         return pd.DataFrame([d])
 
@@ -165,4 +169,11 @@ def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int =
         estimate=h["recommended_profit"],
         ci=(lo, hi), truth=true_rec, covered=lo <= true_rec <= hi, everyone_estimate=h["everyone_profit"],
         everyone_truth=float(rt.sum()), oracle=oracle, share_of_oracle=true_rec / oracle if oracle > 0 else np.nan,
-        n_units=int(m.sum()), recommended=res.recommended_policy, placebo=inp.placebo_ci)
+        n_units=int(m.sum()), recommended=res.recommended_policy, placebo=inp.placebo_ci,
+        verdict_truth=_verdict_truth(res.verdict.kind, true_rec, float(rt.sum())),
+        rate_p=float(res.verdict.rate_p_one_sided), gain_ci=tuple(map(float, res.selection.gain_ci)))
+
+
+def _verdict_truth(verdict: str, recommended_truth: float, everyone_truth: float) -> float:
+    """What following the verdict truly earns: everyone's profit, the targeted policy's, or nothing."""
+    return {"contact everyone": everyone_truth, "target this group": recommended_truth}.get(verdict, 0.0)
