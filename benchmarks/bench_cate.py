@@ -44,10 +44,10 @@ def _cpu() -> float:
 def _cohort() -> dict:
     import tempfile
 
-    from segtarget.causal.cate_config import CateConfig
-    from segtarget.causal.cate_pipeline import run_cate
+    from segtarget.causal.cate.config import CateConfig
+    from segtarget.causal.cate.pipeline import run_cate
     from segtarget.causal.config import DesignConfig
-    from segtarget.causal.design import build_design
+    from segtarget.causal.design.study import build_design
     from segtarget.causal.nuisance import crossfit_nuisances
     from segtarget.data import load_source
     from segtarget.io import OutputDir
@@ -77,9 +77,9 @@ def _semisynth(kind: str, trials: int) -> dict:
 
     import numpy as np
 
-    from segtarget.causal.cate_config import CateConfig
-    from segtarget.causal.semisynth import make_semisynthetic
-    from segtarget.causal.validation import default_covariates, validate_on
+    from segtarget.causal.cate.config import CateConfig
+    from segtarget.causal.validation.semisynth import make_semisynthetic
+    from segtarget.causal.validation.scoring import default_covariates, validate_on
     from segtarget.io import OutputDir
 
     sim = make_semisynthetic(default_covariates(), auc=0.95, seed=0, effect_scale=2.0)
@@ -100,7 +100,7 @@ def _semisynth(kind: str, trials: int) -> dict:
 
 
 def _ihdp() -> dict:
-    from segtarget.causal.ihdp import ihdp_benchmark
+    from segtarget.causal.validation.ihdp import ihdp_benchmark
 
     c0, t0 = _cpu(), time.perf_counter()
     res = ihdp_benchmark(5, seed=0, n_jobs=-1)

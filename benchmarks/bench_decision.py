@@ -1,7 +1,7 @@
 """The decision on planted campaigns with a known truth: no effect, a uniform effect, a heterogeneous effect.
 
 Every regime keeps the embedded transactions and replaces the Type A memberships by planted ones (a rule on
-past spend and a recent spike; ``segtarget.causal.planted``). For each: the verdict, the recommended policy's
+past spend and a recent spike; ``segtarget.causal.validation.planted``). For each: the verdict, the recommended policy's
 held-out value with its 95% CI next to its true value, and its true profit next to the oracle's.
 The contact cost of the regimes is $10 by default (``--cost=1`` for the run's default): at $1 the planted
 heterogeneous effect leaves contacting everyone within ~10% of the oracle, so "target" is not the right answer.
@@ -16,7 +16,7 @@ import time
 
 import pandas as pd
 
-from segtarget.causal.planted import PlantSpec, plant_campaigns
+from segtarget.causal.validation.planted import PlantSpec, plant_campaigns
 from segtarget.data import load_source
 from segtarget.policy.config import PolicyConfig
 from segtarget.policy.regimes import run_regime

@@ -28,10 +28,10 @@ OUTCOMES = ["purchase_amount", "purchase_count"]
 def real(seed: int = 42) -> dict:
     from sklearn.metrics import roc_auc_score
 
-    from segtarget.causal.ate_pipeline import run_ate
+    from segtarget.causal.ate.pipeline import run_ate
     from segtarget.causal.config import AteConfig, DesignConfig
-    from segtarget.causal.design import build_design
-    from segtarget.causal.design_refute import headline_effect, refute_design
+    from segtarget.causal.design.study import build_design
+    from segtarget.causal.design.refute import headline_effect, refute_design
     from segtarget.data import load_source
     from segtarget.io import OutputDir
 
@@ -79,9 +79,9 @@ def real(seed: int = 42) -> dict:
 
 def planted(seeds=(0, 1, 2, 3, 4), effects=("none", "uniform")) -> list[dict]:
     from segtarget.causal.config import AteConfig, DesignConfig
-    from segtarget.causal.design import build_design
-    from segtarget.causal.design_refute import headline_effect, headline_truth
-    from segtarget.causal.planted import PlantSpec, plant_campaigns, true_effects
+    from segtarget.causal.design.study import build_design
+    from segtarget.causal.design.refute import headline_effect, headline_truth
+    from segtarget.causal.validation.planted import PlantSpec, plant_campaigns, true_effects
     from segtarget.data import load_source
 
     out = []

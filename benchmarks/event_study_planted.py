@@ -22,9 +22,9 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from segtarget.causal.event_study import EventStudy
-from segtarget.causal.panel import build_panel
-from segtarget.causal.planted import PlantSpec, plant_campaigns, true_effects
+from segtarget.causal.event.study import EventStudy
+from segtarget.causal.event.panel import build_panel
+from segtarget.causal.validation.planted import PlantSpec, plant_campaigns, true_effects
 from segtarget.data import load_source
 
 POST_WEEKS = 4

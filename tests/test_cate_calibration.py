@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from segtarget.causal.calibration import (blp_test, dr_loss, dr_loss_difference, gates, gates_top_minus_bottom,
+from segtarget.causal.cate.calibration import (blp_test, dr_loss, dr_loss_difference, gates, gates_top_minus_bottom,
                                           r_loss, r_score)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from segtarget.causal.interpret import cate_tree_rules, shap_importance
+from segtarget.causal.cate.interpret import cate_tree_rules, shap_importance
 
 
 def _data():

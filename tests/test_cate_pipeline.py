@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segtarget.causal.cate_config import CateConfig
-from segtarget.causal.cate_pipeline import cate_frame, run_cate, write_cate_outputs
+from segtarget.causal.cate.config import CateConfig
+from segtarget.causal.cate.pipeline import cate_frame, run_cate, write_cate_outputs
 from segtarget.errors import SegtargetError
 from segtarget.io import OutputDir
 

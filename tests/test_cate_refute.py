@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from segtarget.causal.cate_config import CateConfig
+from segtarget.causal.cate.config import CateConfig
 from segtarget.causal.nuisance import crossfit_nuisances, dr_scores
-from segtarget.causal.refute import (RefitOutcome, _strata_permutation, half_split, refit_tasks, refutation_table,
+from segtarget.causal.cate.refute import (RefitOutcome, _strata_permutation, half_split, refit_tasks, refutation_table,
                                      run_refutations)
-from segtarget.causal.zoo import default_params
+from segtarget.causal.cate.zoo import default_params
 
 
 def test_strata_permutation_keeps_arm_sizes_per_decile():

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from segtarget.causal.selection import ensemble_members, select_model
+from segtarget.causal.cate.selection import ensemble_members, select_model
 
 
 def _table(rows):

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from segtarget.causal.cate_config import CateConfig
+from segtarget.causal.cate.config import CateConfig
 from segtarget.causal.nuisance import crossfit_nuisances, dr_scores
-from segtarget.causal.tuning import held_out_loss, tune_models
-from segtarget.causal.zoo import default_params
+from segtarget.causal.cate.tuning import held_out_loss, tune_models
+from segtarget.causal.cate.zoo import default_params
 
 
 def _data(n=300):

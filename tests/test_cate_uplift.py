@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from segtarget.causal.rate import evaluate_ranking
-from segtarget.causal.uplift import dr_uplift_curves, dr_uplift_summary, naive_binned_uplift
+from segtarget.causal.cate.rate import evaluate_ranking
+from segtarget.causal.cate.uplift import dr_uplift_curves, dr_uplift_summary, naive_binned_uplift
 
 
 def test_dr_areas_equal_rate_without_ties():

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segtarget.causal.cate_config import CateConfig
+from segtarget.causal.cate.config import CateConfig
 from segtarget.causal.nuisance import make_folds
-from segtarget.causal.zoo import (MODEL_NAMES, CateModel, EnsembleCateModel, check_models, default_params,
+from segtarget.causal.cate.zoo import (MODEL_NAMES, CateModel, EnsembleCateModel, check_models, default_params,
                                   oof_cate_many)
 from segtarget.errors import SegtargetError
 

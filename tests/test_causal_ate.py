@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from segtarget.causal import ate
+from segtarget.causal.ate import estimators
 from segtarget.causal.nuisance import Nuisances, crossfit_nuisances
 
 Y = np.array([3.0, 5.0, 2.0, 8.0, 1.0, 4.0])
@@ -19,13 +19,13 @@ def test_ipw_hajek_by_hand():
     w0 = [1 / 0.4, 1 / 0.8, 1 / 0.7]
     m1 = (3 * w1[0] + 5 * w1[1] + 2 * w1[2]) / sum(w1)
     m0 = (8 * w0[0] + 1 * w0[1] + 4 * w0[2]) / sum(w0)
-    assert ate.ipw_hajek(Y, T, E).estimate == pytest.approx(m1 - m0)
+    assert estimators.ipw_hajek(Y, T, E).estimate == pytest.approx(m1 - m0)
 
 
 def test_aipw_by_hand():
     psi = [3.5 - 2 + (3 - 3.5) / 0.8, 4 - 3 + (5 - 4) / 0.5, 2.5 - 1 + (2 - 2.5) / 0.4,
            7 - 6 - (8 - 6) / 0.4, 2 - 1.5 - (1 - 1.5) / 0.8, 5 - 3.5 - (4 - 3.5) / 0.7]
-    est = ate.aipw(Y, T, NUIS)
+    est = estimators.aipw(Y, T, NUIS)
     assert est.estimate == pytest.approx(np.mean(psi))
     assert est.std_error == pytest.approx(np.std(psi, ddof=1) / np.sqrt(6))
     assert est.ci_lower == pytest.approx(est.estimate - 1.959963984540054 * est.std_error)
@@ -37,29 +37,29 @@ def test_ato_by_hand():
     resid = (1 - 0.8) * (3 - 3.5) + (1 - 0.5) * (5 - 4) + (1 - 0.4) * (2 - 2.5) \
         - (0.6 * (8 - 6) + 0.2 * (1 - 1.5) + 0.3 * (4 - 3.5))
     expected = (treated + resid) / h.sum()
-    assert ate.ato_dr(Y, T, NUIS).estimate == pytest.approx(expected)
+    assert estimators.ato_dr(Y, T, NUIS).estimate == pytest.approx(expected)
 
 
 def test_att_and_atc_by_hand():
     r0 = Y - MU0
     w = np.array([0, 0, 0, 0.6 / 0.4, 0.2 / 0.8, 0.3 / 0.7])
     att = r0[:3].mean() - (w * r0).sum() / w.sum()
-    assert ate.att_dr(Y, T, NUIS).estimate == pytest.approx(att)
+    assert estimators.att_dr(Y, T, NUIS).estimate == pytest.approx(att)
     r1 = Y - MU1
     v = np.array([0.2 / 0.8, 0.5 / 0.5, 0.6 / 0.4, 0, 0, 0])
     atc = (v * r1).sum() / v.sum() - r1[3:].mean()
-    assert ate.atc_dr(Y, T, NUIS).estimate == pytest.approx(atc)
+    assert estimators.atc_dr(Y, T, NUIS).estimate == pytest.approx(atc)
 
 
 def test_naive_and_trim():
-    assert ate.naive(Y, T).estimate == pytest.approx(10 / 3 - 13 / 3)
-    rows = ate.aipw_trimming(Y, T, NUIS, [0.25], min_n=2)
+    assert estimators.naive(Y, T).estimate == pytest.approx(10 / 3 - 13 / 3)
+    rows = estimators.aipw_trimming(Y, T, NUIS, [0.25], min_n=2)
     assert rows[0].n == 4 and rows[0].trim == 0.25  # e = 0.2 and 0.8 are dropped
 
 
 def test_median_over_splits_adds_split_spread():
-    runs = [[ate.AteEstimate("aipw", "ATE", v, 1.0, 10)] for v in (1.0, 2.0, 4.0)]
-    (agg,) = ate.median_over_splits(runs)
+    runs = [[estimators.AteEstimate("aipw", "ATE", v, 1.0, 10)] for v in (1.0, 2.0, 4.0)]
+    (agg,) = estimators.median_over_splits(runs)
     assert agg.estimate == 2.0
     assert agg.std_error == pytest.approx(np.sqrt(np.median([1 + 1, 1 + 0, 1 + 4])))
 
@@ -71,6 +71,6 @@ def test_randomised_simulation_recovers_true_ate():
     T = rng.binomial(1, 0.5, n)
     Y = 1 + X[:, 0] + 0.5 * X[:, 1] + 2.0 * T + rng.normal(size=n)
     nuis = crossfit_nuisances(Y, T, X, n_folds=3, seed=0)
-    for est in ate.weighting_family(Y, T, X, nuis):
+    for est in estimators.weighting_family(Y, T, X, nuis):
         assert est.ci_lower < 2.0 < est.ci_upper, est
         assert est.std_error < 0.25

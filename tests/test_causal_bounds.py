@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from segtarget.causal.bounds import e_value, manski_bounds
+from segtarget.causal.ate.bounds import e_value, manski_bounds
 
 
 def test_manski_bounds_use_both_arms_and_the_range():

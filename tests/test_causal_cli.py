@@ -83,7 +83,7 @@ def test_causal_bad_input_one_line_error(tmp_path, mutate, args, needle):
     (lambda d: d.assign(x1="a"), {"covariates": ["x1"]}, "not numeric"),
 ])
 def test_check_table_errors_are_one_line(mutate, kwargs, needle):
-    from segtarget.causal.table_input import check_table
+    from segtarget.causal.ate.inputs import check_table
     from segtarget.errors import SegtargetError
 
     args = {"treatment": "treat", "outcomes": ["sales"], "covariates": None, "id_col": None, "n_folds": 3} | kwargs

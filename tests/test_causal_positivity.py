@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segtarget.causal.ate_headline import headline_method, mark_headline
+from segtarget.causal.ate.headline import headline_method, mark_headline
 from segtarget.causal.config import AteConfig
-from segtarget.causal.positivity import (crump_threshold, ess, positivity_report, smd, support_coverage)
+from segtarget.causal.ate.positivity import (crump_threshold, ess, positivity_report, smd, support_coverage)
 
 
 def test_smd_and_ess_by_hand():

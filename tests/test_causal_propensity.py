@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from segtarget.causal.nuisance import crossfit_nuisances, make_folds
-from segtarget.causal.propensity import calibration_bins, compare_propensity, expected_calibration_error
+from segtarget.causal.ate.propensity import calibration_bins, compare_propensity, expected_calibration_error
 
 
 def test_calibration_bins_by_hand():

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from segtarget.cli import app
-from segtarget.cli.config_cmd import config_reference, field_docs, toml_value
+from segtarget.cli.config_cmd import config_reference, field_docs
+from segtarget.config import toml_value
 from segtarget.config import Config, load_config, to_toml
 from segtarget.errors import SegtargetError
 

@@ -9,7 +9,7 @@ import pytest
 from fixtures_trials import BASKETS, CONFIG, MEMBERS, write
 
 from segtarget.causal.config import DesignConfig
-from segtarget.causal.design import build_design
+from segtarget.causal.design.study import build_design
 from segtarget.data import load_source
 from segtarget.errors import SegtargetError
 
@@ -157,7 +157,7 @@ def test_cohort_command_writes_the_unit_table(tmp_path):
 
 
 def test_design_section_and_cohort_table(tmp_path):
-    from segtarget.causal.design_report import cohort_table, design_section
+    from segtarget.causal.design.report import cohort_table, design_section
     from segtarget.io import OutputDir
 
     c = _cohort(tmp_path, cfg=DesignConfig(**{**CONFIG, "lookback_weeks": 6}))

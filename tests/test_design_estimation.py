@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from segtarget.causal import ate
+from segtarget.causal.ate import estimators
 from segtarget.causal.nuisance import Nuisances, make_folds
 
 
@@ -33,9 +33,9 @@ def test_clustered_se_by_hand():
     groups = np.array([7, 7, 8, 9, 9])
     # centred IF (mean 0): [1, 3, -2, 0, -2]; group sums 4, -2, -2; G = 3
     expected = np.sqrt(3 / 2 * (16 + 4 + 4)) / 5
-    assert ate.clustered_se(infl, groups) == pytest.approx(expected)
+    assert estimators.clustered_se(infl, groups) == pytest.approx(expected)
     # groups of one = the unclustered formula
-    assert ate.clustered_se(infl, np.arange(5)) == pytest.approx(np.std(infl, ddof=1) / np.sqrt(5))
+    assert estimators.clustered_se(infl, np.arange(5)) == pytest.approx(np.std(infl, ddof=1) / np.sqrt(5))
 
 
 def test_clustering_widens_the_se_when_a_household_repeats():
@@ -46,7 +46,7 @@ def test_clustering_widens_the_se_when_a_household_repeats():
     Y, T, hh = np.repeat(y1, 3), np.repeat(t1, 3), np.repeat(np.arange(200), 3)
     nuis = Nuisances(e=np.full(600, 0.5), e_raw=np.full(600, 0.5), mu0=np.zeros(600), mu1=np.zeros(600),
                      folds=np.zeros(600, int), ps_model="x")
-    plain, clustered = ate.aipw(Y, T, nuis), ate.aipw(Y, T, nuis, groups=hh)
+    plain, clustered = estimators.aipw(Y, T, nuis), estimators.aipw(Y, T, nuis, groups=hh)
     assert clustered.estimate == plain.estimate
     assert clustered.std_error / plain.std_error == pytest.approx(np.sqrt(3), rel=0.02)
 
@@ -56,17 +56,17 @@ def test_naive_is_stratified_by_trial():
     Y = np.array([110.0, 100, 100, 100, 5, 5, 5, 5])
     T = np.array([1, 0, 0, 0, 1, 1, 1, 0])
     strata = np.array([1, 1, 1, 1, 2, 2, 2, 2])
-    est = ate.naive(Y, T, groups=np.arange(8), strata=strata)
+    est = estimators.naive(Y, T, groups=np.arange(8), strata=strata)
     assert est.estimate == pytest.approx(0.5 * 10 + 0.5 * 0)
     assert "within trial" in est.estimand
-    assert ate.naive(Y, T).estimate == pytest.approx(125 / 4 - 305 / 4)
+    assert estimators.naive(Y, T).estimate == pytest.approx(125 / 4 - 305 / 4)
 
 
 def test_splits_stop_when_the_headline_does_not_move():
-    from segtarget.causal.ate_pipeline import splits_agree
+    from segtarget.causal.ate.pipeline import splits_agree
 
     def run(att, other):
-        return [ate.AteEstimate("att", "ATT", att, 10.0, 100), ate.AteEstimate("ipw", "ATE", other, 10.0, 100)]
+        return [estimators.AteEstimate("att", "ATT", att, 10.0, 100), estimators.AteEstimate("ipw", "ATE", other, 10.0, 100)]
 
     assert splits_agree([run(5.0, 0.0), run(9.0, 90.0)], "att", 0.25)  # half-range 2 <= 2.5; ipw ignored
     assert not splits_agree([run(5.0, 0.0), run(11.0, 0.0)], "att", 0.25)  # half-range 3 > 2.5

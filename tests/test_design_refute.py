@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from segtarget.causal.config import AteConfig, DesignConfig
-from segtarget.causal.design import build_design
-from segtarget.causal.design_refute import headline_effect, headline_truth, refute_design
-from segtarget.causal.planted import PlantSpec, plant_campaigns, true_effects
+from segtarget.causal.design.study import build_design
+from segtarget.causal.design.refute import headline_effect, headline_truth, refute_design
+from segtarget.causal.validation.planted import PlantSpec, plant_campaigns, true_effects
 from segtarget.data import load_source
 
 

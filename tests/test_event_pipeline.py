@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segtarget.causal.event_config import EventStudyConfig
-from segtarget.causal.event_pipeline import run_event_study
-from segtarget.causal.event_study import ES_COLUMNS
-from segtarget.causal.triangulation import TRI_COLUMNS
+from segtarget.causal.event.config import EventStudyConfig
+from segtarget.causal.event.pipeline import run_event_study
+from segtarget.causal.event.study import ES_COLUMNS
+from segtarget.causal.event.triangulation import TRI_COLUMNS
 from segtarget.errors import SegtargetError
 from segtarget.io import OutputDir
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segtarget.causal.event_study import EventStudy, feols
-from segtarget.causal.panel import build_panel
+from segtarget.causal.event.study import EventStudy, feols
+from segtarget.causal.event.panel import build_panel
 from segtarget.data import load_source
 from segtarget.errors import SegtargetError
 from segtarget.synth import synthesize
@@ -155,7 +155,7 @@ def test_selection_on_the_pre_period_level_biases_plain_did_and_strata_remove_it
 
 
 def test_strata_are_equal_count_bins_within_trial():
-    from segtarget.causal.event_study import _bins
+    from segtarget.causal.event.study import _bins
 
     units = pd.DataFrame({"trial": [1] * 6 + [2] * 3, "level": [5, 1, 3, 3, 9, 0, 2, 1, 3]})
     assert _bins(units, ["trial"], "level", 3).tolist() == [2, 0, 1, 1, 2, 0, 1, 0, 2]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from segtarget.causal.ihdp import ihdp_benchmark, ihdp_summary, load_ihdp
+from segtarget.causal.validation.ihdp import ihdp_benchmark, ihdp_summary, load_ihdp
 
 
 def test_ihdp_loader():

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from segtarget.causal.panel import build_panel, design_units
+from segtarget.causal.event.panel import build_panel, design_units
 from segtarget.errors import SegtargetError
 
 # Data run 2017-01-02 (a Monday) .. 2017-03-31. Trial 1 starts 02-06 (35 days of data before it: 5 pre weeks);

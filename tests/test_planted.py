@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from segtarget.causal.planted import PlantSpec, plant_campaigns, true_effects
+from segtarget.causal.validation.planted import PlantSpec, plant_campaigns, true_effects
 from segtarget.data import load_source
 from segtarget.errors import SegtargetError
 

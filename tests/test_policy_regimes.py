@@ -6,7 +6,7 @@ the product can have: a confident verdict ("target", "contact everyone") where t
 
 import pytest
 
-from segtarget.causal.planted import PlantSpec, plant_campaigns
+from segtarget.causal.validation.planted import PlantSpec, plant_campaigns
 from segtarget.policy.config import PolicyConfig
 from segtarget.policy.regimes import run_regime, verdict_right, verdict_safe
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segtarget.causal.rate import evaluate_ranking
+from segtarget.causal.cate.rate import evaluate_ranking
 from segtarget.io import OutputDir
 from segtarget.policy.config import PolicyConfig
 from segtarget.policy.pipeline import PolicyInputs, run_policy

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 from segtarget.causal.nuisance import Nuisances, crossfit_nuisances, dr_scores
-from segtarget.causal.rate import evaluate_ranking, rate
-from segtarget.causal.refute import half_split
-from segtarget.causal.zoo import CateModel, default_params, oof_cate_many
-from segtarget.causal.cate_config import CateConfig
+from segtarget.causal.cate.rate import evaluate_ranking, rate
+from segtarget.causal.cate.refute import half_split
+from segtarget.causal.cate.zoo import CateModel, default_params, oof_cate_many
+from segtarget.causal.cate.config import CateConfig
 
 
 def test_toc_autoc_qini_by_hand():

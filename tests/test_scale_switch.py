@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segtarget.causal.cate_config import CateConfig
-from segtarget.causal.cate_pipeline import cate_frame, run_cate
-from segtarget.causal.cate_scale import sample_rows
+from segtarget.causal.cate.config import CateConfig
+from segtarget.causal.cate.pipeline import cate_frame, run_cate
+from segtarget.causal.cate.scale import sample_rows
 from segtarget.errors import SegtargetError
 from segtarget.io import OutputDir
 from segtarget.report.section import Text

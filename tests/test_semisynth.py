@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segtarget.causal.semisynth import expected_auc, make_semisynthetic
+from segtarget.causal.validation.semisynth import expected_auc, make_semisynthetic
 from segtarget.errors import SegtargetError
 
 

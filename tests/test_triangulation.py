@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segtarget.causal.triangulation import (cis_overlap, treated_window_weeks, triangulation_sentence,
+from segtarget.causal.event.triangulation import (cis_overlap, treated_window_weeks, triangulation_sentence,
                                             triangulation_table)
 
 ATE = pd.DataFrame([

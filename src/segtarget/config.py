@@ -17,8 +17,8 @@ from typing import Any
 
 from .errors import SegtargetError
 from .causal.config import AteConfig, DesignConfig
-from .causal.cate_config import CateConfig
-from .causal.event_config import EventStudyConfig
+from .causal.cate.config import CateConfig
+from .causal.event.config import EventStudyConfig
 from .features.config import FeatureConfig
 from .policy.config import PolicyConfig
 from .segments.config import SegmentConfig
@@ -155,17 +155,21 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     return _build(Config, data, "")
 
 
+def toml_value(v: Any) -> str:
+    """A Python value written as TOML (``(unset)`` for None, which TOML cannot hold)."""
+    if v is None:
+        return "(unset)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def to_toml(cfg: Any) -> str:
     """Render a config as TOML (the effective configuration shown by ``segtarget config --show``)."""
-
-    def fmt(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, (int, float)):
-            return repr(v)
-        if isinstance(v, (list, tuple)):
-            return "[" + ", ".join(fmt(x) for x in v) + "]"
-        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     lines: list[str] = []
     for section, values in config_to_dict(cfg).items():
@@ -174,6 +178,6 @@ def to_toml(cfg: Any) -> str:
             if value is None:
                 lines.append(f"# {key} = (unset)")
             else:
-                lines.append(f"{key} = {fmt(value)}")
+                lines.append(f"{key} = {toml_value(value)}")
         lines.append("")
     return "\n".join(lines)

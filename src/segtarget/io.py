@@ -1,4 +1,4 @@
-"""Output helpers: atomic output directories, tables and figures.
+"""File helpers: reading a user's table; atomic output directories, tables and figures.
 
 A run writes into a temporary sibling directory and renames it into place only when every step has
 succeeded, so a failed run never leaves a half-written output directory behind.
@@ -17,6 +17,25 @@ from typing import Iterator
 import pandas as pd
 
 from .errors import SegtargetError
+
+
+CSV_SUFFIXES = (".csv", ".txt", ".gz")
+
+
+def read_table(path: str | os.PathLike, flag: str = "--input") -> pd.DataFrame:
+    """A user's CSV or parquet table; every problem is one line naming ``flag`` and the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise SegtargetError(f"{flag} {path}: file not found; pass an existing .csv or .parquet file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        if suffix in CSV_SUFFIXES:
+            return pd.read_csv(path)
+    except Exception as exc:  # parser errors of any kind become one line
+        raise SegtargetError(f"{flag} {path}: cannot be read ({type(exc).__name__}: {exc})") from None
+    raise SegtargetError(f"{flag} {path}: unsupported file type; use .csv or .parquet")
 
 
 def _check_writable_parent(target: Path) -> Path:

@@ -181,11 +181,11 @@ def _policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_tabl
 
 def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | None = None) -> Path:
     """Run everything and return the path of ``report.html``."""
-    from .causal.ate_pipeline import run_ate
-    from .causal.cate_pipeline import run_cate
-    from .causal.design import build_design
-    from .causal.design_refute import refute_design
-    from .causal.design_report import cohort_table, design_section, refutation_section
+    from .causal.ate.pipeline import run_ate
+    from .causal.cate.pipeline import run_cate
+    from .causal.design.study import build_design
+    from .causal.design.refute import refute_design
+    from .causal.design.report import cohort_table, design_section, refutation_section
     from .data import connect, load_source
     from .features import compute_features
     from .features.summary import data_sections
@@ -313,8 +313,8 @@ def _event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cac
     the event study is a second opinion and must not stop the run."""
     if not cfg.event_study.enabled:
         return None
-    from .causal.event_pipeline import run_event_study
-    from .causal.panel import design_units
+    from .causal.event.pipeline import run_event_study
+    from .causal.event.panel import design_units
 
     with log.step("event study"):
         try:
@@ -338,7 +338,7 @@ def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_
     """
     from datetime import timedelta
 
-    from .causal.design_covariates import covariates_at
+    from .causal.design.covariates import covariates_at
     from .data.db import first_row
     from .policy.targets import build_target_list
 

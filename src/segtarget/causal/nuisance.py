@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .learners import lgbm
+
 
 def make_folds(T: np.ndarray, n_folds: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
     """Fold id per unit, stratified by treatment so every fold has both arms.
@@ -42,30 +44,19 @@ def make_folds(T: np.ndarray, n_folds: int, seed: int, groups: np.ndarray | None
 
 def propensity_candidates(seed: int) -> dict:
     """The two propensity learners compared by held-out log-loss."""
-    from lightgbm import LGBMClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     return {
         "logistic": make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)),
-        "lightgbm": LGBMClassifier(
-            n_estimators=200, learning_rate=0.03, num_leaves=15, min_child_samples=20,
-            subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
-            random_state=seed, n_jobs=1, verbose=-1,
-        ),
+        "lightgbm": lgbm("nuisance", "clf", seed),
     }
 
 
 def outcome_model(seed: int):
     """Small, regularised LightGBM regressor for mu_t(x)."""
-    from lightgbm import LGBMRegressor
-
-    return LGBMRegressor(
-        n_estimators=200, learning_rate=0.03, num_leaves=15, min_child_samples=20,
-        subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
-        random_state=seed, n_jobs=1, verbose=-1,
-    )
+    return lgbm("nuisance", "reg", seed)
 
 
 def _oof_predict(model_factory, X: np.ndarray, y: np.ndarray, folds: np.ndarray, proba: bool,

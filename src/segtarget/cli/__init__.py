@@ -1,6 +1,6 @@
 """The ``segtarget`` command line (Typer + Rich).
 
-Each command lives in its own module and registers itself on :data:`app`. ``main`` turns every
+Each command lives in its own module and registers itself on :data:`app` (:mod:`.root`). ``main`` turns every
 :class:`~segtarget.errors.SegtargetError` into one line on stderr and exit code 2, never a traceback.
 """
 
@@ -11,31 +11,19 @@ import sys
 
 import typer
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="Customer segments and causal campaign targeting from retail transactions.",
-)
-
-
-
-@app.callback()
-def _root() -> None:
-    """Customer segments and causal campaign targeting from retail transactions."""
-
+from .root import app
 
 # Command modules register themselves on `app` when imported.
-from . import features_cmd  # noqa: E402,F401
-from . import synth_cmd  # noqa: E402,F401
-from . import segment_cmd  # noqa: E402,F401
-from . import migrate_cmd  # noqa: E402,F401
-from . import run_cmd  # noqa: E402,F401
-from . import abtest_cmd  # noqa: E402,F401
-from . import config_cmd  # noqa: E402,F401
-from . import causal_cmd  # noqa: E402,F401
-from . import validate_cmd  # noqa: E402,F401
-from . import cohort_cmd  # noqa: E402,F401
+from . import features_cmd  # noqa: F401
+from . import synth_cmd  # noqa: F401
+from . import segment_cmd  # noqa: F401
+from . import migrate_cmd  # noqa: F401
+from . import run_cmd  # noqa: F401
+from . import abtest_cmd  # noqa: F401
+from . import config_cmd  # noqa: F401
+from . import causal_cmd  # noqa: F401
+from . import validate_cmd  # noqa: F401
+from . import cohort_cmd  # noqa: F401
 
 
 def main() -> None:

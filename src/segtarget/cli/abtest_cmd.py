@@ -12,24 +12,7 @@ from typing import Optional
 
 import typer
 
-from . import app
-
-
-def _read_table(path: Path):
-    import pandas as pd
-
-    from ..errors import SegtargetError
-
-    if not path.is_file():
-        raise SegtargetError(f"--input {path}: file not found; pass a CSV or parquet file")
-    try:
-        if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path)
-        if path.suffix.lower() in {".csv", ".txt", ".gz"}:
-            return pd.read_csv(path)
-    except Exception as exc:  # unreadable content: say which file and why, in one line
-        raise SegtargetError(f"--input {path}: cannot be read ({type(exc).__name__}: {exc})") from None
-    raise SegtargetError(f"--input {path}: use a .csv or .parquet file")
+from .root import app
 
 
 def _print(result, outdir: Path) -> None:
@@ -64,10 +47,10 @@ def abtest(
     out: Path = typer.Option(Path("abtest_readout"), "--out", help="Output directory."),
 ) -> None:
     """Difference in means and CUPED estimate with CI and p-value, per-segment effects, profit."""
-    from ..io import atomic_output_dir
+    from ..io import atomic_output_dir, read_table
     from ..policy.readout import readout
 
-    df = _read_table(input)
+    df = read_table(input)
     result = readout(df, treatment=treatment, outcome=outcome, pre=pre, segment=segment, cost=cost,
                      margin=margin, source=str(input))
     with atomic_output_dir(out) as tmp:

@@ -12,7 +12,7 @@ from typing import List, Optional
 
 import typer
 
-from . import app
+from .root import app
 
 
 @app.command("causal")
@@ -32,14 +32,11 @@ def causal(
     cate: bool = typer.Option(True, "--cate/--no-cate", help="Fit the CATE model zoo (cate.csv, cate_models.csv)."),
 ) -> None:
     """Estimate average effects of TREATMENT on each OUTCOME with overlap diagnostics."""
-    from ..causal.ate_pipeline import analyze_table
-    from ..causal.ate_report import write_outputs
-    from ..causal.table_analysis import cate_and_policy
     from ..pipeline import executive_summary
     from ..report.render import render_report
-    from ..causal.table_input import read_table
     from ..config import load_config
-    from ..io import OutputDir, atomic_output_dir
+    from ..io import OutputDir, atomic_output_dir, read_table
+    from ..table_analysis import analyze_table, cate_and_policy, write_outputs
 
     full = load_config(config, set_ or [])
     cfg = full.ate

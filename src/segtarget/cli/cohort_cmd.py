@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from . import app
+from .root import app
 
 
 @app.command("cohort")
@@ -35,7 +35,7 @@ def cohort_command(
             overrides.append(f"{key}={value!r}")
     cfg = load_config(config, overrides)
 
-    from ..causal.design import build_design
+    from ..causal.design.study import build_design
     from ..data import load_source
     from ..io import atomic_write_table
 

@@ -21,7 +21,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from . import app
+from .root import app
 
 DOCS_HEADER = """# Configuration reference
 
@@ -103,19 +103,6 @@ def _section_doc(cls: type) -> str:
     return inspect.cleandoc(doc).split("\n\n")[0].replace("\n", " ")
 
 
-def toml_value(v: Any) -> str:
-    """A Python default written as TOML (``(unset)`` for None)."""
-    if v is None:
-        return "(unset)"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _default(f: dataclasses.Field) -> Any:
     if f.default is not dataclasses.MISSING:
         return f.default
@@ -136,7 +123,7 @@ def _cell(text: str) -> str:
 
 def config_reference() -> str:
     """Markdown reference of every configuration key: section, key, type, default, meaning."""
-    from ..config import Config
+    from ..config import Config, toml_value
 
     out = [DOCS_HEADER]
     for section in dataclasses.fields(Config):

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from . import app
+from .root import app
 
 
 def _progress_log(quiet: bool):

@@ -7,21 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from . import app
-
-
-def _read_table(path: Path, what: str):
-    import pandas as pd
-
-    from ..errors import SegtargetError
-
-    if not path.is_file():
-        raise SegtargetError(f"{what} {path} not found; pass an existing .parquet or .csv file")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path)
-    raise SegtargetError(f"{what} {path}: use a .parquet or .csv file")
+from .root import app
 
 
 @app.command("segment")
@@ -40,7 +26,7 @@ def segment_command(
 
     from ..config import config_to_dict, load_config
     from ..errors import SegtargetError
-    from ..io import OutputDir, atomic_output_dir
+    from ..io import OutputDir, atomic_output_dir, read_table
     from ..report.render import render_report
     from ..report.summary import summary_from_sections
     from ..segments.pipeline import run_segments
@@ -53,7 +39,7 @@ def segment_command(
     if features is not None:
         if start or end:
             raise SegtargetError("segment: --start/--end select transactions and need --data, not --features")
-        feats = _read_table(features, "feature table")
+        feats = read_table(features, "--features")
         source = str(features)
     else:
         from ..data import load_source
@@ -83,11 +69,11 @@ def assign_command(
     out: Path = typer.Option(..., "--out", help="output file (.parquet/.csv): household_id, segment, segment_name"),
 ) -> None:
     """Label households with a saved segmentation."""
-    from ..io import atomic_write_table
+    from ..io import atomic_write_table, read_table
     from ..segments.model import SegmentModel
 
     fitted = SegmentModel.load(model)
-    labels = fitted.assign(_read_table(features, "feature table"))
+    labels = fitted.assign(read_table(features, "--features"))
     atomic_write_table(labels, out)
     counts = labels["segment_name"].value_counts()
     typer.echo(f"wrote {len(labels):,} households to {out}: " + ", ".join(f"{n} {c:,}" for n, c in counts.items()))

@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import typer
 
-from . import app
+from .root import app
 
 
 @app.command("validate")
@@ -31,22 +31,15 @@ def validate(
     set_: Optional[List[str]] = typer.Option(None, "--set", help="Override, e.g. cate.n_trials=20 (repeatable)."),
 ) -> None:
     """Simulate a campaign with a known effect on real covariates and check every CATE model against it."""
-    import pandas as pd
-
-    from ..causal.cate_pipeline import write_cate_outputs
-    from ..causal.validation import default_covariates, run_validation
+    from ..causal.cate.pipeline import write_cate_outputs
+    from ..causal.validation.scoring import default_covariates, run_validation
     from ..config import load_config
     from ..errors import SegtargetError
-    from ..io import OutputDir, atomic_output_dir, atomic_write_table
+    from ..io import OutputDir, atomic_output_dir, atomic_write_table, read_table
 
     cfg = load_config(config, set_ or [])
     if features is not None:
-        if not features.is_file() or features.suffix.lower() not in (".csv", ".parquet"):
-            raise SegtargetError(f"--features {features}: pass an existing .csv or .parquet file")
-        try:
-            raw = pd.read_csv(features) if features.suffix.lower() == ".csv" else pd.read_parquet(features)
-        except Exception as exc:  # any parser error becomes one line
-            raise SegtargetError(f"--features {features}: cannot be read ({type(exc).__name__})") from None
+        raw = read_table(features, "--features")
         X = raw.select_dtypes(include="number")
         X = X.drop(columns=[c for c in X.columns if c.lower() in ("household_id", "household_key", "id")])
         if X.shape[1] == 0:

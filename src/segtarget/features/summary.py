@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..plotting import pyplot
 from ..io import OutputDir
 from ..report.section import Figure, Section, Table, Text
 from .definitions import FEATURE_NAMES, REDUCED_FEATURES, describe
@@ -18,10 +19,7 @@ def feature_summary(feats: pd.DataFrame) -> pd.DataFrame:
 
 
 def _distribution_figure(feats: pd.DataFrame):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
 
     cols = list(REDUCED_FEATURES)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..stats import Z95
+
 
 def oof_mean(values, folds) -> np.ndarray:
     """Per unit, the mean of ``values`` over the other folds (what a rule may know without the unit's fold)."""
@@ -40,8 +42,8 @@ def concentration(policies: dict, r, clusters, *, share: float = 0.01) -> pd.Dat
         value_wo, se_wo = clustered_total(c[keep], np.asarray(clusters)[keep])
         rows.append({"policy": name, "n_top": k, "top_share": float(np.abs(c[top]).sum() / denom) if denom else 0.0,
                      "value": float(c.sum()), "value_without_top": value_wo,
-                     "without_top_ci_lower": value_wo - 1.959964 * se_wo,
-                     "without_top_ci_upper": value_wo + 1.959964 * se_wo})
+                     "without_top_ci_lower": value_wo - Z95 * se_wo,
+                     "without_top_ci_upper": value_wo + Z95 * se_wo})
     return pd.DataFrame(rows)
 
 

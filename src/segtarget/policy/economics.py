@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import require
+from ..stats import Z95
 from .config import PolicyConfig
 
 COST_COLUMNS = ("household_id", "treated", "index_campaign_coupon_disc", "ever_typeA_pool_coupon_disc")
 # The study design names the index-campaign discount ``coupon_disc_index``; both spellings are accepted.
 ALIASES = {"coupon_disc_index": "index_campaign_coupon_disc"}
 REQUIRED = COST_COLUMNS[:3]
-_Z = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float, float, float]:
     n = len(values)
     mean = float(values.mean())
     se = float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    return mean, se, mean - _Z * se, mean + _Z * se
+    return mean, se, mean - Z95 * se, mean + Z95 * se
 
 
 def check_cost_data(cost_data: pd.DataFrame) -> pd.DataFrame:

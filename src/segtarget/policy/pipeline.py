@@ -27,6 +27,7 @@ import pandas as pd
 from ..errors import require
 from ..io import OutputDir, atomic_write_table
 from ..report.section import Section
+from ..stats import Z95
 from .abdesign import assignment_frame, decision_test, design_table
 from .config import PolicyConfig, validate_policy_config
 from .curves import grid_costs, profit_curve, scenarios, sensitivity_grid, share_above
@@ -236,7 +237,7 @@ def _placebo_ci(scores: EffectScores, m: np.ndarray, clusters: np.ndarray) -> tu
         return None
     total, se = clustered_total(np.asarray(scores.scores["placebo"], float)[m], clusters)
     n = int(m.sum())
-    return (total - 1.959964 * se) / n, (total + 1.959964 * se) / n
+    return (total - Z95 * se) / n, (total + Z95 * se) / n
 
 
 def _test_effect(cfg: PolicyConfig, econ: Economics, psi_sales: np.ndarray) -> float:

@@ -5,19 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from ..plotting import pyplot
 
 
 def policy_comparison_figure(policies: pd.DataFrame):
     """DR profit with 95% CI per policy, the plug-in profit as a hollow marker beside it."""
-    plt = _plt()
+    plt = pyplot()
     dr = policies[policies["method"] == "dr"].set_index("policy")
     pl = policies[policies["method"] == "plugin"].set_index("policy")
     order = dr.sort_values("profit").index
@@ -38,7 +31,7 @@ def policy_comparison_figure(policies: pd.DataFrame):
 
 def profit_curve_figure(curve: pd.DataFrame, breakeven_share: float | None = None):
     """Profit and ROI vs share targeted (top-k by CATE), DR with CI band, plug-in dashed, optimum marked."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     x = curve["share"] * 100
     for ax, col, lo, hi, plug, label in (
@@ -63,7 +56,7 @@ def profit_curve_figure(curve: pd.DataFrame, breakeven_share: float | None = Non
 
 def sensitivity_figure(pivot: pd.DataFrame):
     """Heatmap of DR profit of the break-even rule over cost (rows) x margin (columns)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     vals = pivot.to_numpy()
     lim = np.nanmax(np.abs(vals)) or 1.0
@@ -82,7 +75,7 @@ def sensitivity_figure(pivot: pd.DataFrame):
 
 def segment_gate_figure(actions: pd.DataFrame, breakeven: float):
     """DR GATE with 95% CI per segment against the break-even line, coloured by action."""
-    plt = _plt()
+    plt = pyplot()
     colours = {"Expand": "tab:green", "Maintain": "tab:blue", "Reduce": "tab:red", "Test & Learn": "tab:orange"}
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(actions) + 1.5))
     y = np.arange(len(actions))

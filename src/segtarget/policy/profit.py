@@ -104,7 +104,7 @@ def averaged_scores(Y: dict, T, X, first: dict, *, groups, repeats: int, n_folds
     whose nuisances carry the split's propensity; ``first`` maps names to the exported split's
     :class:`~segtarget.causal.nuisance.Nuisances` where they exist.
     """
-    from ..causal.ate_pipeline import split_seeds
+    from ..causal.ate.pipeline import split_seeds
     from ..causal.nuisance import crossfit_nuisances, dr_scores
 
     T = np.asarray(T, int)

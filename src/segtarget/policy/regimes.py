@@ -1,6 +1,6 @@
 """The decision validated on planted campaigns with a known truth (no / uniform / heterogeneous effect).
 
-For one planted source (:mod:`segtarget.causal.planted`) the decision runs as in the one run, with cheaper
+For one planted source (:mod:`segtarget.causal.validation.planted`) the decision runs as in the one run, with cheaper
 learners: study design -> cross-fitted nuisances -> AIPW scores of sales and retailer discount averaged
 over splits -> an out-of-fold CATE of one zoo learner (default the T-learner) and its sample-split AUTOC
 test (fit on a random half of the households, ranked and scored on the other half) -> :func:`run_policy`.
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import OutputDir
+from ..stats import Z95
 from .config import PolicyConfig
 from .pipeline import PolicyInputs, run_policy
 from .profit import averaged_scores, grouped_folds
@@ -86,9 +87,9 @@ class RegimeResult:
 
 def _split_rate(Y, T, X, scores, groups, model: str, seed: int):
     """AUTOC of ``model`` fit on a random half of the households and judged on the other half."""
-    from ..causal.rate import evaluate_ranking
-    from ..causal.zoo import build_model, default_params
-    from ..causal.cate_config import CateConfig
+    from ..causal.cate.rate import evaluate_ranking
+    from ..causal.cate.zoo import build_model, default_params
+    from ..causal.cate.config import CateConfig
 
     rng = np.random.default_rng([seed, 7919])
     hh = np.unique(groups)
@@ -108,17 +109,17 @@ def placebo_ci(y, T, X, nuis, mask, groups, seed: int) -> tuple[float, float]:
                                              seed))[mask]
     total, se = clustered_total(psi, np.asarray(groups)[mask])
     n = int(mask.sum())
-    return (total - 1.959964 * se) / n, (total + 1.959964 * se) / n
+    return (total - Z95 * se) / n, (total + Z95 * se) / n
 
 
 def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "t",
                     clip: float = 0.01, overlap=(0.1, 0.9), placebo: bool = True) -> tuple[PolicyInputs, pd.DataFrame]:
     """PolicyInputs for ``tables`` (the one run's causal steps, with cheap learners) and the cohort data."""
     from ..causal.config import DesignConfig
-    from ..causal.design import build_design
+    from ..causal.design.study import build_design
     from ..causal.nuisance import crossfit_nuisances
-    from ..causal.zoo import default_params, oof_cate_many
-    from ..causal.cate_config import CateConfig
+    from ..causal.cate.zoo import default_params, oof_cate_many
+    from ..causal.cate.config import CateConfig
 
     cohort = build_design(tables, DesignConfig())
     d = cohort.data
@@ -148,7 +149,7 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
 def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int = 2,
                model: str = "t", placebo: bool = True) -> RegimeResult:
     """Run the decision on a planted source and score it against the planted truth."""
-    from ..causal.planted import true_effects
+    from ..causal.validation.planted import true_effects
 
     inp, d = decision_inputs(planted.tables, seed=seed, repeats=repeats, model=model, overlap=cfg.overlap,
                              placebo=placebo)

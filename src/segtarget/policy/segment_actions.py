@@ -33,7 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-_Z = 1.959963984540054
+from ..stats import Z95
+
 
 
 def _action(lo: float, hi: float, model_rate: float, above: float, current: float, tol: float
@@ -82,13 +83,13 @@ def segment_actions(segment, T, psi, cate, propensity, policy_pi, *, breakeven: 
         e = g[g["ev"]]
         gate, se = _mean_ci(e["psi"], e["cl"])
         prof, pse = _mean_ci(e["r"], e["cl"])
-        plo, phi = prof - _Z * pse, prof + _Z * pse
+        plo, phi = prof - Z95 * pse, prof + Z95 * pse
         current, model_rate = float(g["T"].mean()), float(g["pi"].mean())
         above = float((g["cate"] > breakeven).mean())
         action, rec, reason = _action(plo, phi, model_rate, above, current, rate_tolerance)
         rows.append({"segment": seg, "n": len(g), "n_households": g["cl"].nunique(), "n_evaluated": len(e),
                      "current_rate": current, "gate": gate, "gate_se": se,
-                     "gate_ci_lower": gate - _Z * se, "gate_ci_upper": gate + _Z * se,
+                     "gate_ci_lower": gate - Z95 * se, "gate_ci_upper": gate + Z95 * se,
                      "profit_per_contact": prof, "profit_ci_lower": plo, "profit_ci_upper": phi,
                      "mean_cate": float(g["cate"].mean()), "share_above_breakeven": above,
                      "share_in_overlap": float(g["e"].between(overlap[0], overlap[1]).mean()),

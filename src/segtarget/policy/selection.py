@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..stats import Z95
 from .value import clustered_total
 
 UNIFORM = ("everyone", "no one")
@@ -83,8 +84,7 @@ def crossfit_select(candidates: dict, r, folds, clusters) -> SelectionResult:
     value, se = clustered_total(pi * r, clusters)
     gain, gse = clustered_total((pi - uni) * r, clusters)
     uval, use = clustered_total(uni * r, clusters)
-    z = 1.959963984540054
     return SelectionResult(
-        chosen=chosen, uniform_chosen=uchosen, pi=pi, value=value, se=se, ci=(value - z * se, value + z * se),
-        gain=gain, gain_se=gse, gain_ci=(gain - z * gse, gain + z * gse), uniform_value=uval,
-        uniform_ci=(uval - z * use, uval + z * use))
+        chosen=chosen, uniform_chosen=uchosen, pi=pi, value=value, se=se, ci=(value - Z95 * se, value + Z95 * se),
+        gain=gain, gain_se=gse, gain_ci=(gain - Z95 * gse, gain + Z95 * gse), uniform_value=uval,
+        uniform_ci=(uval - Z95 * use, uval + Z95 * use))

@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-_Z = 1.959963984540054
+from ..stats import Z95
+
 MATERIAL_COST = 0.10  # dollars of campaign cost per contacted unit below which an ROI is not reported
 MATERIAL_SHARE = 0.05  # campaign cost below this share of the incremental margin: ROI not reported
 POLICY_COLUMNS = ["policy", "n_targeted", "share", "incremental_revenue", "profit", "roi", "ci_lower",
@@ -76,7 +77,7 @@ def policy_value(pi, sales, *, margin: float, cost: float, disc=None, clusters=N
     n_t = float(pi.sum())
     incr, incr_se = clustered_total(pi * s, clusters)
     profit, se = clustered_total(pi * (margin * s - d - cost), clusters)
-    lo, hi = profit - _Z * se, profit + _Z * se
+    lo, hi = profit - Z95 * se, profit + Z95 * se
     spend = cost * n_t + float((pi * d).sum())
     if n_t > 0 and spend >= MATERIAL_COST * n_t and spend >= MATERIAL_SHARE * abs(margin * incr):
         roi, roi_lo, roi_hi = profit / spend, lo / spend, hi / spend

@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import SegtargetError
 from ..parallel import parallel_map
 from ..scale import SILHOUETTE_SAMPLE, make_kmeans  # K-Means; MiniBatch K-Means above the scale threshold
-from .threads import single_threaded
+from ..threads import single_threaded
 
 RULES = ("consensus", "dbi", "silhouette", "ch", "prediction_strength")
 

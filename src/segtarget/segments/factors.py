@@ -30,7 +30,7 @@ import pandas as pd
 from ..errors import SegtargetError
 from ..parallel import parallel_map
 from ..scale import make_nmf  # reference settings: nndsvda start, coordinate descent; online NMF at scale
-from .threads import single_threaded
+from ..threads import single_threaded
 
 
 def fit_nmf(X: np.ndarray, k: int, seed: int, max_iter: int = 1000, minibatch: bool = False):

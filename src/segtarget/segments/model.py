@@ -20,7 +20,7 @@ from ..errors import SegtargetError
 from ..scale import SCALE_THRESHOLD_HOUSEHOLDS, make_kmeans
 from .factors import fit_nmf, nmf_transform
 from .featureset import ID, REDUCED_FEATURES, check_feature_table, feature_matrix, scale_for_nmf
-from .threads import single_threaded
+from ..threads import single_threaded
 from .transform import FeatureScaler
 
 FORMAT_VERSION = 2  # 2: configurable feature transform (transform.py) + feature fingerprint

@@ -25,7 +25,7 @@ from .naming import parse_overrides
 from .profiles import anova_table, numeric_features, profile_long
 from .stability import StabilityResult, bootstrap_stability
 from .strategy import strategy_table
-from .threads import single_threaded
+from ..threads import single_threaded
 
 
 @dataclass(frozen=True)

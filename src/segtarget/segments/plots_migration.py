@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .plots_selection import pyplot
+from ..plotting import pyplot
 
 
 def _stack(counts: pd.Series, order: list[str], gap: float) -> dict[str, tuple[float, float]]:

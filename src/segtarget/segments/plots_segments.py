@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .plots_selection import pyplot
+from ..plotting import pyplot
 
 #: (key, title, x, y); a tuple of features means "the factor that loads most on these features".
 BUBBLES: tuple[tuple[str, str, object, object], ...] = (

@@ -29,7 +29,7 @@ import pandas as pd
 from ..parallel import parallel_map, task_seeds
 from ..scale import make_kmeans
 from .model import add_kmeans, factor_scores, fit_factors
-from .threads import single_threaded
+from ..threads import single_threaded
 
 DISSOLVED = 0.5
 

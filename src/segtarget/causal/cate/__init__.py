@@ -1,0 +1,1 @@
+"""Heterogeneous effects: the CATE model zoo, tuning, selection, evaluation, refutation and interpretation."""

@@ -1,0 +1,57 @@
+"""The event-study step of `segtarget run`: panel (DuckDB) -> stacked DiD (pyfixest) -> triangulation -> section.
+
+:func:`run_event_study` depends only on a units table (``panel.design_units``), so it works with any study design
+that gives each unit its trial and outcome window (stacked or one window per trial).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ...io import OutputDir
+from ...report.section import Section
+from .config import EventStudyConfig
+from .report import event_study_sections
+from .study import EventStudy, EventStudyResult
+from .panel import build_panel, design_units
+from .triangulation import ES_OUTCOME, treated_window_weeks, triangulation_sentence, triangulation_table
+
+
+@dataclass(frozen=True)
+class EventStudyRun:
+    """What the step hands on: the event study, the triangulation table and its summary sentence."""
+
+    result: EventStudyResult
+    triangulation: pd.DataFrame | None
+    sentence: str
+    panel_rows: int
+
+    def summary_frame(self) -> pd.DataFrame:
+        return self.result.summary_frame()
+
+
+def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: OutputDir, *,
+                    segment: pd.Series | None = None, ate_table: pd.DataFrame | None = None,
+                    ate_headline: dict | None = None,
+                    outcome_scale: str = "window total") -> tuple[EventStudyRun, list[Section]]:
+    """Event study over ``units`` (household_id, index_campaign, treated, outcome_start, outcome_end[,
+    outcome_weeks]); ``segment`` = one pre-period segment label per row of ``units``; ``ate_table`` and
+    ``ate_headline`` (the ATE stage's table and headline dict by outcome) switch the triangulation on."""
+    units = design_units(units)
+    panel = build_panel(tables.con, units, cfg.pre_weeks)
+    seg = None if segment is None else pd.Series(pd.Series(segment).to_numpy(), index=range(len(units)))
+    res = EventStudy(outcome=cfg.outcome, min_units=cfg.min_units, level_strata=cfg.level_strata,
+                     recent_strata=cfg.recent_strata).fit(panel, segment=seg).result_
+    tri, sentence = None, ""
+    outcome = ES_OUTCOME[cfg.outcome]
+    if ate_table is not None and ate_headline is not None and outcome in ate_headline:
+        # the comparison is only "same trials" if the event study kept every trial: name the ones it left out
+        skipped = "; ".join(f"left out {s}" for s in res.skipped if "segment" not in s)
+        tri = triangulation_table(ate_table, ate_headline[outcome], res.overall, outcome=outcome,
+                                  treated_weeks=treated_window_weeks(units), outcome_scale=outcome_scale,
+                                  es_note=skipped, pretrend_p=res.pretrend["p_value"])
+        sentence = triangulation_sentence(tri, outcome, res.pretrend["p_value"])
+    run = EventStudyRun(result=res, triangulation=tri, sentence=sentence, panel_rows=len(panel))
+    return run, event_study_sections(res, tri, sentence, cfg.pre_weeks, out, strata=cfg.level_strata)

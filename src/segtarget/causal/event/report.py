@@ -1,0 +1,92 @@
+"""Report section of the panel event study: plot, tables (event_study.csv, triangulation.csv) and verdicts."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from ...plotting import pyplot
+from ...io import OutputDir
+from ...report.section import Figure, Section, Table, Text
+from .study import EventStudyResult
+from .triangulation import format_p
+
+NOTE = ("A weekly household × week panel is built for every unit of the study design (one household in one "
+        "target trial), from {pre} weeks before the trial start to the end of its own outcome window (complete "
+        "weeks only; a not-yet-treated control stops the week before its own campaign; weeks without a basket "
+        "are zeros). The trials are stacked: every regression has a unit fixed effect and a trial × pre-period "
+        "spend stratum × week fixed effect, so treated households are compared only with their own trial's "
+        "controls in the same week that spent about as much before the start ({strata} equal-count bins of "
+        "pre-period weekly spend per trial; 1 = none) "
+        "(stacked difference-in-differences; Cengiz et al. 2019, Wing et al. 2024), estimated with pyfixest; "
+        "standard errors are clustered by household. Dynamic effects are relative to week −1. The pooled ATT "
+        "per trial is the post-minus-pre difference in differences; the overall and per-segment ATTs weight the "
+        "trials by their treated units. The pre-trend test is a joint Wald test that all pre-period effects are "
+        "zero: a small p-value means treated and controls were already diverging, a large one does not prove "
+        "parallel trends (low power against slow drifts, blind to shocks that start with the campaign). The "
+        "strata matter: households picked for a high spend before the mailer spend less afterwards whatever "
+        "the mailer does (regression to the mean); without strata that fall reads as a negative effect that a "
+        "flat pre-period cannot reveal (benchmarks/RESULTS.md, planted campaigns). Read the event study as a "
+        "check on the headline, not as a replacement.")
+
+
+def event_figure(dynamic: pd.DataFrame, pretrend: dict, ylabel: str):
+    plt = pyplot()
+    d = dynamic.sort_values("rel_week")
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    pre = d["rel_week"] < 0
+    for mask, color, label in ((pre, "#7f7f7f", "before the start"), (~pre, "#1f77b4", "after the start")):
+        s = d[mask]
+        ax.errorbar(s["rel_week"], s["estimate"], yerr=[s["estimate"] - s["ci_lower"], s["ci_upper"] - s["estimate"]],
+                    fmt="o", color=color, capsize=3, label=label)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axvline(-0.5, color="#d62728", ls="--", lw=1)
+    p = pretrend["p_value"]
+    ax.set_title(f"Event study (reference week −1); pre-trend test p {format_p(p)}" if p == p else "Event study")
+    ax.set_xlabel("week relative to the campaign start")
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, loc="upper left")
+    return fig
+
+
+def _verdict(res: EventStudyResult) -> str:
+    p = res.pretrend["p_value"]
+    o = res.overall
+    pre = (f"Pre-trend test (weeks {res.pretrend['weeks']}, {res.pretrend['df']} restrictions): p {format_p(p)}. "
+           + ("Treated and controls already diverged before the campaigns: the post-period differences are not "
+              "credible as effects." if p < 0.05 else
+              "No detectable divergence before the campaigns (which does not prove parallel trends)."))
+    unit = "$" if res.outcome == "spend" else ""
+    post = (f"Pooled post-period ATT: {o['estimate']:+,.2f} {unit}{res.outcome} per household-week "
+            f"(95% CI {o['ci_lower']:+,.2f} to {o['ci_upper']:+,.2f}; {res.n_units:,} units, "
+            f"{res.n_households:,} households).")
+    return pre + " " + post
+
+
+def event_study_sections(res: EventStudyResult, tri: pd.DataFrame | None, sentence: str, pre_weeks: int,
+                         out: OutputDir, strata: int = 1) -> list[Section]:
+    """Write figures/event_study.png, tables/event_study.csv (and triangulation.csv) and describe them."""
+    table = res.summary_frame()
+    ylabel = "effect on weekly spend ($)" if res.outcome == "spend" else f"effect on weekly {res.outcome}"
+    blocks = [Text(f"<p><strong>Verdict.</strong> {html.escape(_verdict(res))}</p>"),
+              Figure("event_study", out.figure("event_study", event_figure(res.dynamic, res.pretrend, ylabel)),
+                     "Dynamic effects by week relative to the start, 95% CIs (household-clustered)"),
+              Table("event_study_pooled", res.pooled, "Pooled post-period ATT per household-week: overall, per "
+                    "trial and per pre-period segment", out.table("event_study", table)),
+              Table("event_study_dynamic", res.dynamic, "Dynamic effects (reference week −1 is 0 by construction)")]
+    if tri is not None:
+        blocks += [Text(f"<p>{html.escape(sentence)}</p>"),
+                   Table("triangulation", tri, "Triangulation: the same trials, window and scale",
+                         out.table("triangulation", tri))]
+    warnings = [f"event study: left out {s}" for s in res.skipped]
+    if res.pretrend["p_value"] < 0.05:
+        warnings.append(f"event study: the pre-trend test rejects (p {format_p(res.pretrend['p_value'])}): treated and "
+                        "controls diverged before the campaigns; do not read the event-study effect causally")
+    o = res.overall
+    head = {"pretrend_p": res.pretrend["p_value"], "att_per_week": o["estimate"], "att_ci": (o["ci_lower"],
+                                                                                            o["ci_upper"])}
+    if sentence:
+        head["triangulation"] = sentence
+    return [Section("event_study", "Track 2: panel event study (stacked DiD)", NOTE.format(pre=pre_weeks, strata=strata), blocks,
+                    warnings, head)]

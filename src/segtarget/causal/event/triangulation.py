@@ -1,0 +1,117 @@
+"""Triangulation: the cross-sectional doubly-robust effect, the event-study DiD and the naive difference, side by
+side for the same trials and outcome window, on the same scale.
+
+The three answer "what did the campaign add to a unit's outcome over its window?" under different assumptions:
+
+- **doubly robust** (the ATE stage's headline): no unmeasured confounding given the look-back covariates, and
+  overlap; its population is the one the headline rule chose (ATT, overlap-weighted, trimmed: see ``estimand``);
+- **event study / stacked DiD** (``event/study.py``): parallel trends of weekly spend between a trial's treated
+  and its not-yet-treated controls; always the ATT (treated-weighted over trials);
+- **naive**: the raw treated-minus-control difference of the design's outcome (assumes random targeting).
+
+Scale. The design states whether its outcomes are window totals or per-week rates (``Cohort.outcome_scale``).
+The event study estimates a per-week effect; for window totals it is multiplied by the mean window length of the
+treated units in weeks (days / 7), treating that length as fixed, so the SE scales by the same factor.
+
+Agreement = the two adjusted estimates' 95% CIs overlap. Overlap is a weak standard (two noisy estimates always
+"agree"); the sentence says so when either CI covers zero. The report leads with the doubly-robust headline: it
+uses the covariates the design measured for every unit and is the number the policy stage prices; the event
+study is the check on it from a different identifying assumption.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TRI_COLUMNS = ["approach", "method", "estimand", "scale", "estimate", "std_error", "ci_lower", "ci_upper", "n",
+               "leads_report", "note"]
+ES_OUTCOME = {"spend": "purchase_amount", "baskets": "purchase_count"}  # event-study outcome -> design outcome
+SCALES = ("window total", "per week")
+
+
+def triangulation_table(ate_table: pd.DataFrame, headline: dict, es_overall: dict, *, outcome: str,
+                        treated_weeks: float, outcome_scale: str = "window total",
+                        es_note: str = "", pretrend_p: float = float("nan")) -> pd.DataFrame:
+    """One row per approach (doubly robust headline, event study, naive) for ``outcome``.
+
+    ``ate_table``: the ATE stage's table (``ATE_COLUMNS``); ``headline``: its headline dict for ``outcome``;
+    ``es_overall``: the event study's overall pooled row (per-week units); ``treated_weeks``: mean outcome
+    window length of the treated units, in weeks; ``pretrend_p``: the event study's pre-trend test p-value.
+    """
+    if outcome_scale not in SCALES:
+        raise ValueError(f"outcome_scale must be one of {SCALES}, got {outcome_scale!r}")
+    factor = treated_weeks if outcome_scale == "window total" else 1.0
+    rows_naive = ate_table[(ate_table["outcome"] == outcome) & (ate_table["method"] == "naive")]
+    naive = rows_naive.iloc[0] if len(rows_naive) else pd.Series(
+        {"estimand": "not in the ATE table", "estimate": np.nan, "std_error": np.nan, "ci_lower": np.nan,
+         "ci_upper": np.nan, "n": 0})
+    conv = (f"per-week effect x {treated_weeks:.2f} weeks (mean treated window)" if factor != 1.0
+            else "per-week effect")
+    rows = [
+        {"approach": "doubly robust (headline)", "method": headline["method"], "estimand": headline["estimand"],
+         "scale": outcome_scale, "estimate": headline["estimate"], "std_error": headline["std_error"],
+         "ci_lower": headline["ci_lower"], "ci_upper": headline["ci_upper"], "n": int(headline["n"]),
+         "leads_report": True, "note": "cross-sectional, look-back covariates; the ATE stage's headline"},
+        {"approach": "event study (stacked DiD)", "method": "event_study", "estimand": "ATT",
+         "scale": outcome_scale, "estimate": es_overall["estimate"] * factor,
+         "std_error": es_overall["std_error"] * factor, "ci_lower": es_overall["ci_lower"] * factor,
+         "ci_upper": es_overall["ci_upper"] * factor, "n": int(es_overall["n"]), "leads_report": False,
+         "note": f"weekly panel, parallel trends (pre-trend test p {format_p(pretrend_p)}); {conv}"
+                 + (f"; {es_note}" if es_note else "")},
+        {"approach": "naive difference", "method": "naive", "estimand": str(naive["estimand"]),
+         "scale": outcome_scale, "estimate": naive["estimate"], "std_error": naive["std_error"],
+         "ci_lower": naive["ci_lower"], "ci_upper": naive["ci_upper"], "n": int(naive["n"]), "leads_report": False,
+         "note": "treated minus control means, no adjustment"},
+    ]
+    return pd.DataFrame(rows, columns=TRI_COLUMNS)
+
+
+def cis_overlap(a: pd.Series, b: pd.Series) -> bool:
+    return bool(a["ci_lower"] <= b["ci_upper"] and b["ci_lower"] <= a["ci_upper"])
+
+
+def _money(v: float, dollars: bool) -> str:
+    sign = "+" if v >= 0 else "−"
+    return f"{sign}${abs(v):,.0f}" if dollars else f"{sign}{abs(v):,.2f}"
+
+
+def _fmt(r: pd.Series, dollars: bool) -> str:
+    if pd.isna(r["estimate"]):
+        return "not available"
+    return (f"{_money(r['estimate'], dollars)} (95% CI {_money(r['ci_lower'], dollars)} to "
+            f"{_money(r['ci_upper'], dollars)})")
+
+
+def format_p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def triangulation_sentence(tri: pd.DataFrame, outcome: str, pretrend_p: float = float("nan")) -> str:
+    """The executive-summary sentence: the three numbers, whether the adjusted two agree, which one leads.
+
+    ``pretrend_p``: the event study's pre-trend test; below 0.05 the comparison is void (said so)."""
+    dr, es, nv = (tri.iloc[i] for i in range(3))
+    dollars = outcome in ("purchase_amount", "coupon_product_spend")
+    scale = "per week" if dr["scale"] == "per week" else "over the campaign window"
+    agree = cis_overlap(dr, es)
+    covers_zero = any(r["ci_lower"] <= 0 <= r["ci_upper"] for r in (dr, es))
+    if pretrend_p < 0.05:
+        verdict = (f"cannot be compared: the event study fails its pre-trend test (p {format_p(pretrend_p)}), so "
+                   "it neither confirms nor contradicts the headline")
+    elif agree:
+        verdict = "agree (their 95% CIs overlap" + ("; at least one CI includes zero, so this is a weak check)"
+                                                    if covers_zero else ")")
+    else:
+        verdict = ("disagree (their 95% CIs do not overlap: one of the two identifying assumptions — no "
+                   "unmeasured confounding, or parallel trends — fails; read the pre-trend test and refutations)")
+    pop = "" if str(dr["estimand"]).startswith("ATT") else f" (note: the headline is the {dr['estimand']}, the event study the ATT)"
+    return (f"Triangulation, {outcome} {scale}: doubly robust {dr['estimand']} {_fmt(dr, dollars)}, "
+            f"event-study DiD {_fmt(es, dollars)}, naive difference {_fmt(nv, dollars)}; the doubly-robust and "
+            f"event-study estimates {verdict}{pop}. The report leads with the doubly-robust estimate.")
+
+
+def treated_window_weeks(units: pd.DataFrame) -> float:
+    """Mean outcome window length of the treated units, in weeks (days / 7)."""
+    t = units[units["treated"] == 1]
+    return float(np.mean(t["outcome_weeks"])) if len(t) else float("nan")
