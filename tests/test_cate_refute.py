@@ -27,6 +27,19 @@ def test_half_split_is_stratified():
     assert T[rows].sum() == 15 and (1 - T[rows]).sum() == 10
 
 
+def test_half_split_by_household_never_puts_one_household_on_both_sides():
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(200), rng.integers(1, 4, size=200))  # 1-3 trials per household
+    T = (rng.random(len(groups)) < 0.3).astype(int)
+    rows = half_split(T, np.random.default_rng(1), groups)
+    inside = set(groups[rows])
+    assert inside and not inside & set(np.delete(groups, rows))
+    assert 0.4 < len(inside) / 200 < 0.6 and 0 < T[rows].sum() < T.sum()
+    # the split by unit (no groups) would cut households in two on this layout
+    unit_rows = half_split(T, np.random.default_rng(1))
+    assert set(groups[unit_rows]) & set(np.delete(groups, unit_rows))
+
+
 def _outcome(kind, cate):
     return RefitOutcome(kind, np.asarray(cate, float), None)
 

@@ -2,9 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from segtarget.config import load_config
 from segtarget.errors import SegtargetError
-from segtarget.policy.config import PolicyConfig
-from segtarget.policy.economics import DEFAULT_CONTACT_COST, index_campaign_cost, make_economics, reference_cost
+from segtarget.policy.config import DEFAULT_CONTACT_COST, PolicyConfig
+from segtarget.policy.economics import index_campaign_cost, make_economics, reference_cost
 
 
 def _cost_data():
@@ -48,6 +49,9 @@ def test_configured_cost_is_stated_as_given():
     assert econ.cost == 0.6 and not econ.is_default_cost and "as given" in econ.assumption_line()
     assert econ.alternatives == () and econ.reference_cost is None
     assert econ.discount == ("retailer_discount",)
+    # typing the default value explicitly is a choice the user made, not an assumption of ours
+    typed = make_economics(load_config(overrides=[f"policy.cost={DEFAULT_CONTACT_COST}"]).policy, None)
+    assert typed.cost == DEFAULT_CONTACT_COST and not typed.is_default_cost and "as given" in typed.assumption_line()
     both = make_economics(PolicyConfig(coupons_retailer_funded=True), None)
     assert both.discount == ("retailer_discount", "coupon_discount")
 

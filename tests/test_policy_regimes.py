@@ -8,11 +8,28 @@ import pytest
 
 from segtarget.causal.validation.planted import PlantSpec, plant_campaigns
 from segtarget.policy.config import PolicyConfig
-from segtarget.policy.regimes import run_regime
-
-pytestmark = pytest.mark.slow
+from segtarget.policy.regimes import run_regime, verdict_right, verdict_safe
 
 
+def test_verdict_right_is_judged_against_the_planted_truth():
+    assert verdict_right("none", "contact no one", truth=0, everyone_truth=-5)
+    assert not verdict_right("none", "contact everyone", truth=-5, everyone_truth=-5)
+    assert not verdict_right("none", "target this group", truth=3, everyone_truth=-5)  # a lucky target is still wrong
+    assert verdict_right("uniform", "contact everyone", truth=10, everyone_truth=10)
+    # with a percentage lift, targeting the big spenders can truly beat contacting everyone ...
+    assert verdict_right("uniform", "target this group", truth=12, everyone_truth=10)
+    # ... but not when it truly earns less
+    assert not verdict_right("uniform", "target this group", truth=8, everyone_truth=10)
+    assert not verdict_right("uniform", "inconclusive: run this test", truth=0, everyone_truth=10)
+    assert verdict_right("heterogeneous", "target this group", truth=4, everyone_truth=-30)
+    assert not verdict_right("heterogeneous", "target this group", truth=-1, everyone_truth=-30)
+    assert not verdict_right("heterogeneous", "contact no one", truth=0, everyone_truth=-30)
+    assert verdict_safe("contact no one", truth=0, everyone_truth=-30)
+    assert not verdict_safe("contact everyone", truth=-30, everyone_truth=-30)
+    assert not verdict_safe("target this group", truth=-1, everyone_truth=5)
+
+
+@pytest.mark.slow
 def test_no_effect_regime_never_gets_a_confident_verdict(tmp_path):
     from segtarget.data import load_source
 

@@ -49,3 +49,10 @@ def test_first_screen_equals_the_csvs(small_run):
     ab = pd.read_csv(root / "tables" / "ab_decision_test.csv").iloc[0]
     csv_numbers |= {f"${ab['breakeven']:,.2f}"}
     assert quoted and quoted <= csv_numbers
+    # the improvement box is coloured by its own CI: green only when the whole CI is above 0
+    g = keys.iloc[-1]
+    box = re.search(r'<p class="callout (good|neutral|bad)" id="improvement">(.*?)</p>', summary, re.S)
+    assert box, "the improvement box is missing from the first screen"
+    tone = "good" if g["ci_lower"] > 0 else "bad" if g["ci_upper"] < 0 else "neutral"
+    assert box.group(1) == tone
+    assert f"${abs(g['profit']):,.0f}" in _text(box.group(2)) and f"${abs(g['ci_lower']):,.0f}" in _text(box.group(2))

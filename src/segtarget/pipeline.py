@@ -130,6 +130,7 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
     ate = {o: {k: h[k] for k in ("method", "estimand", "estimate", "ci_lower", "ci_upper")}
            for o, h in ate_res.headline.items()} if ate_res is not None else None
     keys = verdict = assumption = improvement = None
+    tone = "neutral"
     if pol is not None:
         path = (tables_dir / "key_results.csv") if tables_dir is not None else None
         keys, raw = _key_results(path) if path is not None and path.is_file() else (None, pol.key_results)
@@ -138,9 +139,10 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
         sign = lambda v: f"{'+' if v >= 0 else '−'}${abs(v):,.0f}"
         improvement = (f"{g['scenario']}: {sign(g['profit'])} (95% CI {sign(g['ci_lower'])} to "
                        f"{sign(g['ci_upper'])}); chosen on K-1 folds, valued on the held-out fold")
+        tone = "good" if g["ci_lower"] > 0 else "bad" if g["ci_upper"] < 0 else "neutral"
     return ExecutiveSummary(key_results=keys, improvement=improvement, segments=segs, ate=ate,
                             warnings=warnings, facts=facts, verdict=verdict, assumption=assumption,
-                            triangulation=triangulation or None)
+                            triangulation=triangulation or None, improvement_tone=tone)
 
 
 def _policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
@@ -254,7 +256,8 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
                 k_cate = stage_key(k_ate, cfg.cate, o)
                 cate[o] = cache.run(f"cate-{o}", k_cate, root, lambda o=o: run_cate(
                     cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, seed=seed,
-                    out=od, outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress))
+                    out=od, outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress,
+                    groups=cohort.data["household_id"].to_numpy()))
                 sections += cate[o][1]
                 warnings += cate[o][0].warnings
         with log.step("pre-period segments"):
@@ -282,7 +285,8 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             sections += pol_sections
             warnings += pol.warnings
         with log.step("targets"):
-            targets = _next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol, cfg)
+            targets = _next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol, cfg,
+                                             ate_res.nuisances[PRIMARY].ps_model)
             write_targets(targets, root / "targets.csv", pol.verdict.sentence, pol.economics.assumption_line())
         with log.step("report"):
             manifest = {"segtarget": __version__, "config": config_to_dict(cfg), "versions": _versions(),
@@ -323,13 +327,14 @@ def _event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cac
             return None
 
 
-def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_model, pol, cfg: Config) -> pd.DataFrame:
+def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_model, pol, cfg: Config,
+                           ps_model: str) -> pd.DataFrame:
     """Score every current household from features built exactly as in the design's look-back.
 
     The look-back window has the design's length and ends the day after the last transaction; recency is
     measured from the window end (``reference_point="window_end"``), households without a basket in it get
     the design's explicit zeros, and index-campaign dummies stay 0 (the reference campaign's level).
-    Households whose cross-fitted propensity model puts them outside the overlap band get "test first".
+    Households that the ATE's propensity learner puts outside the overlap band get "test first".
     """
     from datetime import timedelta
 
@@ -344,19 +349,23 @@ def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_
     X = pd.DataFrame({c: feats[c] if c in feats else 0.0 for c in covariates})
     cate, lower, upper = effect_with_interval(cate_res.final_model, X)
     segs = pre_model.assign(feats)
-    e = _propensity_for(cohort, covariates, X, cfg)
+    e = _propensity_for(cohort, covariates, X, ps_model, cfg.run.seed)
     lo, hi = cfg.policy.overlap
     return build_target_list(feats["household_id"].to_numpy(), segs["segment_name"].to_numpy(), cate, lower, upper,
                              breakeven=pol.economics.breakeven, rule=pol.target_rule,
                              in_overlap=(e >= lo) & (e <= hi), verdict=pol.verdict.kind)
 
 
-def _propensity_for(cohort, covariates: list[str], X: pd.DataFrame, cfg: Config) -> np.ndarray:
-    """Propensity of new households from a logistic model fit on the whole cohort (overlap flag only)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+def _propensity_for(cohort, covariates: list[str], X: pd.DataFrame, ps_model: str, seed: int) -> np.ndarray:
+    """Propensity of new households for the overlap flag, from the learner the cross-fitted ATE selected.
 
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+    The band that splits the cohort into "valued" and "test first" is defined on that learner's out-of-fold
+    propensities; scoring new households with another model family (it used to be a logistic regression
+    whatever the ATE chose) would draw the band in a different place."""
+    from sklearn.base import clone
+
+    from .causal.nuisance import propensity_candidates
+
+    model = clone(propensity_candidates(seed)[ps_model])
     model.fit(cohort.data[covariates].to_numpy(float), cohort.data["treated"].to_numpy(int))
     return model.predict_proba(X.to_numpy(float))[:, 1]

@@ -13,14 +13,17 @@ import numpy as np
 
 from ..errors import require
 
+# Dollars per mailed household (print + postage) when the user gives none: an assumption, stated as one.
+DEFAULT_CONTACT_COST = 1.00
+
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    # Contact cost per household in dollars (print + postage; the CLI's --cost). The default 1.00 is an
-    # assumption that the report's first screen states; the coupon discount is NOT part of it (it is an
-    # estimated effect of the campaign, see policy/profit.py).
-    cost: float = 1.00
+    # Contact cost per household in dollars (print + postage; the CLI's --cost). Unset = an assumed $1.00
+    # that the report's first screen labels as an assumption; any value given (even 1.00) is labelled as
+    # given. The coupon discount is NOT part of it (it is an estimated effect, see policy/profit.py).
+    cost: float | None = None
     # Gross margin on incremental sales (an assumption; the sensitivity grid shows what it changes).
     margin: float = 0.30
     # Whether the retailer pays manufacturer coupons too: true adds coupon_discount (Σ coupon_disc) to the
@@ -76,10 +79,15 @@ class PolicyConfig:
     # Segment actions: a model-recommended rate within this many points of the current rate is "Maintain".
     rate_tolerance: float = 0.10
 
+    @property
+    def contact_cost(self) -> float:
+        """The contact cost in dollars: the given one, else the assumed default."""
+        return DEFAULT_CONTACT_COST if self.cost is None else float(self.cost)
+
 
 def validate_policy_config(cfg: PolicyConfig) -> None:
     """Reject values no analysis can use, naming the key."""
-    require(np.isfinite(cfg.cost) and cfg.cost >= 0,
+    require(cfg.cost is None or (np.isfinite(cfg.cost) and cfg.cost >= 0),
             f"--cost / policy.cost={cfg.cost}: must be a number >= 0 (dollars per contacted household)")
     require(np.isfinite(cfg.margin) and 0 < cfg.margin <= 1,
             f"--margin / policy.margin={cfg.margin}: must be in (0, 1], e.g. 0.30")

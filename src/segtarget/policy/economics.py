@@ -48,7 +48,6 @@ class CostEstimate:
     description: str
 
 
-DEFAULT_CONTACT_COST = 1.00  # dollars per mailed household (print + postage); an assumption, see above
 
 
 @dataclass(frozen=True)
@@ -162,8 +161,7 @@ def make_economics(cfg: PolicyConfig, cost_data: pd.DataFrame | None = None) -> 
             alternatives.append(index_campaign_cost(df))
         if "ever_typeA_pool_coupon_disc" in df.columns and (df["ever_typeA_pool_coupon_disc"] > 0).sum() > 1:
             alternatives.append(reference_cost(df))
-    given = cfg.cost != DEFAULT_CONTACT_COST
-    m = float(cfg.margin)
-    return Economics(cost=float(cfg.cost), margin=m, breakeven=float(cfg.cost) / m,
-                     cost_source="--cost / policy.cost" if given else "default assumption",
+    m, c = float(cfg.margin), cfg.contact_cost
+    return Economics(cost=c, margin=m, breakeven=c / m,
+                     cost_source="default assumption" if cfg.cost is None else "--cost / policy.cost",
                      discount=discount_columns(cfg.coupons_retailer_funded), alternatives=tuple(alternatives))

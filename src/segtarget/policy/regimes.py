@@ -8,10 +8,9 @@ The planted truth gives every unit's true effect on sales and on the retailer di
 profit of any decision vector: ``sum_i pi_i (m tau_sales_i - tau_disc_i - c)`` over the valued units, and
 the oracle's (contact exactly the units whose true profit is positive).
 
-What is checked (benchmarks/RESULTS.md "Decision"): the verdict per regime (none -> not "target", and
-"contact no one" or "inconclusive"; uniform positive -> "contact everyone"; heterogeneous -> "target this
-group"), the recommended policy's held-out value and CI against its true value, and its true profit
-against the oracle's.
+What is checked (benchmarks/RESULTS.md "Decision"): the verdict per regime (:func:`verdict_right`), the
+recommended policy's held-out value and CI against its true value, and its true profit against the oracle's.
+
 """
 
 from __future__ import annotations
@@ -33,11 +32,36 @@ EXPECTED = {"none": ("contact no one", "inconclusive: run this test"), "uniform"
             "heterogeneous": ("target this group",)}
 
 
+def verdict_right(effect: str, verdict: str, *, truth: float, everyone_truth: float) -> bool:
+    """Whether the verdict is the right decision given the planted truth.
+
+    none: never a confident contact. heterogeneous: "target this group" with a true profit above 0.
+    uniform: "contact everyone" - or "target this group" when the targeted policy truly earns at least as much
+    as contacting everyone: a uniform *percentage* lift is not a uniform dollar effect (it grows with spend),
+    so at a material contact cost the oracle itself contacts only part of the cohort.
+    """
+    if effect == "uniform" and verdict == "target this group":
+        return truth >= everyone_truth and truth > 0
+    if verdict == "target this group":
+        return effect == "heterogeneous" and truth > 0
+    return verdict in EXPECTED[effect]
+
+
+def verdict_safe(verdict: str, *, truth: float, everyone_truth: float) -> bool:
+    """The action the verdict implies loses no money in truth (doing nothing until a test is run is safe)."""
+    if verdict == "contact everyone":
+        return everyone_truth >= 0
+    if verdict == "target this group":
+        return truth >= 0
+    return True
+
+
 @dataclass(frozen=True)
 class RegimeResult:
     effect: str
     verdict: str
-    verdict_ok: bool
+    verdict_ok: bool  # see verdict_right
+    verdict_safe: bool  # see verdict_safe
     estimate: float  # held-out DR value of the recommended procedure
     ci: tuple[float, float]
     truth: float  # its true profit on the same units
@@ -48,11 +72,15 @@ class RegimeResult:
     share_of_oracle: float
     n_units: int
     recommended: str
+    verdict_truth: float = float("nan")  # true profit of the action the verdict names (0 for no one / a test)
+    rate_p: float = float("nan")  # one-sided p of the sample-split ranking test
+    gain_ci: tuple[float, float] = (float("nan"), float("nan"))  # held-out gain over the best uniform action
     placebo: tuple[float, float] | None = None  # 95% CI of the DR effect on pre-campaign sales (per unit)
 
     def summary_frame(self) -> pd.DataFrame:
         d = self.__dict__.copy()
         d["ci_lower"], d["ci_upper"] = d.pop("ci")
+        d["gain_lower"], d["gain_upper"] = d.pop("gain_ci")
         d["placebo_lower"], d["placebo_upper"] = d.pop("placebo") or (np.nan, np.nan)
         return pd.DataFrame([d])
 
@@ -127,7 +155,7 @@ def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int =
                              placebo=placebo)
     res, _ = run_policy(inp, cfg, seed=seed, out=OutputDir(Path(out)))
     truth = true_effects(planted, d[["household_id", "index_campaign"]])
-    r_true = cfg.margin * truth["tau_sales"].to_numpy() - truth["tau_retailer_discount"].to_numpy() - cfg.cost
+    r_true = cfg.margin * truth["tau_sales"].to_numpy() - truth["tau_retailer_discount"].to_numpy() - cfg.contact_cost
     e = np.asarray(inp.propensity)
     m = (e >= cfg.overlap[0]) & (e <= cfg.overlap[1]) if cfg.value_population == "overlap" else np.ones(len(e), bool)
     rt = r_true[m]
@@ -137,7 +165,16 @@ def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int =
     lo, hi = h["recommended_ci"]
     return RegimeResult(
         effect=planted.spec.effect, verdict=res.verdict.kind,
-        verdict_ok=res.verdict.kind in EXPECTED[planted.spec.effect], estimate=h["recommended_profit"],
+        verdict_ok=verdict_right(planted.spec.effect, res.verdict.kind, truth=true_rec, everyone_truth=float(rt.sum())),
+        verdict_safe=verdict_safe(res.verdict.kind, truth=true_rec, everyone_truth=float(rt.sum())),
+        estimate=h["recommended_profit"],
         ci=(lo, hi), truth=true_rec, covered=lo <= true_rec <= hi, everyone_estimate=h["everyone_profit"],
         everyone_truth=float(rt.sum()), oracle=oracle, share_of_oracle=true_rec / oracle if oracle > 0 else np.nan,
-        n_units=int(m.sum()), recommended=res.recommended_policy, placebo=inp.placebo_ci)
+        n_units=int(m.sum()), recommended=res.recommended_policy, placebo=inp.placebo_ci,
+        verdict_truth=_verdict_truth(res.verdict.kind, true_rec, float(rt.sum())),
+        rate_p=float(res.verdict.rate_p_one_sided), gain_ci=tuple(map(float, res.selection.gain_ci)))
+
+
+def _verdict_truth(verdict: str, recommended_truth: float, everyone_truth: float) -> float:
+    """What following the verdict truly earns: everyone's profit, the targeted policy's, or nothing."""
+    return {"contact everyone": everyone_truth, "target this group": recommended_truth}.get(verdict, 0.0)

@@ -68,8 +68,13 @@ class ExecutiveSummary:
     triangulation: str | None = None  # DR vs event study vs naive, one sentence (causal/triangulation.py)
     verdict: str | None = None  # the decision in one sentence: the report's first sentence
     assumption: str | None = None  # the economic assumptions the verdict rests on, with how to change them
+    # Colour of the improvement box: "good" only when its 95% CI lies above 0, "bad" when below, else
+    # "neutral" (a green box around a gain whose CI spans 0 would claim what the numbers do not).
+    improvement_tone: str = "neutral"
 
     def __post_init__(self) -> None:
+        if self.improvement_tone not in ("good", "neutral", "bad"):
+            raise ValueError(f"ExecutiveSummary.improvement_tone={self.improvement_tone!r}; use good, neutral or bad")
         _check_columns(self.key_results, KEY_RESULT_COLUMNS, "key_results")
         _check_columns(self.segments, SEGMENT_COLUMNS, "segments")
         for outcome, row in (self.ate or {}).items():

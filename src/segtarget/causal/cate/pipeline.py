@@ -181,8 +181,11 @@ def _warnings(outcome, selected, table, refutation, split_rate: RankingEvaluatio
 
 def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisances | None, cfg: CateConfig,
              seed: int, out: OutputDir, outcome: str, breakeven: float | None = None,
-             n_jobs: int = -1, progress=None) -> tuple[CateResult, list[Section]]:
-    """Run the whole CATE stage for one outcome; writes tables/figures through ``out``."""
+             n_jobs: int = -1, progress=None, groups: np.ndarray | None = None) -> tuple[CateResult, list[Section]]:
+    """Run the whole CATE stage for one outcome; writes tables/figures through ``out``.
+
+    ``groups`` (household id per unit) keeps a household's units together in the half-sample split of the
+    ranking test."""
     from .scale import sample_rows, scale_warning, score_everyone, subset_nuisances
     from .refute import run_refutations
 
@@ -200,6 +203,7 @@ def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisan
         X_all, Y, T, X = X, Y[rows], T[rows], X.iloc[rows].reset_index(drop=True)
         _check_arms(T, cfg, f"CATE sample of {len(rows):,} (cate.sample_size)")
         nuis_all, nuis = nuis, subset_nuisances(nuis, rows)
+        groups = None if groups is None else np.asarray(groups)[rows]
     scores = scores_all if rows is None else scores_all[rows]
     t["nuisances"] = time.perf_counter()
     oof, params, tuning = fit_zoo(Y, T, X, nuis=nuis, scores=scores, cfg=cfg, seed=seed, n_jobs=n_jobs,
@@ -218,7 +222,7 @@ def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisan
     t["evaluation"] = time.perf_counter()
     _say(progress, "refutation", 0.65)
     final, refutation, runs, split = run_refutations(selected, params[selected], seed, Y, T, X.to_numpy(float),
-                                              nuis=nuis, scores=scores, cfg=cfg, n_jobs=n_jobs)
+                                              nuis=nuis, scores=scores, cfg=cfg, n_jobs=n_jobs, groups=groups)
     t["refutation"] = time.perf_counter()
     held = np.setdiff1d(np.arange(len(Y)), split.rows)
     split_rate = evaluate_ranking(scores[held], split.cate[held], n_boot=cfg.n_boot, seed=seed)

@@ -56,13 +56,25 @@ def _strata_permutation(T: np.ndarray, e: np.ndarray, rng: np.random.Generator) 
     return out
 
 
-def half_split(T: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Sorted indices of a random half of the units, stratified by treatment."""
-    rows = [rng.choice(np.flatnonzero(T == a), size=int((T == a).sum()) // 2, replace=False) for a in (0, 1)]
-    return np.sort(np.concatenate(rows))
+def half_split(T: np.ndarray, rng: np.random.Generator, groups: np.ndarray | None = None) -> np.ndarray:
+    """Sorted indices of a random half of the units, stratified by treatment.
+
+    With ``groups`` (household ids of a stacked design, where a household can be a unit in several trials)
+    whole households are drawn - half of those with a treated unit and half of the others - so no household
+    sits on both sides and the held-out half really is unseen by the model fit on the other.
+    """
+    if groups is None:
+        rows = [rng.choice(np.flatnonzero(T == a), size=int((T == a).sum()) // 2, replace=False) for a in (0, 1)]
+        return np.sort(np.concatenate(rows))
+    groups = np.asarray(groups)
+    ever = pd.Series(np.asarray(T, int)).groupby(groups).max()
+    picked = [rng.choice(ids, size=len(ids) // 2, replace=False)
+              for ids in (ever.index[ever == 0].to_numpy(), ever.index[ever == 1].to_numpy())]
+    return np.flatnonzero(np.isin(groups, np.concatenate(picked)))
 
 
-def refit_tasks(name: str, params: dict, seed: int, Y, T, X, *, nuis, cfg: CateConfig) -> list[tuple]:
+def refit_tasks(name: str, params: dict, seed: int, Y, T, X, *, nuis, cfg: CateConfig,
+                groups: np.ndarray | None = None) -> list[tuple]:
     """The final refit, the half-sample refit for the sample-split RATE, and every refutation refit."""
     Y = np.asarray(Y, float)
     T = np.asarray(T, int)
@@ -71,7 +83,7 @@ def refit_tasks(name: str, params: dict, seed: int, Y, T, X, *, nuis, cfg: CateC
     rng = np.random.default_rng([seed, 7919])
     allrows = np.arange(n)
     tasks = [("final", name, params, seed, Y, T, X, allrows, X),
-             ("split", name, params, seed, Y, T, X, half_split(T, rng), X)]
+             ("split", name, params, seed, Y, T, X, half_split(T, rng, groups), X)]
     for _ in range(cfg.n_placebo):
         tasks.append(("placebo", name, params, seed, Y, _strata_permutation(T, nuis.e, rng), X, allrows, X))
     for _ in range(cfg.n_random_cause):
@@ -149,7 +161,7 @@ def refutation_table(outcomes: list[RefitOutcome], scores) -> pd.DataFrame:
 
 
 def run_refutations(name: str, params: dict, seed: int, Y, T, X, *, nuis, scores, cfg: CateConfig,
-                    n_jobs: int = 1, backend: str = "joblib"
+                    n_jobs: int = 1, backend: str = "joblib", groups: np.ndarray | None = None
                     ) -> tuple[object, pd.DataFrame, pd.DataFrame, RefitOutcome]:
     """Refit the selected model on all units and run every refutation.
 
@@ -158,7 +170,7 @@ def run_refutations(name: str, params: dict, seed: int, Y, T, X, *, nuis, scores
     """
     from ...parallel import parallel_map
 
-    outs = parallel_map(_refit_task, refit_tasks(name, params, seed, Y, T, X, nuis=nuis, cfg=cfg),
+    outs = parallel_map(_refit_task, refit_tasks(name, params, seed, Y, T, X, nuis=nuis, cfg=cfg, groups=groups),
                         n_jobs=n_jobs, backend=backend)
     final = next(o.model for o in outs if o.kind == "final")
     full = next(o.cate for o in outs if o.kind == "final")
