@@ -51,15 +51,14 @@ def features_command(
         from ..errors import SegtargetError
 
         raise SegtargetError(f"parameter --out {out}: use a .parquet or .csv suffix")
-    from ..config import load_config
+    from ..config import DataConfig, FeatureConfig
     from ..data import load_source
     from ..features import compute_features
     from ..io import atomic_write_table
 
-    overrides = ([f"data.source={data!r}"] if data is not None else []) + \
-        ([f"features.exposure={str(exposure).lower()}"] if exposure is not None else [])
-    cfg = load_config(None, overrides)
-    data, exposure = cfg.data.source, cfg.features.exposure
+    # the flags' defaults are the config's (a bad --data is reported by load_source, naming the flag's value)
+    data = DataConfig().source if data is None else data
+    exposure = FeatureConfig().exposure if exposure is None else exposure
     if engine == "spark":
         from ..features.spark import compute_features_spark
 

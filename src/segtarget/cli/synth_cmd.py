@@ -25,12 +25,11 @@ def synth_command(
     """Write N households resampled from SOURCE (new ids, shifted dates, same campaigns) as parquet."""
     from rich.console import Console
 
-    from ..config import load_config
+    from ..config import DataConfig, RunConfig
     from ..synth import synthesize
 
-    overrides = [f"{k}={v!r}" for k, v in (("data.source", source), ("run.seed", seed)) if v is not None]
-    cfg = load_config(None, overrides)
-    source, seed = cfg.data.source, cfg.run.seed
+    source = DataConfig().source if source is None else source
+    seed = RunConfig().seed if seed is None else seed
     res = synthesize(out, households, source=source, seed=seed, max_shift_days=max_shift_days,
                      chunk_households=chunk_households, promotions=promotions, memory_limit=memory_limit)
     Console(stderr=True).print(
