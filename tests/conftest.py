@@ -33,12 +33,10 @@ def run_fast(out, cache_dir, *extra: str):
     return run_pipeline(cfg, out=out)
 
 
-@pytest.fixture(scope="session")
-def small_source(tmp_path_factory):
-    """Canonical tables of a fifth of the embedded households (every campaign kept): a fast real-data source."""
+def make_small_source(root) -> str:
+    """Canonical tables of a fifth of the embedded households (every campaign kept), written under ``root``."""
     from segtarget.data import load_source
 
-    root = tmp_path_factory.mktemp("small")
     con = load_source("completejourney", validate=False).con
     keep = "household_id % 5 = 0"
     for table, where in [("transactions", keep), ("products", "TRUE"), ("campaigns", "TRUE"),
@@ -47,6 +45,12 @@ def small_source(tmp_path_factory):
         cols = "* EXCLUDE (day, week)" if table == "transactions" else "*"
         con.execute(f"COPY (SELECT {cols} FROM {table} WHERE {where}) TO '{root}/{table}.parquet' (FORMAT parquet)")
     return f"tables:{root}"
+
+
+@pytest.fixture(scope="session")
+def small_source(tmp_path_factory):
+    """A fast real-data source: see ``make_small_source``."""
+    return make_small_source(tmp_path_factory.mktemp("small"))
 
 
 @pytest.fixture(scope="session")

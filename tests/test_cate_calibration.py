@@ -55,7 +55,8 @@ def test_gates_by_hand():
     # groups by CATE rank: {0.1, 0.2} -> g 1, 3; {0.3, 0.5} -> 2, 10; {0.6, 0.9} -> 4, 20
     assert t["gate"].tolist() == pytest.approx([2.0, 6.0, 12.0])
     assert t["n"].tolist() == [2, 2, 2]
-    assert t["se"].iloc[0] == pytest.approx(np.std([1, 3], ddof=1) / np.sqrt(2))
+    # se = sd / sqrt(n) with n = 2: sd(1, 3) = sqrt(2), sd(2, 10) = 4 sqrt(2), sd(4, 20) = 8 sqrt(2)
+    assert t["se"].tolist() == pytest.approx([1.0, 4.0, 8.0])
     diff, se = gates_top_minus_bottom(t)
     assert diff == pytest.approx(10.0)
-    assert se == pytest.approx(np.hypot(t["se"].iloc[0], t["se"].iloc[2]))
+    assert se == pytest.approx(np.sqrt(1.0 ** 2 + 8.0 ** 2))  # independent groups: by hand, not from the table

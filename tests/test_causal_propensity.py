@@ -11,9 +11,15 @@ def test_calibration_bins_by_hand():
     T = np.array([0, 0, 1, 1, 1, 1])
     e = np.array([0.1, 0.1, 0.2, 0.9, 0.9, 0.9])
     table = calibration_bins(T, e, n_bins=2)
-    assert table["n"].sum() == 6
-    assert expected_calibration_error(table) == pytest.approx(
-        (table["n"] * (table["observed_share"] - table["mean_predicted"]).abs()).sum() / 6)
+    # median split of e: {0.1, 0.1, 0.2} with T = 0, 0, 1 and {0.9, 0.9, 0.9} with T = 1, 1, 1
+    assert table["n"].tolist() == [3, 3]
+    assert table["mean_predicted"].tolist() == pytest.approx([0.4 / 3, 0.9])
+    assert table["observed_share"].tolist() == pytest.approx([1 / 3, 1.0])
+    # 95% CI half-width 1.96 sqrt(max(p (1 - p), 1 / n) / n) = 1.96 / 3 in both bins, clipped to [0, 1]
+    assert table["ci_lower"].tolist() == pytest.approx([0.0, 1 - 1.96 / 3])
+    assert table["ci_upper"].tolist() == pytest.approx([1 / 3 + 1.96 / 3, 1.0])
+    # ECE = (3 |1/3 - 0.4/3| + 3 |1 - 0.9|) / 6
+    assert expected_calibration_error(table) == pytest.approx(0.15)
 
 
 def test_compare_matches_shared_nuisances():

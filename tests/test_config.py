@@ -8,6 +8,7 @@ import sys
 import typing
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -132,3 +133,163 @@ def test_every_config_key_has_a_comment():
     """Architecture rule: each stage config field carries a comment saying what it means."""
     undocumented = [line.split("`")[1] for line in config_reference().splitlines() if "(not documented yet)" in line]
     assert undocumented == [], f"add a comment to these config fields: {undocumented}"
+
+
+# ------------------------------------------------------------------------------------- validated on construction
+@pytest.mark.parametrize("override, rule", [
+    ("data.source='parquet:/x'", "completejourney, dunnhumby:PATH or tables:PATH"),
+    ("data.start='2017-13-40'", "ISO date"),
+    ("data.end='2017-01-01'", "after data.start"),  # with data.start below
+    ("run.seed=-1", "in [0, 2147483647]"),
+    ("run.n_jobs=0", "-1 for all cores"),
+    ("run.parallel_backend='dask'", "'joblib', 'ray'"),
+    ("run.cache_dir=''", "a directory"),
+    ("features.memory_limit='lots'", "4GB"),
+    ("features.threads=-2", ">= 0"),
+    ("segments.transform='boxcox'", "'log', 'minmax', 'quantile'"),
+    ("segments.nmf_k_max=1", ">= segments.nmf_k_min"),
+    ("segments.nmf_rule='aic'", "'stability', 'r2', 'elbow'"),
+    ("segments.kmeans_rule='dbi'", "while segments.nmf_rule is 'stability'"),
+    ("segments.kmeans_k=1", "at least 2"),
+    ("segments.n_bootstrap_select=1", ">= 2"),
+    ("segments.stability_ari_min=0", "in (0, 1]"),
+    ("segments.names=['VIP']", "ID=Name"),
+    ("segments.migration_uncertain_ratio=1.5", "in (0, 1]"),
+    ("design.design='campaign:x'", "numeric ID"),
+    ("design.lookback_weeks=0", ">= 1"),
+    ("design.truncation='cut'", "'drop', 'rate'"),
+    ("design.controls='none'", "'not-yet-treated'"),
+    ("ate.clip=0.7", "in (0, 0.5)"),
+    ("ate.clip=0", "in (0, 0.5)"),
+    ("ate.folds=1", ">= 2"),
+    ("ate.trims=[0.1, 0.6]", "values in [0, 0.5)"),
+    ("ate.overlap_band=0.5", "in (0, 0.5)"),
+    ("ate.min_coverage=1.2", "in [0, 1]"),
+    ("ate.calibration_bins=1", ">= 2"),
+    ("cate.folds=1", ">= 2"),
+    ("cate.inner_cv=1", ">= 2"),
+    ("cate.tune_folds=9", "in [1, 5]"),
+    ("cate.tune_loss='mse'", "'dr', 'r'"),
+    ("cate.subset_min=0.9", "<= cate.subset_max"),
+    ("cate.tree_min_leaf=0.5", "in (0, 0.5)"),
+    ("cate.n_groups=1", ">= 2"),
+    ("event_study.outcome='visits'", "'spend', 'baskets'"),
+    ("event_study.pre_weeks=0", ">= 1"),
+    ("event_study.level_strata=0", ">= 1"),
+    ("policy.margin=0", "in (0, 1]"),
+    ("policy.cost=-1", ">= 0"),
+    ("policy.overlap=[0.9, 0.1]", "0 < low < high < 1"),
+    ("policy.overlap=[0.1]", "a list of 2 numbers"),
+    ("policy.tree_depth=4", "in [1, 3]"),
+    ("policy.top_k=[10, 120]", "(0, 100]"),
+    ("policy.power=1", "in [0.5, 1)"),
+])
+def test_each_bad_value_names_its_key_on_construction(override, rule):
+    """One line naming the key as the user writes it, the rule, the bad value and a value that works."""
+    key = override.split("=", 1)[0]
+    extra = ["data.start='2017-06-01'"] if key == "data.end" else []
+    with pytest.raises(SegtargetError) as info:
+        load_config(None, [*extra, override])
+    message = str(info.value)
+    assert message.startswith(f"{key} must be ") and rule in message, message
+    assert f"; set e.g. {key}=" in message and "\n" not in message
+    # the suggested value is accepted (for data.end: one after data.start)
+    suggestion = message.split(f"; set e.g. {key}=", 1)[1]
+    load_config(None, [*extra, f"{key}={suggestion}"])
+
+
+def test_known_bad_cases_of_the_issue_fail_on_construction_not_mid_run():
+    from segtarget.causal.cate.config import CateConfig
+    from segtarget.causal.config import AteConfig
+
+    with pytest.raises(SegtargetError, match=r"^ate\.clip must be in \(0, 0\.5\), got 0\.7; set e\.g\. ate\.clip=0\.01$"):
+        AteConfig(clip=0.7)
+    with pytest.raises(SegtargetError, match=r"^cate\.folds must be >= 2, got 1"):
+        CateConfig(folds=1)
+    with pytest.raises(SegtargetError, match=r"ate\.clip .* got nan"):
+        AteConfig(clip=float("nan"))
+
+
+def test_python_callers_are_held_to_the_same_types():
+    from segtarget.causal.cate.config import CateConfig
+    from segtarget.causal.config import AteConfig
+    from segtarget.policy.config import PolicyConfig
+
+    with pytest.raises(SegtargetError, match=r"cate\.folds must be an integer, got '5'"):
+        CateConfig(folds="5")
+    with pytest.raises(SegtargetError, match=r"ate\.dml must be true or false, got 1"):
+        AteConfig(dml=1)
+    with pytest.raises(SegtargetError, match=r"cate\.models must be a list of strings"):
+        CateConfig(models="t")
+    with pytest.raises(SegtargetError, match=r"^ate must be an instance of AteConfig"):
+        Config(ate=PolicyConfig())
+    # lists become tuples, so a config built in Python equals the one read from TOML
+    assert PolicyConfig(top_k=[10, 20]) == load_config(None, ["policy.top_k=[10, 20]"]).policy
+    assert AteConfig(folds=np.int64(3)).folds == 3  # numpy integers are integers
+
+
+def test_every_section_checks_itself():
+    """Architecture rule: each section's dataclass validates in __post_init__ (not somewhere in the run)."""
+    for section in dataclasses.fields(Config):
+        cls = typing.get_type_hints(Config)[section.name]
+        assert "__post_init__" in cls.__dict__, f"{cls.__name__} has no __post_init__"
+        cls()  # and its defaults pass
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("ate.clip=0.7", "error: ate.clip must be in (0, 0.5), got 0.7; set e.g. ate.clip=0.01"),
+    ("cate.folds=1", "error: cate.folds must be >= 2, got 1; set e.g. cate.folds=5"),
+])
+def test_cli_exits_2_with_the_one_line_range_error(override, expected):
+    exe = Path(sys.executable).with_name("segtarget")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from segtarget.cli import main; main()"]
+    proc = subprocess.run([*cmd, "config", "--show", "--set", override], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr.strip(), proc.stdout) == (2, expected, "")
+
+
+# ------------------------------------------------------------------------------------- CLI flags follow the config
+def test_no_cli_flag_hard_codes_a_config_default():
+    """Flags that stand for a config key default to None and fall back to the config, so the two cannot drift."""
+    import inspect
+
+    config_flags = {"seed", "margin", "cost", "data", "source", "exposure", "out_dir", "n_jobs"}
+    checked = []
+    for command in app.registered_commands:
+        for name, param in inspect.signature(command.callback).parameters.items():
+            if name in config_flags:
+                default = getattr(param.default, "default", param.default)
+                assert default in (None, ...), f"`segtarget {command.name}` --{name} defaults to {default!r}"
+                checked.append((command.name, name))
+    assert {("causal", "seed"), ("validate", "seed"), ("abtest", "margin"), ("features", "data"),
+            ("synth", "seed")} <= set(checked)
+
+
+def _stop_with(captured: dict):
+    class Stop(SegtargetError):
+        pass
+
+    def fake(*args, **kwargs):
+        captured.update(kwargs, args=args)
+        raise Stop("stopped")
+
+    return fake
+
+
+@pytest.mark.parametrize("flags, seed", [([], 42), (["--set", "run.seed=7"], 7), (["--seed", "9"], 9),
+                                         (["--set", "run.seed=7", "--seed", "9"], 9)])
+def test_causal_and_validate_seed_is_run_seed(monkeypatch, tmp_path, flags, seed):
+    import pandas as pd
+
+    import segtarget.causal.validation.scoring as validation
+    import segtarget.table_analysis as ate_pipeline
+
+    csv = tmp_path / "units.csv"
+    pd.DataFrame({"t": [0, 1] * 10, "y": np.arange(20.0), "x": np.arange(20.0) % 3}).to_csv(csv, index=False)
+    got_causal, got_validate = {}, {}
+    monkeypatch.setattr(ate_pipeline, "analyze_table", _stop_with(got_causal))
+    monkeypatch.setattr(validation, "run_validation", _stop_with(got_validate))
+    monkeypatch.setattr(validation, "default_covariates", lambda: pd.DataFrame({"x": np.arange(20.0)}))
+    _invoke("causal", "--input", str(csv), "--treatment", "t", "--outcome", "y", "--out", str(tmp_path / "o"), *flags)
+    _invoke("validate", "--out", str(tmp_path / "v"), *flags)
+    assert got_causal["args"][5] == seed  # analyze_table(df, treatment, outcomes, covariates, id_col, seed, ...)
+    assert got_validate["seed"] == seed

@@ -88,7 +88,7 @@ def test_planted_lift_is_recovered_with_a_flat_pre_trend(synth_data):
     assert overall["ci_lower"] > 0
     assert res.pretrend["p_value"] > 0.05 and res.pretrend["df"] == 7
     pre = res.dynamic[res.dynamic.rel_week < -1]
-    assert (pre.estimate.abs() < 3 * pre.std_error).all()  # one week at p < 0.05 out of 7 is chance
+    assert len(pre) == 7 and (pre.estimate.abs() < 3 * pre.std_error).all()  # one week at p < 0.05 out of 7 is chance
     post = res.dynamic[res.dynamic.rel_week >= 0]
     assert (post.estimate > 0).mean() >= 5 / 6
     trials = res.pooled[res.pooled.level == "trial"].set_index("group")

@@ -216,6 +216,11 @@ CASES = [
          ("--cost", "not a number")),
     Case("run-margin-out-of-range", lambda d: ["run", "--data", _tables(d), "--out", str(d / "out"), "--margin", "1.5"],
          ("--margin", "(0, 1]")),
+    Case("run-ate-clip-out-of-range", lambda d: ["run", "--data", _tables(d), "--out", str(d / "out"), "--set",
+         "ate.clip=0.7"], ("ate.clip", "(0, 0.5)", "got 0.7")),
+    Case("run-cate-one-fold", lambda d: ["run", "--data", _tables(d), "--out", str(d / "out"), "--set", "cate.folds=1"],
+         ("cate.folds", ">= 2")),
+    Case("causal-negative-seed", lambda d: _units(d, "--seed", "-3"), ("run.seed", "got -3")),
     Case("run-config-typo", lambda d: ["run", "--data", _tables(d), "--out", str(d / "out"), "--set", "ate.fodls=3"],
          ("ate.fodls", "did you mean 'folds'")),
     # causal (unit-level table)
@@ -243,13 +248,16 @@ CASES = [
          [*_experiment(d, 40)[:-2], "--out", str(d / "taken")])[-1], ("taken", "is a file"), out="none"),
 ]
 
-if hasattr(os, "geteuid") and os.geteuid() != 0:  # root ignores permission bits
-    def _read_only_out(d: Path) -> list[str]:
-        (d / "ro").mkdir()
-        (d / "ro").chmod(0o555)
-        return ["features", "--data", _tables(d), "--out", str(d / "ro" / "sub" / "f.parquet")]
 
-    CASES.append(Case("out-not-writable", _read_only_out, ("not writable", "--out"), out="ro/sub"))
+def _read_only_dir(d: Path) -> Path | None:
+    """A folder this process cannot write to: a chmod 555 one, or (root ignores permission bits) a read-only
+    mount such as a container's /proc/sys; None when neither exists."""
+    (d / "ro").mkdir()
+    (d / "ro").chmod(0o555)
+    for candidate in (d / "ro", Path("/proc/sys"), Path("/sys/fs/cgroup")):
+        if candidate.is_dir() and not os.access(candidate, os.W_OK):
+            return candidate
+    return None
 
 
 def _run(case: Case, base: Path) -> tuple[Case, Path, subprocess.CompletedProcess]:
@@ -278,6 +286,10 @@ def test_at_least_25_distinct_cases():
 @pytest.mark.parametrize("case_id", [c.id for c in CASES])
 def test_hostile_input(case_id, results):
     case, d, proc = results[case_id]
+    _assert_one_line_error(proc, case.expect, d / case.out)
+
+
+def _assert_one_line_error(proc: subprocess.CompletedProcess, expect: tuple[str, ...], target: Path) -> None:
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     shown = f"exit {proc.returncode}; stderr: {proc.stderr.strip()[-600:]!r}"
     assert proc.returncode != 0, shown
@@ -285,8 +297,19 @@ def test_hostile_input(case_id, results):
     assert len(lines) == 1 and lines[0].startswith("error: "), shown
     assert not lines[0].startswith("error: internal"), shown
     message = lines[0].lower()
-    for word in case.expect:
+    for word in expect:
         assert word.lower() in message, f"expected {word!r} in the message; {shown}"
-    target = d / case.out
-    assert not target.exists(), f"{case.out} was left behind; {shown}"
+    assert not target.exists(), f"{target} was left behind; {shown}"
     assert not list(target.parent.glob(f".{target.name}.tmp-*")), f"temporary output left behind; {shown}"
+
+
+def test_out_not_writable(tmp_path):
+    """Also as root (which ignores permission bits): then a read-only mount stands in for the chmod 555 folder."""
+    ro = _read_only_dir(tmp_path)
+    if ro is None:
+        pytest.skip("no folder this process cannot write to: running as root and no read-only mount "
+                    "(/proc/sys, /sys/fs/cgroup) to stand in for a chmod 555 folder")
+    case = Case("out-not-writable", lambda d: ["features", "--data", _tables(d), "--out", str(ro / "sub" / "f.parquet")],
+                ("not writable", "--out", str(ro)))
+    _, d, proc = _run(case, tmp_path / "case")
+    _assert_one_line_error(proc, case.expect, ro / "sub")

@@ -65,3 +65,13 @@ def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run,
     assert {"features", "segments", "design", "ate", "cate-purchase_amount", "cate-purchase_count",
             "pre-segments", "event-study", "policy-scores", "migration"} <= set(hits)
     assert not pd.read_csv(changed / "policy.csv").equals(pd.read_csv(root / "policy.csv"))
+
+
+def test_a_changed_segments_key_recomputes_exactly_the_steps_that_use_the_segments(small_run, small_source, tmp_path):
+    """On the warm cache of ``small_run``: the segments, the migration step, the pre-period segments and the event
+    study (its strata come from the pre-period segments) recompute; every other cached step is reused."""
+    changed = run_fast(tmp_path / "seg", small_run.parent / "cache", f"data.source='{small_source}'",
+                       "segments.kmeans_n_init=5").parent
+    hits = json.loads((changed / "manifest.json").read_text())["cache_hits"]
+    assert sorted(hits) == sorted(["design", "features", "ate", "design-refutations", "cate-purchase_amount",
+                                   "cate-purchase_count", "policy-scores"])

@@ -52,7 +52,8 @@ def test_no_effect_leaves_the_data_unchanged():
     planted = plant_campaigns(tables, PlantSpec(effect="none", seed=3))
     assert _totals(tables)[:2] == pytest.approx(before[:2])
     units = planted.eligible.rename(columns={"campaign_id": "index_campaign"}).head(50)
-    assert (true_effects(planted, units)["tau_sales"] == 0).all()
+    tau = true_effects(planted, units)["tau_sales"]
+    assert len(tau) == 50 and (tau == 0).all()
 
 
 def test_heterogeneous_lift_falls_with_spend_level_and_windows_truncate():
@@ -64,7 +65,7 @@ def test_heterogeneous_lift_falls_with_spend_level_and_windows_truncate():
     units = e.rename(columns={"campaign_id": "index_campaign"})[["household_id", "index_campaign"]].head(20)
     short = units.assign(outcome_end=planted.eligible["start_date"].head(20))  # a one-day window
     full, cut = true_effects(planted, units), true_effects(planted, short)
-    assert (cut["base_sales"] <= full["base_sales"] + 1e-9).all()
+    assert len(cut) == len(full) == 20 and (cut["base_sales"] <= full["base_sales"] + 1e-9).all()
 
 
 def test_same_seed_same_members_and_bad_spec():

@@ -69,7 +69,7 @@ def test_assignment_is_stratified_seeded_and_logs_propensities():
     a2 = assignment_frame(np.arange(n), seg, e, decision, **kw)
     pd.testing.assert_frame_equal(a1, a2)
     strata = strata_table(a1)
-    assert (abs(strata["n_treatment"] - strata["n_control"]) <= 1).all()
+    assert len(strata) > 1 and (abs(strata["n_treatment"] - strata["n_control"]) <= 1).all()
     assert set(a1["eg_propensity"]) == {0.1, 0.9}
     assert (a1["eg_propensity"] == np.where(decision > 0, 0.9, 0.1)).all()
     assert a1["eg_treat"].isin([0, 1]).all() and a1.loc[decision == 0, "eg_treat"].mean() < 0.25

@@ -17,5 +17,12 @@ def test_defaults_are_valid_and_overrides_are_typed():
     ({"epsilon": 0.0}, "policy.epsilon"), ({"overlap": (0.9, 0.1)}, "policy.overlap"),
 ])
 def test_bad_values_name_the_key(kwargs, key):
-    with pytest.raises(SegtargetError, match=key.replace(".", r"\.")):
-        validate_policy_config(PolicyConfig(**kwargs))
+    with pytest.raises(SegtargetError, match="^" + key.replace(".", r"\.") + " must be"):
+        PolicyConfig(**kwargs)  # on construction, before any analysis
+
+
+def test_validate_policy_config_rechecks_a_config_changed_in_place():
+    cfg = PolicyConfig()
+    object.__setattr__(cfg, "margin", 2.0)  # what the frozen dataclass otherwise prevents
+    with pytest.raises(SegtargetError, match=r"policy\.margin must be in \(0, 1\], got 2\.0"):
+        validate_policy_config(cfg)

@@ -28,12 +28,15 @@ def test_a_folds_choice_never_looks_at_that_fold():
 
 def test_nested_candidates_use_the_row_of_the_held_out_fold():
     x, r, folds, cands = _setup(seed=1)
-    nested = np.vstack([np.full(len(x), float(k % 2)) for k in range(4)])  # row k: contact all iff k odd
+    # row k: the paying rule x > 0 when k is odd, its opposite when k is even; so the nested candidate wins
+    # exactly the odd folds, and only the right row gives fold k its decisions
+    nested = np.vstack([(x > 0) if k % 2 else (x < 0) for k in range(4)]).astype(float)
     res = crossfit_select({"nested": nested, "everyone": cands["everyone"], "no one": cands["no one"]}, r, folds,
                           None)
-    for k in range(4):
-        if res.chosen[k] == "nested":
-            assert (res.pi[folds == k] == k % 2).all()
+    assert [res.chosen[k] for k in (1, 3)] == ["nested", "nested"]
+    assert "nested" not in (res.chosen[0], res.chosen[2])
+    for k in (1, 3):
+        np.testing.assert_array_equal(res.pi[folds == k], (x[folds == k] > 0).astype(float))
 
 
 def test_value_gain_and_uniform_are_consistent():

@@ -43,11 +43,45 @@ def test_scan_rows_and_reconstruction_error(X):
     assert (scan["r2_heldout"] <= 1).all() and scan["r2_in_sample"].is_monotonic_increasing
 
 
-def test_heldout_r2_uses_unseen_households(X):
+def test_heldout_r2_uses_unseen_households(X, monkeypatch):
+    """Instrumented: the scaler and the NMF of each fold are fitted on rows that fold never scores."""
+    from segtarget.segments import featureset, transform
+
+    rows = lambda A: frozenset(r.tobytes() for r in np.asarray(A))  # noqa: E731 (a household = its raw row)
+    events, scaled_from = [], {}
+    real_fit, real_scale, real_nmf = transform.FeatureScaler.fit, featureset.scale_for_nmf, F.fit_nmf
+
+    def scaler_fit(self, A):
+        events.append(("scaler", rows(A)))
+        return real_fit(self, A)
+
+    def scale(scaler, A):
+        out = real_scale(scaler, A)
+        scaled_from[id(out)] = rows(A)
+        events.append(("scale", rows(A)))
+        return out
+
+    def nmf(Z, *args, **kwargs):
+        events.append(("nmf", scaled_from[id(Z)]))
+        return real_nmf(Z, *args, **kwargs)
+
+    monkeypatch.setattr(transform.FeatureScaler, "fit", scaler_fit)
+    monkeypatch.setattr(featureset, "scale_for_nmf", scale)
+    monkeypatch.setattr(F, "fit_nmf", nmf)
     folds = F.household_folds(len(X), 3, seed=0)
     assert sorted(np.bincount(folds)) == [40, 40, 40]
     cv = F.heldout_r2(X, 2, folds, seed=0, max_iter=300)
     assert cv.shape == (3,) and np.all(cv < 1)
+    assert [e[0] for e in events] == ["scaler", "scale", "nmf", "scale"] * 3
+    everyone = rows(X)
+    assert len(everyone) == len(X)
+    scored_all = []
+    for f in range(3):
+        (_, scaler_rows), _, (_, nmf_rows), (_, scored) = events[4 * f: 4 * f + 4]
+        assert scored == rows(X[folds == f]) and len(scored) == 40
+        assert scaler_rows == nmf_rows == everyone - scored  # fitted on every other household, none of these
+        scored_all.append(scored)
+    assert frozenset().union(*scored_all) == everyone  # each household scored once, by a model that never saw it
 
 
 def test_choose_rules():

@@ -8,6 +8,7 @@ keys with a suggestion, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import tomllib
 import typing
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SegtargetError
+from .errors import ConfigCheck, SegtargetError
 from .causal.config import AteConfig, DesignConfig
 from .causal.cate.config import CateConfig
 from .causal.event.config import EventStudyConfig
@@ -32,6 +33,22 @@ class DataConfig:
     start: str | None = None  # ISO date; inclusive
     end: str | None = None  # ISO date; exclusive
 
+    def __post_init__(self):
+        c = ConfigCheck("data", self)
+        kind, _, arg = self.source.partition(":")
+        c.holds(self.source == "completejourney" or (kind in ("dunnhumby", "tables") and bool(arg)), "source",
+                "completejourney, dunnhumby:PATH or tables:PATH")
+        dates = {}
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            try:
+                dates[name] = None if value is None else datetime.datetime.fromisoformat(value)
+            except ValueError:
+                c.fail(name, "an ISO date (YYYY-MM-DD)", "2017-01-01")
+        if dates["start"] and dates["end"]:
+            c.holds(dates["start"] < dates["end"], "end", f"after data.start ({self.start}): the window is [start, end)",
+                    "2018-01-01")
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -43,6 +60,14 @@ class RunConfig:
     parallel_backend: str = "joblib"  # joblib | ray
     cache_dir: str = ".segtarget-cache"  # where expensive steps are cached by input fingerprint + config
     use_cache: bool = True  # reuse cached steps; false (or --no-cache) recomputes everything
+
+    def __post_init__(self):
+        c = ConfigCheck("run", self)
+        c.within("seed", f"[0, {2**31 - 1}]")  # the range every library's random_state accepts
+        c.holds(self.n_jobs != 0, "n_jobs", "a number of workers >= 1, or -1 for all cores (-2 all but one, ...)")
+        c.one_of("parallel_backend", ("joblib", "ray"))
+        c.holds(bool(self.out.strip()), "out", "an output directory")
+        c.holds(bool(self.cache_dir.strip()), "cache_dir", "a directory (switch caching off with run.use_cache=false)")
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,9 @@ class Config:
     cate: CateConfig = field(default_factory=CateConfig)
     event_study: EventStudyConfig = field(default_factory=EventStudyConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+
+    def __post_init__(self):
+        ConfigCheck("", self)  # each section is its own dataclass, which checked itself
 
 
 def _suggest(key: str, options: list[str]) -> str:

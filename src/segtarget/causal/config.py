@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import ConfigCheck
+
 
 @dataclass(frozen=True)
 class DesignConfig:
@@ -41,6 +43,21 @@ class DesignConfig:
     # first-typeA / campaign:ID: require >= 1 basket before the first Type A start and >= 1 after.
     require_activity: bool = True
 
+    def __post_init__(self):
+        c = ConfigCheck("design", self)
+        kind, _, campaign = self.design.partition(":")
+        c.holds(self.design in ("campaign-trials", "first-typeA") or (kind == "campaign" and campaign.isdigit()),
+                "design", "'campaign-trials', 'first-typeA' or 'campaign:ID' with a numeric ID")
+        c.within("post_weeks", "[0, inf)")
+        c.within("lookback_weeks", "[1, inf)")
+        c.one_of("short_history", ("run", "skip"))
+        c.within("min_lookback_weeks", "[0, inf)")
+        c.one_of("truncation", ("drop", "rate"))
+        c.one_of("control_pool", ("eligible", "never", "later"))
+        c.within("shift_weeks", "[0, inf)")
+        c.within("lookback_days", "[0, inf)")
+        c.one_of("controls", ("strict", "loose", "not-yet-treated"))
+
 
 @dataclass(frozen=True)
 class AteConfig:
@@ -64,3 +81,20 @@ class AteConfig:
     # trimming sequence above covers the rest).
     dml_trims: tuple[float, ...] = (0.10,)
     calibration_bins: int = 10  # bins of the propensity calibration table and plot
+
+    def __post_init__(self):
+        c = ConfigCheck("ate", self)
+        c.within("folds", "[2, inf)")
+        c.within("crossfit_repeats", "[1, inf)")
+        c.within("crossfit_min_repeats", "[1, inf)")
+        c.within("crossfit_tolerance", "[0, inf)")
+        c.within("crossfit_max_clipped", "[0, 1]")
+        c.each_within("trims", "[0, 0.5)", nonempty=False)
+        c.within("clip", "(0, 0.5)")
+        c.within("overlap_band", "(0, 0.5)")
+        c.within("min_coverage", "[0, 1]")
+        c.within("att_max_treated_above", "[0, 1]")
+        c.within("att_min_control_ess", "[0, inf)")
+        c.within("caliper_sd", "(0, inf)")
+        c.each_within("dml_trims", "[0, 0.5)", nonempty=False)
+        c.within("calibration_bins", "[2, inf)")

@@ -43,7 +43,8 @@ def abtest(
     pre: Optional[str] = typer.Option(None, "--pre", help="Pre-period covariate for CUPED (e.g. spend)."),
     segment: Optional[str] = typer.Option(None, "--segment", help="Column with a segment per household."),
     cost: Optional[float] = typer.Option(None, "--cost", help="Cost per contacted household."),
-    margin: float = typer.Option(0.30, "--margin", help="Margin on incremental sales."),
+    margin: Optional[float] = typer.Option(None, "--margin", help="Margin on incremental sales (default: "
+                                                                  "policy.margin)."),
     out: Path = typer.Option(Path("abtest_readout"), "--out", help="Output directory."),
 ) -> None:
     """Difference in means and CUPED estimate with CI and p-value, per-segment effects, profit."""

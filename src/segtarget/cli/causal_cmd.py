@@ -23,12 +23,14 @@ def causal(
     covariates: Optional[str] = typer.Option(None, "--covariates",
                                              help="Comma-separated covariates (default: every other numeric column)."),
     id_col: Optional[str] = typer.Option(None, "--id", help="Unit id column (checked for duplicates, not used)."),
-    seed: int = typer.Option(42, "--seed", help="Random seed (same seed, same numbers)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, same numbers); sets run.seed, "
+                                                            "whose value it defaults to."),
     out: Path = typer.Option(..., "--out", help="Output directory (replaced atomically)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config; its ate section is used."),
     set_: Optional[List[str]] = typer.Option(None, "--set", help="Override, e.g. ate.folds=3 (repeatable)."),
     cost: Optional[float] = typer.Option(None, "--cost", help="Cost per contacted unit: adds policy.csv."),
-    margin: Optional[float] = typer.Option(None, "--margin", help="Margin on incremental outcome (default 0.30)."),
+    margin: Optional[float] = typer.Option(None, "--margin", help="Margin on incremental outcome (default: "
+                                                                  "policy.margin)."),
     cate: bool = typer.Option(True, "--cate/--no-cate", help="Fit the CATE model zoo (cate.csv, cate_models.csv)."),
 ) -> None:
     """Estimate average effects of TREATMENT on each OUTCOME with overlap diagnostics."""
@@ -38,8 +40,8 @@ def causal(
     from ..io import OutputDir, atomic_output_dir, read_table
     from ..table_analysis import analyze_table, cate_and_policy, write_outputs
 
-    full = load_config(config, set_ or [])
-    cfg = full.ate
+    full = load_config(config, [*(set_ or []), *([f"run.seed={seed}"] if seed is not None else [])])
+    cfg, seed = full.ate, full.run.seed
     if cost is not None and not cate:
         from ..errors import SegtargetError
 

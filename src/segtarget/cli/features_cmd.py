@@ -12,11 +12,13 @@ from .root import app
 
 @app.command("features")
 def features_command(
-    data: str = typer.Option("completejourney", "--data", help="completejourney | dunnhumby:PATH | tables:PATH"),
+    data: Optional[str] = typer.Option(None, "--data", help="completejourney | dunnhumby:PATH | tables:PATH "
+                                                            "(default: data.source)"),
     start: Optional[str] = typer.Option(None, help="first date included (YYYY-MM-DD)"),
     end: Optional[str] = typer.Option(None, help="first date excluded (YYYY-MM-DD)"),
     out: Optional[Path] = typer.Option(None, help="output file, .parquet or .csv"),
-    exposure: bool = typer.Option(True, help="add promotion exposure features when promotions exist"),
+    exposure: Optional[bool] = typer.Option(None, help="add promotion exposure features when promotions exist "
+                                                       "(default: features.exposure)"),
     reference_point: str = typer.Option("data", help="recency measured from: data | window_end"),
     engine: str = typer.Option("duckdb", help="duckdb | spark (same SQL transpiled; needs the spark extra, see docs/scale.md)"),
     describe: bool = typer.Option(False, "--describe", help="print the feature dictionary and exit"),
@@ -49,10 +51,14 @@ def features_command(
         from ..errors import SegtargetError
 
         raise SegtargetError(f"parameter --out {out}: use a .parquet or .csv suffix")
+    from ..config import DataConfig, FeatureConfig
     from ..data import load_source
     from ..features import compute_features
     from ..io import atomic_write_table
 
+    # the flags' defaults are the config's (a bad --data is reported by load_source, naming the flag's value)
+    data = DataConfig().source if data is None else data
+    exposure = FeatureConfig().exposure if exposure is None else exposure
     if engine == "spark":
         from ..features.spark import compute_features_spark
 

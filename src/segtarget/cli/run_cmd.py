@@ -63,10 +63,7 @@ def run_command(
             overrides.append(f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}")
     if no_cache:
         overrides.append("run.use_cache=false")
-    cfg = load_config(config, overrides)
-    from ..policy.config import validate_policy_config
-
-    validate_policy_config(cfg.policy)  # before anything is written
+    cfg = load_config(config, overrides)  # checks every value, before anything is written
     log, progress, console = _progress_log(quiet)
     if progress is not None:
         progress.start()

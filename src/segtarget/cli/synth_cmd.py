@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -13,8 +14,9 @@ from .root import app
 def synth_command(
     households: int = typer.Option(..., "--households", help="number of households to write"),
     out: Path = typer.Option(..., "--out", help="output folder (canonical tables; read it with --data tables:DIR)"),
-    source: str = typer.Option("completejourney", "--source", help="completejourney | dunnhumby:PATH | tables:PATH"),
-    seed: int = typer.Option(42, help="same seed, same data"),
+    source: Optional[str] = typer.Option(None, "--source", help="completejourney | dunnhumby:PATH | tables:PATH "
+                                                                "(default: data.source)"),
+    seed: Optional[int] = typer.Option(None, help="same seed, same data (default: run.seed)"),
     max_shift_days: int = typer.Option(7, help="clones' dates move by up to this many days either way"),
     chunk_households: int = typer.Option(25_000, help="households per transactions part (bounds memory)"),
     promotions: bool = typer.Option(True, help="copy the promotions table (large: 20.9M rows embedded)"),
@@ -23,8 +25,11 @@ def synth_command(
     """Write N households resampled from SOURCE (new ids, shifted dates, same campaigns) as parquet."""
     from rich.console import Console
 
+    from ..config import DataConfig, RunConfig
     from ..synth import synthesize
 
+    source = DataConfig().source if source is None else source
+    seed = RunConfig().seed if seed is None else seed
     res = synthesize(out, households, source=source, seed=seed, max_shift_days=max_shift_days,
                      chunk_households=chunk_households, promotions=promotions, memory_limit=memory_limit)
     Console(stderr=True).print(

@@ -20,7 +20,8 @@ from .root import app
 @app.command("validate")
 def validate(
     out: Path = typer.Option(Path("validation"), "--out", help="Output directory (replaced atomically)."),
-    seed: int = typer.Option(42, "--seed", help="Random seed for the simulation and the models."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for the simulation and the models; sets "
+                                                            "run.seed, whose value it defaults to."),
     auc: float = typer.Option(0.95, "--auc", help="ROC AUC of the true propensity (0.5-0.999; reference: 0.99)."),
     effect_scale: float = typer.Option(2.0, "--effect-scale",
                                        help="Multiplies the simulated effects (1 = realistic, weak heterogeneity)."),
@@ -37,7 +38,8 @@ def validate(
     from ..errors import SegtargetError
     from ..io import OutputDir, atomic_output_dir, atomic_write_table, read_table
 
-    cfg = load_config(config, set_ or [])
+    cfg = load_config(config, [*(set_ or []), *([f"run.seed={seed}"] if seed is not None else [])])
+    seed = cfg.run.seed
     if features is not None:
         raw = read_table(features, "--features")
         X = raw.select_dtypes(include="number")

@@ -44,14 +44,15 @@ class Tables:
 
 
 def _fingerprint(source: str, files: dict[str, Path]) -> str:
-    """Cheap input fingerprint: source spec plus each file's size and modification time."""
+    """Cheap input fingerprint: source spec plus each file's size and modification time (in nanoseconds: a file
+    rewritten within the same second with the same size is still a changed input)."""
     h = hashlib.sha256(source.encode())
     for name in sorted(files):
         p = Path(str(files[name]).replace("*.parquet", ""))
         paths = sorted(p.glob("*.parquet")) if p.is_dir() else [p]
         for q in paths:
             st = q.stat()
-            h.update(f"{name}:{q.name}:{st.st_size}:{int(st.st_mtime)}".encode())
+            h.update(f"{name}:{q.name}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
 
 

@@ -1,7 +1,7 @@
 """Targeting-policy and business parameters.
 
 Money is in outcome units (dollars of ``sales_value``). Shares and rates are fractions in [0, 1]; top-k
-levels are percentages. :func:`validate_policy_config` turns an impossible value into a one-line
+levels are percentages. Construction turns an impossible value into a one-line
 :class:`~segtarget.errors.SegtargetError` naming the ``policy.<key>`` to fix.
 """
 
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from ..errors import require
+from ..errors import ConfigCheck
 
 # Dollars per mailed household (print + postage) when the user gives none: an assumption, stated as one.
 DEFAULT_CONTACT_COST = 1.00
@@ -84,34 +82,37 @@ class PolicyConfig:
         """The contact cost in dollars: the given one, else the assumed default."""
         return DEFAULT_CONTACT_COST if self.cost is None else float(self.cost)
 
+    def __post_init__(self):
+        c = ConfigCheck("policy", self)
+        if self.cost is not None:  # unset = the assumed default
+            c.within("cost", "[0, inf)", 0.75)  # dollars per contacted household
+        c.within("margin", "(0, 1]")
+        c.within("score_repeats", "[0, inf)")
+        c.each_within("top_k", "(0, 100]", nonempty=False)
+        c.within("curve_step", "[1, 50]")
+        c.each_within("risk_lambdas", "[0, 1]", nonempty=False)
+        c.within("budget_households", "[0, inf)")  # 0 = no cap
+        c.within("budget_spend", "[0, inf)")
+        c.within("tree_depth", "[1, 3]")  # readable rules
+        c.within("tree_min_leaf_share", "(0, 0.5)")
+        lo, hi = self.overlap
+        c.holds(0 < lo < hi < 1, "overlap", "two propensities with 0 < low < high < 1")
+        c.one_of("value_population", ("overlap", "all"))
+        c.within("concentration_share", "(0, 0.5)")
+        c.within("verdict_alpha", "(0, 0.5)")
+        c.each_within("sensitivity_margins", "(0, 1]")
+        c.within("sensitivity_cost_steps", "[2, inf)")
+        c.within("sensitivity_cost_max", "[0, inf)")  # 0 = twice the reference rule
+        c.within("mde", "[0, inf)")  # 0 = the break-even effect
+        c.within("alpha", "(0, 0.5)")
+        c.within("power", "[0.5, 1)")
+        c.within("allocation", "(0, 1)")
+        c.within("epsilon", "(0, 0.5]")
+        c.within("rate_tolerance", "[0, 1)")
+
 
 def validate_policy_config(cfg: PolicyConfig) -> None:
-    """Reject values no analysis can use, naming the key."""
-    require(cfg.cost is None or (np.isfinite(cfg.cost) and cfg.cost >= 0),
-            f"--cost / policy.cost={cfg.cost}: must be a number >= 0 (dollars per contacted household)")
-    require(np.isfinite(cfg.margin) and 0 < cfg.margin <= 1,
-            f"--margin / policy.margin={cfg.margin}: must be in (0, 1], e.g. 0.30")
-    require(cfg.score_repeats >= 0, f"policy.score_repeats={cfg.score_repeats}: must be >= 0")
-    require(0 < cfg.concentration_share < 0.5, "policy.concentration_share: must be in (0, 0.5)")
-    require(0 < cfg.verdict_alpha < 0.5, f"policy.verdict_alpha={cfg.verdict_alpha}: must be in (0, 0.5)")
-    require(all(0 < k <= 100 for k in cfg.top_k), "policy.top_k: every level must be in (0, 100]")
-    require(1 <= cfg.curve_step <= 50, f"policy.curve_step={cfg.curve_step}: use 1..50 (percent)")
-    require(all(0 <= lam <= 1 for lam in cfg.risk_lambdas), "policy.risk_lambdas: values must be in [0, 1]")
-    require(cfg.budget_households >= 0, "policy.budget_households: must be >= 0 (0 = no cap)")
-    require(cfg.budget_spend >= 0, "policy.budget_spend: must be >= 0 (0 = no cap)")
-    require(1 <= cfg.tree_depth <= 3, f"policy.tree_depth={cfg.tree_depth}: use 1, 2 or 3 (readable rules)")
-    require(0 < cfg.tree_min_leaf_share < 0.5, "policy.tree_min_leaf_share: must be in (0, 0.5)")
-    require(cfg.value_population in ("all", "overlap"),
-            f"policy.value_population={cfg.value_population!r}: use 'all' or 'overlap'")
-    lo, hi = cfg.overlap
-    require(0 < lo < hi < 1, f"policy.overlap={cfg.overlap}: need 0 < low < high < 1, e.g. [0.1, 0.9]")
-    require(len(cfg.sensitivity_margins) > 0 and all(0 < m <= 1 for m in cfg.sensitivity_margins),
-            "policy.sensitivity_margins: need at least one margin in (0, 1]")
-    require(cfg.sensitivity_cost_steps >= 2, "policy.sensitivity_cost_steps: need at least 2")
-    require(cfg.sensitivity_cost_max >= 0, "policy.sensitivity_cost_max: must be >= 0 (0 = twice the reference rule)")
-    require(cfg.mde >= 0, f"policy.mde={cfg.mde}: must be >= 0 (0 = the break-even effect)")
-    require(0 < cfg.alpha < 0.5, f"policy.alpha={cfg.alpha}: must be in (0, 0.5), e.g. 0.05")
-    require(0.5 <= cfg.power < 1, f"policy.power={cfg.power}: must be in [0.5, 1), e.g. 0.8")
-    require(0 < cfg.allocation < 1, f"policy.allocation={cfg.allocation}: must be in (0, 1), e.g. 0.5")
-    require(0 < cfg.epsilon <= 0.5, f"policy.epsilon={cfg.epsilon}: must be in (0, 0.5], e.g. 0.1")
-    require(0 <= cfg.rate_tolerance < 1, "policy.rate_tolerance: must be in [0, 1)")
+    """Re-run the construction checks (for a config changed in place with ``object.__setattr__``)."""
+    cfg.__post_init__()
+
+

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import ConfigCheck
+
 
 @dataclass(frozen=True)
 class SegmentConfig:
@@ -83,3 +85,41 @@ class SegmentConfig:
     migration_n_bootstrap: int = 20
     # Draw the figures (tables, model and numbers are identical without them; off saves time in re-fits).
     figures: bool = True
+
+    def __post_init__(self):
+        from .featureset import resolve_features
+
+        c = ConfigCheck("segments", self)
+        resolve_features(self.features)
+        c.one_of("transform", ("log", "minmax", "quantile"))
+        c.holds(self.skew_threshold == self.skew_threshold, "skew_threshold", "a number")  # NaN would log nothing
+        c.within("nmf_k_min", "[1, inf)")
+        c.holds(self.nmf_k_max >= self.nmf_k_min, "nmf_k_max", f">= segments.nmf_k_min ({self.nmf_k_min})")
+        c.within("nmf_k", "[0, inf)")  # 0 = chosen by nmf_rule
+        c.one_of("nmf_rule", ("stability", "r2", "elbow"))
+        c.within("nmf_r2_target", "(0, 1]")
+        c.within("nmf_min_gain", "[0, 1)")
+        c.within("nmf_cv_folds", "[2, inf)")
+        c.within("nmf_max_iter", "[1, inf)")
+        c.within("kmeans_k_min", "[2, inf)")
+        c.holds(self.kmeans_k_max >= self.kmeans_k_min, "kmeans_k_max", f">= segments.kmeans_k_min ({self.kmeans_k_min})")
+        c.holds(self.kmeans_k == 0 or self.kmeans_k >= 2, "kmeans_k", "0 (chosen by kmeans_rule) or at least 2")
+        c.one_of("kmeans_rule", ("stability", "consensus", "dbi", "silhouette", "ch", "prediction_strength"))
+        if self.nmf_rule == "stability" and self.nmf_k == 0:
+            # the rank is chosen together with the segment count, so the count must come from the grid too
+            c.holds(self.kmeans_rule == "stability" or self.kmeans_k > 0, "kmeans_rule",
+                    "'stability' (or segments.kmeans_k fixed) while segments.nmf_rule is 'stability'", "stability")
+            c.holds(self.stability_nmf_k_max >= self.nmf_k_min, "stability_nmf_k_max",
+                    f">= segments.nmf_k_min ({self.nmf_k_min})")
+        c.within("n_bootstrap_select", "[2, inf)")
+        c.within("stability_ari_min", "(0, 1]")
+        c.within("stability_jaccard_min", "(0, 1]")
+        c.within("prediction_strength_min", "(0, 1]")
+        c.within("kmeans_n_init", "[1, inf)")
+        c.within("n_bootstrap", "[0, inf)")  # 0 = no stability analysis
+        c.holds(all("=" in n and n.split("=", 1)[1].strip() for n in self.names), "names",
+                'a list of "ID=Name" strings, e.g. ["3=Fresh Lovers"]', ["3=Fresh Lovers"])
+        c.holds(bool(self.revenue_feature.strip()), "revenue_feature", "a feature column name")
+        c.within("scale_threshold", "[1, inf)")
+        c.within("migration_uncertain_ratio", "(0, 1]")
+        c.within("migration_n_bootstrap", "[0, inf)")  # 0 = no noise benchmark

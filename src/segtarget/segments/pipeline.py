@@ -56,27 +56,12 @@ class SegmentationResult:
 
 
 def _check_config(cfg: SegmentConfig, n_features: int, n_rows: int) -> None:
-    if not 1 <= cfg.nmf_k_min <= cfg.nmf_k_max:
-        raise SegtargetError("config 'segments.nmf_k_min/nmf_k_max': need 1 <= nmf_k_min <= nmf_k_max")
+    """The checks that need the data (the config checked its own ranges when it was built)."""
     if cfg.nmf_k_max > n_features or cfg.nmf_k > n_features:
         raise SegtargetError(f"config 'segments.nmf_k_max'/'nmf_k': at most the number of features ({n_features})")
-    if not 2 <= cfg.kmeans_k_min <= cfg.kmeans_k_max:
-        raise SegtargetError("config 'segments.kmeans_k_min/kmeans_k_max': need 2 <= kmeans_k_min <= kmeans_k_max")
-    if cfg.nmf_rule == "stability" and cfg.nmf_k == 0 and cfg.kmeans_rule != "stability" and cfg.kmeans_k == 0:
-        raise SegtargetError("config 'segments.nmf_rule' = 'stability' chooses the rank together with the segment "
-                             "count; set segments.kmeans_rule = 'stability' or a fixed segments.kmeans_k")
-    if cfg.nmf_rule == "stability" and cfg.stability_nmf_k_max < cfg.nmf_k_min:
-        raise SegtargetError("config 'segments.stability_nmf_k_max': must be at least segments.nmf_k_min")
-    if cfg.n_bootstrap_select < 2 or not (0 < cfg.stability_ari_min <= 1 and 0 < cfg.stability_jaccard_min <= 1):
-        raise SegtargetError("config 'segments.n_bootstrap_select' must be >= 2 and 'segments.stability_ari_min'/"
-                             "'stability_jaccard_min' in (0, 1]")
     if n_rows < max(20, 3 * cfg.kmeans_k_max):
         raise SegtargetError(f"feature table: {n_rows} households are too few to segment into up to "
                              f"{cfg.kmeans_k_max} groups; use more households or lower segments.kmeans_k_max")
-    if cfg.scale_threshold < 1:
-        raise SegtargetError(f"config 'segments.scale_threshold' = {cfg.scale_threshold}: must be at least 1")
-    if cfg.n_bootstrap < 0 or cfg.kmeans_n_init < 1:
-        raise SegtargetError("config 'segments.n_bootstrap' must be >= 0 and 'segments.kmeans_n_init' >= 1")
 
 
 def _ranks(df: pd.DataFrame, features: tuple[str, ...], cfg: SegmentConfig, seed: int, n_jobs: int,

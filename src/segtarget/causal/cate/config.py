@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...errors import ConfigCheck
+
 
 @dataclass(frozen=True)
 class CateConfig:
@@ -53,3 +55,24 @@ class CateConfig:
     # Shallow CATE tree for readable rules: depth and minimum leaf share of the units.
     tree_depth: int = 2
     tree_min_leaf: float = 0.05
+
+    def __post_init__(self):
+        from .zoo import check_models  # the zoo owns the model names; imported late, it imports this module
+
+        c = ConfigCheck("cate", self)
+        check_models(self.models)
+        for name in ("folds", "inner_cv"):
+            c.within(name, "[2, inf)")
+        for name in ("n_estimators", "forest_trees", "forest_min_leaf", "sample_threshold", "sample_size",
+                     "tree_depth"):
+            c.within(name, "[1, inf)")
+        # tune_timeout: any number (<= 0 means no time limit, see tuning.py)
+        for name in ("n_trials", "n_boot", "n_placebo", "n_random_cause", "n_subset", "n_dummy"):
+            c.within(name, "[0, inf)")
+        c.one_of("tune_loss", ("dr", "r"))
+        c.within("tune_folds", f"[1, {self.folds}]", min(2, self.folds))
+        c.within("n_groups", "[2, inf)")
+        c.within("subset_min", "(0, 1)")
+        c.within("subset_max", "(0, 1)")
+        c.holds(self.subset_min <= self.subset_max, "subset_min", f"<= cate.subset_max ({self.subset_max})")
+        c.within("tree_min_leaf", "(0, 0.5)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...errors import SegtargetError
+from ...errors import ConfigCheck
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,9 @@ class EventStudyConfig:
     recent_strata: int = 1
 
     def __post_init__(self):
-        if self.outcome not in ("spend", "baskets"):
-            raise SegtargetError(f"config event_study.outcome={self.outcome!r}: use spend or baskets")
-        if self.pre_weeks < 1:
-            raise SegtargetError(f"config event_study.pre_weeks={self.pre_weeks}: use at least 1 (reference week -1)")
-        if self.level_strata < 1 or self.recent_strata < 1:
-            raise SegtargetError("config event_study.level_strata / recent_strata: use 1 (off) or more bins")
-        if self.min_units < 1:
-            raise SegtargetError(f"config event_study.min_units={self.min_units}: use at least 1")
+        c = ConfigCheck("event_study", self)
+        c.within("pre_weeks", "[1, inf)")  # the reference week -1 is a pre week
+        c.one_of("outcome", ("spend", "baskets"))
+        c.within("min_units", "[1, inf)")
+        c.within("level_strata", "[1, inf)")  # 1 = off
+        c.within("recent_strata", "[1, inf)")
