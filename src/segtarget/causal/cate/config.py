@@ -10,7 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...errors import ConfigCheck
+from ...errors import ConfigCheck, SegtargetError
+
+MODEL_NAMES = ("s", "t", "x", "dr", "r", "linear_dml", "causal_forest")
+
+
+def check_models(models: tuple[str, ...]) -> tuple[str, ...]:
+    """Validate ``cate.models`` against the zoo."""
+    if not models:
+        raise SegtargetError("config cate.models: empty; list at least one of " + ", ".join(MODEL_NAMES))
+    for m in models:
+        if m not in MODEL_NAMES:
+            raise SegtargetError(f"config cate.models: unknown model '{m}'; choose from {', '.join(MODEL_NAMES)}")
+    return tuple(dict.fromkeys(models))
 
 
 @dataclass(frozen=True)
@@ -57,8 +69,6 @@ class CateConfig:
     tree_min_leaf: float = 0.05
 
     def __post_init__(self):
-        from .zoo import check_models  # the zoo owns the model names; imported late, it imports this module
-
         c = ConfigCheck("cate", self)
         check_models(self.models)
         for name in ("folds", "inner_cv"):

@@ -30,9 +30,8 @@ import pandas as pd
 from ...errors import SegtargetError
 from ...threads import single_threaded
 from ..learners import LGBM_PRESETS
-from .config import CateConfig
+from .config import MODEL_NAMES, CateConfig, check_models  # noqa: F401  (re-exported)
 
-MODEL_NAMES = ("s", "t", "x", "dr", "r", "linear_dml", "causal_forest")
 LABELS = {
     "s": "S-learner", "t": "T-learner", "x": "X-learner", "dr": "DR-learner", "r": "R-learner",
     "linear_dml": "LinearDML", "causal_forest": "CausalForestDML", "ensemble": "Ensemble",
@@ -40,16 +39,6 @@ LABELS = {
 WITH_INTERVALS = frozenset({"linear_dml", "causal_forest"})
 # Models with a separate final (CATE) stage whose regulariser is tuned on its own.
 WITH_FINAL = frozenset({"dr", "r"})
-
-
-def check_models(models: tuple[str, ...]) -> tuple[str, ...]:
-    """Validate ``cate.models`` against the zoo."""
-    if not models:
-        raise SegtargetError("config cate.models: empty; list at least one of " + ", ".join(MODEL_NAMES))
-    for m in models:
-        if m not in MODEL_NAMES:
-            raise SegtargetError(f"config cate.models: unknown model '{m}'; choose from {', '.join(MODEL_NAMES)}")
-    return tuple(dict.fromkeys(models))
 
 
 def model_seed(seed: int, name: str) -> int:
