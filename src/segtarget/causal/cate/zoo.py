@@ -66,10 +66,9 @@ def default_params(name: str, cfg: CateConfig) -> dict[str, Any]:
 
 
 def _lgbm(kind: str, p: dict[str, Any], seed: int):
-    from lightgbm import LGBMClassifier, LGBMRegressor
+    from ..learners import lgbm_estimator
 
-    cls = LGBMClassifier if kind == "clf" else LGBMRegressor
-    return cls(**p, subsample_freq=1, random_state=seed, n_jobs=1, verbose=-1)
+    return lgbm_estimator(kind, {**p, "subsample_freq": 1}, seed)
 
 
 def make_estimator(name: str, params: dict[str, Any], seed: int):
