@@ -118,6 +118,7 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
     from ..causal.config import DesignConfig
     from ..causal.design.study import build_design
     from ..causal.nuisance import crossfit_nuisances
+    from ..causal.cate.nested import nested_oof_cate
     from ..causal.cate.zoo import default_params, oof_cate_many
     from ..causal.cate.config import CateConfig
 
@@ -131,7 +132,9 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
     scores = averaged_scores({"sales": Y, "retailer_discount": d["retailer_discount"].to_numpy(float)}, T, Xa,
                              {"sales": nuis}, groups=groups, repeats=repeats, n_folds=n_folds, seed=seed,
                              clip=(clip, 1 - clip))
-    oof = oof_cate_many({model: default_params(model, CateConfig())}, Y, T, Xa, folds, seed, n_jobs=1)[model]
+    params = default_params(model, CateConfig())
+    oof = oof_cate_many({model: params}, Y, T, Xa, folds, seed, n_jobs=1)[model]
+    nested = nested_oof_cate(model, params, seed, Y, T, Xa, folds, (oof.cate, oof.lower, oof.upper))
     autoc = _split_rate(Y, T, Xa, scores.scores["sales"], groups, model, seed)
     ov = (nuis.e_raw >= overlap[0]) & (nuis.e_raw <= overlap[1])
     from .cost_data import pre_campaign_sales
@@ -142,7 +145,7 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
                        cate_lower=oof.lower, cate_upper=oof.upper, scores=scores, folds=folds,
                        propensity=nuis.e_raw, rate_estimate=autoc.estimate, rate_se=autoc.se,
                        index_campaign=d["index_campaign"].to_numpy(), pre_spend=d["pre_spend_week"].to_numpy(float),
-                       placebo_ci=pci)
+                       placebo_ci=pci, cate_nested=nested.cate, cate_lower_nested=nested.lower)
     return inp, d
 
 
