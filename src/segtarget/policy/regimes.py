@@ -2,7 +2,8 @@
 
 For one planted source (:mod:`segtarget.causal.validation.planted`) the decision runs as in the one run, with cheaper
 learners: study design -> cross-fitted nuisances -> AIPW scores of sales and retailer discount averaged
-over splits -> an out-of-fold CATE of one zoo learner (default the T-learner) and its sample-split AUTOC
+over splits -> an out-of-fold and a nested out-of-fold CATE of one zoo learner (default the S-learner: of
+the zoo it ranked the planted households best and fastest, see RESULTS.md) and its sample-split AUTOC
 test (fit on a random half of the households, ranked and scored on the other half) -> :func:`run_policy`.
 The planted truth gives every unit's true effect on sales and on the retailer discount, hence the true
 profit of any decision vector: ``sum_i pi_i (m tau_sales_i - tau_disc_i - c)`` over the valued units, and
@@ -112,7 +113,7 @@ def placebo_ci(y, T, X, nuis, mask, groups, seed: int) -> tuple[float, float]:
     return (total - Z95 * se) / n, (total + Z95 * se) / n
 
 
-def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "t",
+def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "s",
                     clip: float = 0.01, overlap=(0.1, 0.9), placebo: bool = True) -> tuple[PolicyInputs, pd.DataFrame]:
     """PolicyInputs for ``tables`` (the one run's causal steps, with cheap learners) and the cohort data."""
     from ..causal.config import DesignConfig
@@ -150,7 +151,7 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
 
 
 def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int = 2,
-               model: str = "t", placebo: bool = True) -> RegimeResult:
+               model: str = "s", placebo: bool = True) -> RegimeResult:
     """Run the decision on a planted source and score it against the planted truth."""
     from ..causal.validation.planted import true_effects
 
