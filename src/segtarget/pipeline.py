@@ -162,7 +162,22 @@ def _policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
                            repeats=repeats, n_folds=cfg.ate.folds, seed=seed, clip=(cfg.ate.clip, 1 - cfg.ate.clip))
 
 
-def _policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table):
+def _nested_cate(cohort, X, T, res, cfg: Config, seed: int):
+    """The selected CATE model's nested out-of-fold CATE on the CATE's folds (causal/cate/nested.py), so the
+    policy step's fold-by-fold choice never rests on a CATE that saw the fold it is valued on. None when the
+    CATE was fit on a sample of the cohort (scale path): the policy then uses the plain out-of-fold CATE."""
+    from .causal.cate.nested import nested_oof_cate
+
+    oof = res.oof
+    if len(oof) != len(cohort.data) or res.selected not in res.params:
+        return None
+    return nested_oof_cate(res.selected, res.params[res.selected], seed, cohort.data[PRIMARY].to_numpy(float), T,
+                           X.to_numpy(float), res.nuisances.folds,
+                           (oof["cate"].to_numpy(), oof["cate_lower"].to_numpy(), oof["cate_upper"].to_numpy()),
+                           n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)
+
+
+def _policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested=None):
     from .policy.cost_data import typea_contacts_per_week
     from .policy.pipeline import PolicyInputs
 
@@ -176,7 +191,9 @@ def _policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_tabl
         index_campaign=d["index_campaign"].to_numpy(),
         segment=cohort_segments["segment_name"].reset_index(drop=True),
         pre_spend=d["pre_spend_week"].to_numpy(float), cost_data=cost_table(tables, d),
-        contacts_per_week=typea_contacts_per_week(tables))
+        contacts_per_week=typea_contacts_per_week(tables),
+        cate_nested=None if nested is None else nested.cate,
+        cate_lower_nested=None if nested is None else nested.lower)
 
 
 def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | None = None) -> Path:
@@ -277,10 +294,13 @@ def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | No
             k_scores = stage_key(k_ate, cfg.policy.score_repeats, cfg.policy.coupons_retailer_funded)
             scores = cache.run("policy-scores", k_scores, root,
                                lambda: _policy_scores(tables, cohort, X, T, ate_res, cfg, seed))
+        with log.step("policy cate"):
+            nested = cache.run("policy-cate", stage_key(k_ate, cfg.cate, PRIMARY, "nested"), root,
+                               lambda: _nested_cate(cohort, X, T, cate[PRIMARY][0], cfg, seed))
         with log.step("policy"):
             res = cate[PRIMARY][0]
             pol, pol_sections = run_policy(
-                _policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table),
+                _policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested),
                 cfg.policy, seed=seed, out=od, outcome=PRIMARY)
             sections += pol_sections
             warnings += pol.warnings

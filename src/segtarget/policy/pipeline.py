@@ -70,6 +70,12 @@ class PolicyInputs:
     cost_data: pd.DataFrame | None = None  # see policy/economics.py (comparison cost rules)
     contacts_per_week: float | None = None  # Type A households contacted per week in the data
     placebo_ci: tuple[float, float] | None = None  # 95% CI of the design's placebo effect (see verdict.py)
+    # (K, n) nested out-of-fold CATE and lower bound (causal/cate/nested.py): row k never saw fold k. When
+    # given, CATE rules and the CATE policy tree choose for fold k from row k, so no candidate's choice has
+    # seen the fold it is valued on; without it they use ``cate`` (then fold k leaks in through the CATE
+    # models of the other folds, and the held-out value is optimistic).
+    cate_nested: np.ndarray | None = None
+    cate_lower_nested: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -116,20 +122,36 @@ def _check_inputs(inp: PolicyInputs) -> None:
     require(len(np.unique(inp.folds)) >= 2, "policy inputs: need at least 2 folds for cross-fitted selection")
 
 
+def _rule_candidates(score, lower, e: np.ndarray, econ: Economics, cfg: PolicyConfig):
+    """The CATE rules and baselines; a (K, n) score gives (K, n) decisions, row k from row k's scores."""
+    if score.ndim == 1:
+        rules = standard_policies(score, lower, e, econ, cfg)
+        return {n: pi for n, (pi, _) in rules.items()}, {n: d for n, (_, d) in rules.items()}
+    rows = [standard_policies(s_, l_, e, econ, cfg) for s_, l_ in zip(score, lower)]
+    return ({n: np.vstack([r[n][0] for r in rows]) for n in rows[0]}, {n: d for n, (_, d) in rows[0].items()})
+
+
 def _candidates(inp: PolicyInputs, m: np.ndarray, econ: Economics, cfg: PolicyConfig, score: np.ndarray,
                 lower: np.ndarray, r: np.ndarray, disc_hat: np.ndarray, seed: int, warnings: list[str]):
-    rules = standard_policies(score, lower, np.asarray(inp.propensity, float)[m], econ, cfg)
-    cands = {name: pi for name, (pi, _) in rules.items()}
-    desc = {name: d for name, (_, d) in rules.items()}
+    nested = inp.cate_nested is not None
+    shift = disc_hat / econ.margin
+    if nested:  # the nested rows decide; the plain out-of-fold CATE stays the all-data view
+        rule_score = np.asarray(inp.cate_nested, float)[:, m] - shift
+        rule_lower = np.asarray(inp.cate_lower_nested, float)[:, m] - shift
+    else:
+        rule_score, rule_lower = score, lower
+    cands, desc = _rule_candidates(rule_score, rule_lower, np.asarray(inp.propensity, float)[m], econ, cfg)
     trees = {}
     if cfg.trees:
         X, folds = inp.X.loc[m].reset_index(drop=True), np.asarray(inp.folds)[m]
-        rewards = {"PolicyTree (CATE)": econ.margin * np.asarray(inp.cate, float)[m] - disc_hat - econ.cost,
-                   "PolicyTree (DR)": r}
+        cate_reward = econ.margin * (rule_score + shift) - disc_hat - econ.cost
+        rewards = {"PolicyTree (CATE)": cate_reward, "PolicyTree (DR)": r}
+        full = {"PolicyTree (CATE)": econ.margin * np.asarray(inp.cate, float)[m] - disc_hat - econ.cost}
         for name, rew in rewards.items():
             try:
                 trees[name] = nested_tree_policy(name, X, rew, folds, depth=cfg.tree_depth,
-                                                 min_leaf_share=cfg.tree_min_leaf_share, seed=seed)
+                                                 min_leaf_share=cfg.tree_min_leaf_share, seed=seed,
+                                                 full_rewards=full.get(name))
             except (ValueError, np.linalg.LinAlgError) as exc:
                 warnings.append(f"{name} could not be learned ({exc}); it is left out of the comparison")
     for name, t in trees.items():

@@ -2,7 +2,8 @@
 
 For one planted source (:mod:`segtarget.causal.validation.planted`) the decision runs as in the one run, with cheaper
 learners: study design -> cross-fitted nuisances -> AIPW scores of sales and retailer discount averaged
-over splits -> an out-of-fold CATE of one zoo learner (default the T-learner) and its sample-split AUTOC
+over splits -> an out-of-fold and a nested out-of-fold CATE of one zoo learner (default the S-learner: of
+the zoo it ranked the planted households best and fastest, see RESULTS.md) and its sample-split AUTOC
 test (fit on a random half of the households, ranked and scored on the other half) -> :func:`run_policy`.
 The planted truth gives every unit's true effect on sales and on the retailer discount, hence the true
 profit of any decision vector: ``sum_i pi_i (m tau_sales_i - tau_disc_i - c)`` over the valued units, and
@@ -112,12 +113,13 @@ def placebo_ci(y, T, X, nuis, mask, groups, seed: int) -> tuple[float, float]:
     return (total - Z95 * se) / n, (total + Z95 * se) / n
 
 
-def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "t",
+def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "s",
                     clip: float = 0.01, overlap=(0.1, 0.9), placebo: bool = True) -> tuple[PolicyInputs, pd.DataFrame]:
     """PolicyInputs for ``tables`` (the one run's causal steps, with cheap learners) and the cohort data."""
     from ..causal.config import DesignConfig
     from ..causal.design.study import build_design
     from ..causal.nuisance import crossfit_nuisances
+    from ..causal.cate.nested import nested_oof_cate
     from ..causal.cate.zoo import default_params, oof_cate_many
     from ..causal.cate.config import CateConfig
 
@@ -131,7 +133,9 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
     scores = averaged_scores({"sales": Y, "retailer_discount": d["retailer_discount"].to_numpy(float)}, T, Xa,
                              {"sales": nuis}, groups=groups, repeats=repeats, n_folds=n_folds, seed=seed,
                              clip=(clip, 1 - clip))
-    oof = oof_cate_many({model: default_params(model, CateConfig())}, Y, T, Xa, folds, seed, n_jobs=1)[model]
+    params = default_params(model, CateConfig())
+    oof = oof_cate_many({model: params}, Y, T, Xa, folds, seed, n_jobs=1)[model]
+    nested = nested_oof_cate(model, params, seed, Y, T, Xa, folds, (oof.cate, oof.lower, oof.upper))
     autoc = _split_rate(Y, T, Xa, scores.scores["sales"], groups, model, seed)
     ov = (nuis.e_raw >= overlap[0]) & (nuis.e_raw <= overlap[1])
     from .cost_data import pre_campaign_sales
@@ -142,12 +146,12 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
                        cate_lower=oof.lower, cate_upper=oof.upper, scores=scores, folds=folds,
                        propensity=nuis.e_raw, rate_estimate=autoc.estimate, rate_se=autoc.se,
                        index_campaign=d["index_campaign"].to_numpy(), pre_spend=d["pre_spend_week"].to_numpy(float),
-                       placebo_ci=pci)
+                       placebo_ci=pci, cate_nested=nested.cate, cate_lower_nested=nested.lower)
     return inp, d
 
 
 def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int = 2,
-               model: str = "t", placebo: bool = True) -> RegimeResult:
+               model: str = "s", placebo: bool = True) -> RegimeResult:
     """Run the decision on a planted source and score it against the planted truth."""
     from ..causal.validation.planted import true_effects
 

@@ -86,20 +86,27 @@ def tree_rules(model, X: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
 
 
 def nested_tree_policy(name: str, X: pd.DataFrame, rewards, folds, *, depth: int = 2,
-                       min_leaf_share: float = 0.05, seed: int = 0) -> TreePolicy:
-    """(K, n) nested cross-fitted decisions of a PolicyTree on ``rewards`` plus its all-data rules."""
+                       min_leaf_share: float = 0.05, seed: int = 0, full_rewards=None) -> TreePolicy:
+    """(K, n) nested cross-fitted decisions of a PolicyTree on ``rewards`` plus its all-data rules.
+
+    ``rewards`` is one per unit, or (K, n) with row k computed without fold k (a nested CATE): the trees of
+    row k then learn from row k. The all-data tree learns from ``full_rewards`` (default: ``rewards``)."""
     Xa = np.asarray(X, dtype=float)
     rewards = np.asarray(rewards, float)
     folds = np.asarray(folds)
     ks = list(np.unique(folds))
+    per_row = rewards if rewards.ndim == 2 else np.tile(rewards, (len(ks), 1))
     seeds = iter(task_seeds(seed, len(ks) ** 2 + 1))
     pi = np.zeros((len(ks), len(Xa)))
     for row, k in enumerate(ks):
         for j in ks:
             train = (folds != k) & (folds != j)
             test = folds == j
-            model = _fit_tree(Xa[train], rewards[train], depth, min_leaf_share, next(seeds))
+            model = _fit_tree(Xa[train], per_row[row][train], depth, min_leaf_share, next(seeds))
             pi[row, test] = model.predict(Xa[test]).astype(float)
-    full = _fit_tree(Xa, rewards, depth, min_leaf_share, next(seeds))
+    if full_rewards is None and rewards.ndim == 2:
+        raise ValueError("nested_tree_policy: (K, n) rewards need full_rewards for the all-data tree")
+    full_r = np.asarray(full_rewards, float) if full_rewards is not None else rewards
+    full = _fit_tree(Xa, full_r, depth, min_leaf_share, next(seeds))
     names = [str(c) for c in X.columns] if hasattr(X, "columns") else [f"x{j}" for j in range(Xa.shape[1])]
     return TreePolicy(name=name, pi=pi, rules=tree_rules(full, Xa, names), depth=depth)

@@ -225,7 +225,8 @@ def _prepare_sections(sections: list[Section], root: Path) -> list[dict[str, Any
 def _summary_context(summary: ExecutiveSummary) -> dict[str, Any]:
     ctx: dict[str, Any] = {"verdict": summary.verdict, "assumption": summary.assumption,
                            "facts": [(str(a), str(b)) for a, b in summary.facts],
-                           "improvement": summary.improvement, "warnings": list(summary.warnings),
+                           "improvement": summary.improvement, "improvement_tone": summary.improvement_tone,
+                           "warnings": list(summary.warnings),
                            "triangulation": summary.triangulation,
                            "key_results": None, "segments": None, "ate": None, "empty": summary.is_empty}
     if summary.key_results is not None:
