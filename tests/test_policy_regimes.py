@@ -38,3 +38,19 @@ def test_no_effect_regime_never_gets_a_confident_verdict(tmp_path):
     res = run_regime(planted, cfg=PolicyConfig(cost=10.0, trees=False), out=tmp_path, seed=0, repeats=1)
     assert res.verdict in ("inconclusive: run this test", "contact no one")
     assert res.oracle == 0 and res.everyone_truth < 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("effect, lift, expected", [("uniform", 0.3, "contact everyone"),
+                                                    ("heterogeneous", 0.8, "target this group")])
+def test_effect_regimes_get_the_right_verdict_and_a_covering_ci(tmp_path, effect, lift, expected):
+    """Seed 0 of benchmarks/bench_decision.py (RESULTS.md "Decision"): a real effect is found and valued honestly."""
+    from segtarget.data import load_source
+
+    planted = plant_campaigns(load_source("completejourney", validate=False),
+                              PlantSpec(effect=effect, seed=0, lift=lift, discount_rate=0.02))
+    res = run_regime(planted, cfg=PolicyConfig(cost=10.0), out=tmp_path, seed=0, repeats=2)
+    assert res.verdict == expected and res.verdict_ok and res.verdict_safe
+    assert res.covered, f"held-out CI {res.ci} misses the true value {res.truth:,.0f}"
+    if effect == "heterogeneous":
+        assert res.share_of_oracle >= 0.5
