@@ -65,3 +65,28 @@ def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run,
     assert {"features", "segments", "design", "ate", "cate-purchase_amount", "cate-purchase_count",
             "pre-segments", "event-study", "policy-scores", "migration"} <= set(hits)
     assert not pd.read_csv(changed / "policy.csv").equals(pd.read_csv(root / "policy.csv"))
+
+
+def test_run_keeps_every_stage_in_memory_and_write_gives_the_same_files(small_run, small_source, tmp_path):
+    from conftest import FAST_RUN
+    from segtarget.config import load_config
+    from segtarget.pipeline import run
+
+    never = tmp_path / "never"
+    cfg = load_config(None, FAST_RUN + [f"run.cache_dir='{small_run.parent / 'cache'}'",
+                                        f"data.source='{small_source}'", f"run.out='{never}'"])
+    res = run(cfg)
+    assert not never.exists()  # computing writes no output directory
+    tables = res.tables()
+    for name, csv in [("key_results", "key_results.csv"), ("ate", "campaign_cohort_ate.csv"),
+                      ("policies", "policy_comparison.csv"), ("segments", "segments_profiles.csv")]:
+        on_disk = pd.read_csv(small_run / "tables" / csv)
+        mine = tables[name].reset_index(drop=True)
+        assert list(mine.columns) == list(on_disk.columns), name
+        num = [c for c in on_disk.columns if pd.api.types.is_float_dtype(on_disk[c])]
+        pd.testing.assert_frame_equal(mine[num].astype(float), on_disk[num], obj=name, check_exact=False, rtol=1e-9)
+    assert res.cate["purchase_amount"].selected and res.policy.verdict.sentence
+    # the report is built from the results alone: the same files as the one-step run
+    written = res.write(tmp_path / "written").parent
+    files = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())  # noqa: E731
+    assert files(written) == files(small_run)

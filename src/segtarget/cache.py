@@ -51,21 +51,23 @@ class StageCache:
         self.enabled = enabled
         self.hits: list[str] = []
 
-    def run(self, name: str, key: str, run_root: Path, compute: Callable[[], Any]) -> Any:
+    def run(self, name: str, key: str, run_root: Path | None, compute: Callable[[], Any]) -> Any:
+        """``compute()``, or its cached value; ``run_root``: the directory the stage writes files into (None for
+        a stage that writes nothing)."""
         entry = self.root / f"{name}-{key}"
         if self.enabled and (entry / "value.joblib").is_file():
             files = entry / "files"
-            if files.is_dir():
+            if files.is_dir() and run_root is not None:
                 shutil.copytree(files, run_root, dirs_exist_ok=True)
             self.hits.append(name)
             return joblib.load(entry / "value.joblib")
-        before = _files(run_root)
+        before = _files(run_root) if run_root is not None else set()
         value = compute()
         if self.enabled:
             tmp = self.root / f".{name}-{key}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
             (tmp / "files").mkdir(parents=True)
-            for rel in sorted(_files(run_root) - before):
+            for rel in sorted((_files(run_root) - before) if run_root is not None else ()):
                 (tmp / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(run_root / rel, tmp / "files" / rel)
             joblib.dump(value, tmp / "value.joblib")

@@ -4,19 +4,15 @@
 can look at any table); ``RunResult.write(out)`` builds the report sections from the results and writes
 tables, figures, ``report.html`` and ``manifest.json``; ``run_pipeline`` is the two in a row. Each step is
 timed; the expensive ones are cached by input fingerprint + the config they depend on (``cache.py``), so a
-re-run that changes only cost or margin recomputes only the policy step. Writing goes into a temporary
-directory that replaces ``out`` only when everything succeeded.
-
-Not yet apart: the segmentation, migration and CATE stages still write their tables and figures while they
-compute; ``run`` lets them write into a private staging directory that ``write`` copies into the output.
+re-run that changes only cost or margin recomputes only the policy step (the cache keeps results, the
+report is rebuilt from them). Writing goes into a temporary directory that replaces ``out`` only when
+everything succeeded.
 """
 
 from __future__ import annotations
 
 import json
 import platform
-import shutil
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,8 +28,8 @@ from .config import Config, config_to_dict
 from .errors import SegtargetError
 from .io import OutputDir, atomic_output_dir
 from .report.section import Section
-from .steps import PRIMARY, event_study_step, migration_section, next_campaign_targets, policy_inputs, \
-    policy_scores, pre_period_segments
+from .steps import PRIMARY, compute_migration_step, event_study_step, migration_report, next_campaign_targets, \
+    policy_inputs, policy_scores, pre_period_config, pre_period_segments
 
 __all__ = ["RunLog", "RunResult", "run", "run_pipeline", "executive_summary", "PRIMARY", "CATE_OUTCOMES"]
 
@@ -65,11 +61,12 @@ class RunResult:
     data: Any  # the loaded source: DuckDB tables, ``fingerprint``, ``overview()``
     features: pd.DataFrame  # household features of the analysis period (Track 1)
     segments: Any  # SegmentationResult
+    migration: Any | None  # MigrationRun (steps.py), None when segments.migration is off
     design: Any  # Cohort: the study design's units, covariates and outcomes
     ate: Any  # AteResult
     design_refutations: Any | None  # DesignRefutations (campaign-trials only)
     cate: dict[str, Any]  # outcome -> CateResult
-    pre_period_model: Any  # SegmentModel fit on look-back features (segments of the study units)
+    pre_period_segments: Any  # SegmentationResult on look-back features (segments of the study units)
     cohort_segments: pd.DataFrame  # one pre-period segment per study unit
     event_study: Any | None  # EventStudyRun, None when off or skipped
     policy_scores: Any  # EffectScores
@@ -78,9 +75,11 @@ class RunResult:
     warnings: list[str]
     timings: dict[str, float]
     cache_hits: list[str]
-    # sections of the stages that still write while they compute, and the directory they wrote into
-    staged_sections: dict[str, list[Section]] = field(default_factory=dict, repr=False)
-    staging: Any = field(default=None, repr=False)  # tempfile.TemporaryDirectory, removed with the result
+
+    @property
+    def pre_period_model(self):
+        """The SegmentModel that assigns study units (and the next campaign's households) to segments."""
+        return self.pre_period_segments.model
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The key tables by name: segments, ATE, CATE model comparison per outcome, policies, key results,
@@ -100,8 +99,6 @@ class RunResult:
         log = log or RunLog(timings=dict(self.timings))
         out = Path(out or self.config.run.out)
         with atomic_output_dir(out) as root:
-            if self.staging is not None:
-                shutil.copytree(self.staging.name, root, dirs_exist_ok=True)
             with log.step("report"):
                 sections, warnings = _report_sections(self, OutputDir(root))
                 manifest = {"segtarget": __version__, "config": config_to_dict(self.config), "versions": _versions(),
@@ -182,15 +179,20 @@ def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list
     """Every report section in report order, built from the results (writing their tables and figures), and
     the run's warnings in the order the first screen lists them."""
     from .causal.ate.sections import ate_sections
+    from .causal.cate.report import cate_report
     from .causal.design.report import cohort_table, design_section, refutation_section
     from .causal.event.pipeline import event_report
     from .features.summary import data_sections
     from .policy.outputs import policy_report
     from .policy.targets import write_targets
+    from .segments.report import segments_report
 
     cfg = res.config
-    sections = data_sections(res.data, res.features, od) + res.staged_sections["segments"]
-    sections += res.staged_sections.get("migration", [])
+    sections = data_sections(res.data, res.features, od) + segments_report(res.segments, cfg.segments, od)
+    if res.migration is not None:
+        sections.append(migration_report(res.migration, cfg, od))
+    segments_report(res.pre_period_segments, pre_period_config(cfg, res.segments),
+                    OutputDir(od.root / "track2_segments"))
     sections.append(design_section(res.design, od))
     sections += ate_sections(res.ate, cfg.ate, od, "campaign cohort")
     warnings = list(res.ate.warnings)
@@ -198,16 +200,14 @@ def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list
     if res.design_refutations is not None:
         sections.append(refutation_section(res.design_refutations, od))
         warnings += sections[-1].warnings
-    if res.event_study is not None:  # right after the ATE sections
-        es_sections = event_report(res.event_study, cfg.event_study, od)
+    es_sections = [] if res.event_study is None else event_report(res.event_study, cfg.event_study, od)
+    sections += es_sections  # right after the ATE sections
     for o in CATE_OUTCOMES:
-        sections += res.staged_sections[f"cate-{o}"]
+        sections += cate_report(res.cate[o], od)
         warnings += res.cate[o].warnings
     if cfg.event_study.enabled and res.event_study is None:
         warnings += [w for w in res.warnings if w.startswith("event study skipped")]
-    if res.event_study is not None:
-        at = len(sections) - sum(len(res.staged_sections[f"cate-{o}"]) for o in CATE_OUTCOMES)
-        sections[at:at] = es_sections
+    if es_sections:
         warnings += es_sections[0].warnings
     sections += policy_report(res.policy, od, outcome=PRIMARY)
     warnings += res.policy.warnings
@@ -217,23 +217,22 @@ def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list
 
 
 def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
-    """Compute every stage of the one run and return the results (nothing is written but the cache)."""
+    """Compute every stage of the one run and return the results. Nothing is written but the cache, which keeps
+    values only (``None``: no stage writes files)."""
     from .causal.ate.pipeline import compute_ate
-    from .causal.cate.pipeline import run_cate
+    from .causal.cate.pipeline import compute_cate
     from .causal.design.refute import refute_design
     from .causal.design.study import build_design
     from .data import connect, load_source
     from .features import compute_features
     from .policy.cost_data import cost_table
     from .policy.pipeline import compute_policy
-    from .segments.pipeline import run_segments
+    from .segments.pipeline import compute_segments
 
     log = log or RunLog()
     cache = StageCache(cfg.run.cache_dir, enabled=cfg.run.use_cache)
     seed = cfg.run.seed
-    staging = tempfile.TemporaryDirectory(prefix="segtarget-staging-")
-    root = Path(staging.name)
-    od, staged, warnings = OutputDir(root), {}, []
+    warnings: list[str] = []
     with log.step("data"):
         fc = cfg.features
         con = connect(fc.memory_limit, fc.threads, fc.temp_directory)
@@ -245,23 +244,24 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
                                  f"usable transactions; the run needs at least {MIN_HOUSEHOLDS}")
     with log.step("design"):
         k_design = stage_key(fp, cfg.design)
-        cohort = cache.run("design", k_design, root, lambda: build_design(tables, cfg.design))
+        cohort = cache.run("design", k_design, None, lambda: build_design(tables, cfg.design))
     with log.step("features"):
         k_feat = stage_key(fp, cfg.features, cfg.data)
-        feats = cache.run("features", k_feat, root, lambda: compute_features(
+        feats = cache.run("features", k_feat, None, lambda: compute_features(
             tables, start=cfg.data.start, end=cfg.data.end, exposure=None if cfg.features.exposure else False))
     with log.step("segments"):
         k_seg = stage_key(k_feat, cfg.segments, seed)
-        seg, staged["segments"] = cache.run("segments", k_seg, root, lambda: run_segments(
-            feats, cfg.segments, seed=seed, out=od, n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend,
+        seg = cache.run("segments", k_seg, None, lambda: compute_segments(
+            feats, cfg.segments, seed=seed, n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend,
             progress=log.progress))
+    migration = None
     if cfg.segments.migration:
         with log.step("migration"):
-            staged["migration"] = [cache.run("migration", stage_key(k_seg, "migration"), root,
-                                             lambda: migration_section(tables, seg, cfg, od))]
+            migration = cache.run("migration", stage_key(k_seg, "migration"), None,
+                                  lambda: compute_migration_step(tables, seg, cfg))
     with log.step("ate"):
         k_ate = stage_key(k_design, cfg.ate, seed)
-        ate_res = cache.run("ate", k_ate, root, lambda: compute_ate(
+        ate_res = cache.run("ate", k_ate, None, lambda: compute_ate(
             cohort.data, treatment="treated", outcomes=list(CATE_OUTCOMES), covariates=list(cohort.covariates),
             cfg=cfg.ate, seed=seed, label="campaign cohort", groups=cohort.data["household_id"].to_numpy(),
             strata=cohort.data["index_campaign"].to_numpy()))
@@ -270,7 +270,7 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
     if cohort.design == "campaign-trials":
         with log.step("design refutations"):
             method = ate_res.headline[PRIMARY]["method"]
-            refutations = cache.run("design-refutations", stage_key(k_ate, method), root,
+            refutations = cache.run("design-refutations", stage_key(k_ate, method), None,
                                     lambda: refute_design(tables, cfg.design, method, cfg.ate, seed))
     cate = {}
     with log.step("cate"):
@@ -278,25 +278,26 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
         T = cohort.data["treated"].to_numpy()
         for o in CATE_OUTCOMES:
             k_cate = stage_key(k_ate, cfg.cate, o)
-            cate[o], staged[f"cate-{o}"] = cache.run(f"cate-{o}", k_cate, root, lambda o=o: run_cate(
+            cate[o] = cache.run(f"cate-{o}", k_cate, None, lambda o=o: compute_cate(
                 cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, seed=seed,
-                out=od, outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress))
+                outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress))
             warnings += cate[o].warnings
     with log.step("pre-period segments"):
         k_pre = stage_key(k_seg, k_design)
-        pre_model = cache.run("pre-segments", k_pre, root, lambda: pre_period_segments(tables, cohort, seg, cfg, root))
+        pre_seg = cache.run("pre-segments", k_pre, None, lambda: pre_period_segments(tables, cohort, seg, cfg))
+        pre_model = pre_seg.model
         # One assignment per unit (a household in two trials has two look-backs): the model wants unique
         # ids, so units get row numbers for the call and keep their order.
         cohort_segments = pre_model.assign(cohort.data.assign(household_id=np.arange(len(cohort.data))))
     es_run = None
     if cfg.event_study.enabled:
         with log.step("event study"):
-            es_run = event_study_step(tables, cohort, ate_res, cohort_segments, cfg, cache, root,
+            es_run = event_study_step(tables, cohort, ate_res, cohort_segments, cfg, cache,
                                       stage_key(k_ate, k_pre, cfg.event_study), warnings)
     with log.step("policy scores"):
         # not the cost or the margin: those only recombine the scores in the policy step
         k_scores = stage_key(k_ate, cfg.policy.score_repeats, cfg.policy.coupons_retailer_funded)
-        scores = cache.run("policy-scores", k_scores, root, lambda: policy_scores(tables, cohort, X, T, ate_res, cfg,
+        scores = cache.run("policy-scores", k_scores, None, lambda: policy_scores(tables, cohort, X, T, ate_res, cfg,
                                                                                   seed))
     with log.step("policy"):
         res = cate[PRIMARY]
@@ -305,11 +306,10 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
         warnings += pol.warnings
     with log.step("targets"):
         targets = next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol, cfg)
-    return RunResult(config=cfg, data=tables, features=feats, segments=seg, design=cohort, ate=ate_res,
-                     design_refutations=refutations, cate=cate, pre_period_model=pre_model,
+    return RunResult(config=cfg, data=tables, features=feats, segments=seg, migration=migration, design=cohort,
+                     ate=ate_res, design_refutations=refutations, cate=cate, pre_period_segments=pre_seg,
                      cohort_segments=cohort_segments, event_study=es_run, policy_scores=scores, policy=pol,
-                     targets=targets, warnings=warnings, timings=log.timings, cache_hits=cache.hits,
-                     staged_sections=staged, staging=staging)
+                     targets=targets, warnings=warnings, timings=log.timings, cache_hits=cache.hits)
 
 
 def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | None = None) -> Path:

@@ -4,7 +4,7 @@ study with its fallback, and the next campaign's target list (the run itself is 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,14 @@ from .io import OutputDir
 PRIMARY = "purchase_amount"
 
 
-def pre_period_segments(tables, cohort, seg_result, cfg: Config, root: Path):
+def pre_period_config(cfg: Config, seg_result):
+    """Track 1's settings with its chosen ranks, no bootstrap and no figures: the pre-period segmentation."""
+    head = seg_result.headline
+    return dataclasses.replace(cfg.segments, n_bootstrap=0, figures=False, nmf_k=int(head["nmf_k"]),
+                               kmeans_k=int(head["kmeans_k"]))
+
+
+def pre_period_segments(tables, cohort, seg_result, cfg: Config):
     """A segmentation fit on look-back features only, so Track 2 never sees post-campaign behaviour.
 
     Track 1 describes the whole year; its features include the campaign weeks. For targeting we refit the
@@ -25,38 +32,56 @@ def pre_period_segments(tables, cohort, seg_result, cfg: Config, root: Path):
     look-back (stored in the cohort, so a household in two trials can sit in two segments).
     """
     from .features import compute_features
-    from .segments.pipeline import run_segments
+    from .segments.pipeline import compute_segments
 
     w = cohort.windows.sort_values("start_date")
     if "short_history" in w and (~w["short_history"].astype(bool)).any():
         w = w[~w["short_history"].astype(bool)]
     w = w.iloc[0]
     feats = compute_features(tables, start=w.lookback_start, end=w.start_date, reference_point="window_end")
-    head = seg_result.headline
-    seg_cfg = dataclasses.replace(cfg.segments, n_bootstrap=0, figures=False, nmf_k=int(head["nmf_k"]),
-                                  kmeans_k=int(head["kmeans_k"]))
-    res, _ = run_segments(feats, seg_cfg, seed=cfg.run.seed, out=OutputDir(root / "track2_segments"),
-                          n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)
-    return res.model
+    return compute_segments(feats, pre_period_config(cfg, seg_result), seed=cfg.run.seed, n_jobs=cfg.run.n_jobs,
+                            backend=cfg.run.parallel_backend)
 
 
-def migration_section(tables, seg_result, cfg: Config, od: OutputDir):
+@dataclass(frozen=True)
+class MigrationRun:
+    """The migration step: the result and the quarter-level model, or why it was skipped."""
+
+    result: object | None
+    model: object | None
+    skipped: str = ""
+
+
+def compute_migration_step(tables, seg_result, cfg: Config) -> MigrationRun:
     """Track 1 migration: the Track-1 model's settings at quarter level, moves and at-risk households."""
-    from .segments.migration_run import run_migration
+    from .segments.migration_run import compute_migration
     from .segments.quarters import quarterly_features
-
-    from .report.section import Section
 
     sc = cfg.segments
     try:
         by_quarter = quarterly_features(tables, f"data {tables.source}")
-        _, _, section = run_migration(seg_result.model, by_quarter, od, uncertain_ratio=sc.migration_uncertain_ratio,
-                                      n_boot=sc.migration_n_bootstrap, n_jobs=cfg.run.n_jobs,
-                                      backend=cfg.run.parallel_backend, figures=sc.figures)
+        res, model = compute_migration(seg_result.model, by_quarter, uncertain_ratio=sc.migration_uncertain_ratio,
+                                       n_boot=sc.migration_n_bootstrap, n_jobs=cfg.run.n_jobs,
+                                       backend=cfg.run.parallel_backend)
     except SegtargetError as exc:  # e.g. under two quarters of data: the rest of the run still stands
+        return MigrationRun(None, None, f"Segment migration skipped: {exc}")
+    return MigrationRun(res, model)
+
+
+def migration_report(run: MigrationRun, cfg: Config, od: OutputDir):
+    """The migration section (with its files), or a section that only says why the step was skipped."""
+    from .report.section import Section
+    from .segments.migration_run import migration_report as write_migration
+
+    if run.skipped:
         return Section(key="migration", title="Track 1: segment migration by quarter", method_note="",
-                       warnings=[f"Segment migration skipped: {exc}"])
-    return section
+                       warnings=[run.skipped])
+    return write_migration(run.result, run.model, od, cfg.segments.figures)
+
+
+def migration_section(tables, seg_result, cfg: Config, od: OutputDir):
+    """The migration step computed and written (what the one run does in two halves)."""
+    return migration_report(compute_migration_step(tables, seg_result, cfg), cfg, od)
 
 
 def policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
@@ -93,7 +118,7 @@ def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table
         contacts_per_week=typea_contacts_per_week(tables))
 
 
-def event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cache, root: Path, key: str,
+def event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cache, key: str,
                      warnings: list[str]):
     """Panel event study + triangulation on the study design's units.
 
@@ -105,7 +130,7 @@ def event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cach
     from .causal.event.panel import design_units
 
     try:
-        return cache.run("event-study", key, root, lambda: compute_event_study(
+        return cache.run("event-study", key, None, lambda: compute_event_study(
             tables, design_units(cohort.data, cohort.windows), cfg.event_study,
             segment=cohort_segments["segment_name"].to_numpy(), ate_table=ate_res.ate,
             ate_headline=ate_res.headline, outcome_scale=getattr(cohort, "outcome_scale", "window total")))
