@@ -1,9 +1,10 @@
 """Stage cache: results and written files keyed by input fingerprint + the config that matters.
 
 A stage's key hashes everything it depends on (the data fingerprint, its own config section, the seed
-and the keys of upstream stages). On a hit the pickled result and sections are loaded and the files the
-stage wrote (tables, figures, models) are copied into the new run directory, so a re-run that only changes
-cost or margin recomputes only the policy stage.
+and the keys of upstream stages). On a hit the pickled result is loaded (and, for a caller that lets the
+stage write files into ``run_root``, those files are copied into the new run directory), so a re-run that
+only changes cost or margin recomputes only the policy stage. The one run's stages write nothing while they
+compute (the report is rebuilt from their results), so it caches values only.
 """
 
 from __future__ import annotations
