@@ -74,4 +74,31 @@ def test_a_changed_segments_key_recomputes_exactly_the_steps_that_use_the_segmen
                        "segments.kmeans_n_init=5").parent
     hits = json.loads((changed / "manifest.json").read_text())["cache_hits"]
     assert sorted(hits) == sorted(["design", "features", "ate", "design-refutations", "cate-purchase_amount",
-                                   "cate-purchase_count", "policy-scores"])
+                                   "cate-purchase_count", "policy-scores", "policy-cate"])
+
+
+def test_run_keeps_every_stage_in_memory_and_write_gives_the_same_files(small_run, small_source, tmp_path):
+    from conftest import FAST_RUN
+    from segtarget.config import load_config
+    from segtarget.pipeline import run
+
+    never = tmp_path / "never"
+    cfg = load_config(None, FAST_RUN + [f"run.cache_dir='{small_run.parent / 'cache'}'",
+                                        f"data.source='{small_source}'", f"run.out='{never}'"])
+    res = run(cfg)
+    assert not never.exists()  # computing writes no output directory
+    tables = res.tables()
+    # (the report shows segment profiles to 4 digits)
+    for name, csv, atol in [("key_results", "key_results.csv", 0), ("ate", "campaign_cohort_ate.csv", 0),
+                            ("policies", "policy_comparison.csv", 0), ("segments", "segments_profiles.csv", 5e-5)]:
+        on_disk = pd.read_csv(small_run / "tables" / csv)
+        mine = tables[name].reset_index(drop=True)
+        assert list(mine.columns) == list(on_disk.columns), name
+        num = [c for c in on_disk.columns if pd.api.types.is_float_dtype(on_disk[c])]
+        pd.testing.assert_frame_equal(mine[num].astype(float), on_disk[num], obj=name, check_exact=False, rtol=1e-9,
+                                      atol=atol)
+    assert res.cate["purchase_amount"].selected and res.policy.verdict.sentence
+    # the report is built from the results alone: the same files as the one-step run
+    written = res.write(tmp_path / "written").parent
+    files = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())  # noqa: E731
+    assert files(written) == files(small_run)

@@ -167,7 +167,7 @@ def test_pipeline_step_skips_with_a_warning_on_one_quarter(run, tmp_path):
     from types import SimpleNamespace
 
     from segtarget.config import Config
-    from segtarget.pipeline import _migration
+    from segtarget.steps import migration_section as _migration
 
     _, _, model, *_ = run
     tables = load_source(f"tables:{write_source(tmp_path / 'one', quarters=QUARTERS[:1])}")

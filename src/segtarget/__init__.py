@@ -52,7 +52,8 @@ PUBLIC: dict[str, dict[str, str]] = {
         "Config": "segtarget.config:Config",
         "load_config": "segtarget.config:load_config",
         # ``run`` is the pipeline entry point: run_pipeline(cfg, out=...) writes the report and returns its path.
-        "run": "segtarget.pipeline:run_pipeline",
+        "run": "segtarget.pipeline:run",
+        "RunResult": "segtarget.pipeline:RunResult",
         "SegtargetError": "segtarget.errors:SegtargetError",
     },
     "segtarget.segments": {

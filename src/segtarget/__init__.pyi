@@ -12,7 +12,7 @@ from .config import Config, load_config
 from .data import Tables, load_source
 from .errors import SegtargetError
 from .features import compute_features
-from .pipeline import run_pipeline as run
+from .pipeline import RunResult, run
 from .policy import PolicyValue, policy_value, value_frame
 from .segments import SegmentModel
 
@@ -47,6 +47,7 @@ __all__ = [
     "oof_cate_many",
     "policy_value",
     "run",
+    "RunResult",
     "value_frame",
     "weighting_family",
 ]

@@ -1,9 +1,10 @@
 """Stage cache: results and written files keyed by input fingerprint + the config that matters.
 
 A stage's key hashes everything it depends on (the data fingerprint, its own config section, the seed
-and the keys of upstream stages). On a hit the pickled result and sections are loaded and the files the
-stage wrote (tables, figures, models) are copied into the new run directory, so a re-run that only changes
-cost or margin recomputes only the policy stage.
+and the keys of upstream stages). On a hit the pickled result is loaded (and, for a caller that lets the
+stage write files into ``run_root``, those files are copied into the new run directory), so a re-run that
+only changes cost or margin recomputes only the policy stage. The one run's stages write nothing while they
+compute (the report is rebuilt from their results), so it caches values only.
 """
 
 from __future__ import annotations
@@ -51,21 +52,23 @@ class StageCache:
         self.enabled = enabled
         self.hits: list[str] = []
 
-    def run(self, name: str, key: str, run_root: Path, compute: Callable[[], Any]) -> Any:
+    def run(self, name: str, key: str, run_root: Path | None, compute: Callable[[], Any]) -> Any:
+        """``compute()``, or its cached value; ``run_root``: the directory the stage writes files into (None for
+        a stage that writes nothing)."""
         entry = self.root / f"{name}-{key}"
         if self.enabled and (entry / "value.joblib").is_file():
             files = entry / "files"
-            if files.is_dir():
+            if files.is_dir() and run_root is not None:
                 shutil.copytree(files, run_root, dirs_exist_ok=True)
             self.hits.append(name)
             return joblib.load(entry / "value.joblib")
-        before = _files(run_root)
+        before = _files(run_root) if run_root is not None else set()
         value = compute()
         if self.enabled:
             tmp = self.root / f".{name}-{key}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
             (tmp / "files").mkdir(parents=True)
-            for rel in sorted(_files(run_root) - before):
+            for rel in sorted((_files(run_root) - before) if run_root is not None else ()):
                 (tmp / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(run_root / rel, tmp / "files" / rel)
             joblib.dump(value, tmp / "value.joblib")

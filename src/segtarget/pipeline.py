@@ -1,20 +1,23 @@
 """The one run: data → features → segments → study design → ATE → CATE → policy → report.
 
-Each step is timed; the expensive ones are cached by input fingerprint + the config they depend on
-(``cache.py``), so a re-run that changes only cost or margin recomputes only the policy step. Everything
-is written into a temporary directory that replaces ``out`` only when the run succeeds.
+``run(cfg)`` computes every stage and returns a :class:`RunResult` (no output directory needed: a notebook
+can look at any table); ``RunResult.write(out)`` builds the report sections from the results and writes
+tables, figures, ``report.html`` and ``manifest.json``; ``run_pipeline`` is the two in a row. Each step is
+timed; the expensive ones are cached by input fingerprint + the config they depend on (``cache.py``), so a
+re-run that changes only cost or margin recomputes only the policy step (the cache keeps results, the
+report is rebuilt from them). Writing goes into a temporary directory that replaces ``out`` only when
+everything succeeded.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import platform
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -24,8 +27,12 @@ from .cache import StageCache, stage_key
 from .config import Config, config_to_dict
 from .errors import SegtargetError
 from .io import OutputDir, atomic_output_dir
+from .report.section import Section
+from .steps import PRIMARY, compute_migration_step, event_study_step, migration_report, nested_cate, \
+    next_campaign_targets, policy_inputs, policy_scores, pre_period_config, pre_period_segments
 
-PRIMARY = "purchase_amount"
+__all__ = ["RunLog", "RunResult", "run", "run_pipeline", "executive_summary", "PRIMARY", "CATE_OUTCOMES"]
+
 MIN_HOUSEHOLDS = 20  # segments and a treated/control comparison need at least this many households
 CATE_OUTCOMES = ("purchase_amount", "purchase_count")
 
@@ -46,6 +53,67 @@ class RunLog:
         self.timings[name] = round(time.perf_counter() - t0, 2)
 
 
+@dataclass(frozen=True)
+class RunResult:
+    """Every stage's result of one run, in memory. ``tables()`` gives the tables a reader wants first."""
+
+    config: Config
+    data: Any  # the loaded source: DuckDB tables, ``fingerprint``, ``overview()``
+    features: pd.DataFrame  # household features of the analysis period (Track 1)
+    segments: Any  # SegmentationResult
+    migration: Any | None  # MigrationRun (steps.py), None when segments.migration is off
+    design: Any  # Cohort: the study design's units, covariates and outcomes
+    ate: Any  # AteResult
+    design_refutations: Any | None  # DesignRefutations (campaign-trials only)
+    cate: dict[str, Any]  # outcome -> CateResult
+    pre_period_segments: Any  # SegmentationResult on look-back features (segments of the study units)
+    cohort_segments: pd.DataFrame  # one pre-period segment per study unit
+    event_study: Any | None  # EventStudyRun, None when off or skipped
+    policy_scores: Any  # EffectScores
+    policy: Any  # PolicyResult
+    targets: pd.DataFrame  # the next campaign's target list
+    warnings: list[str]
+    timings: dict[str, float]
+    cache_hits: list[str]
+
+    @property
+    def pre_period_model(self):
+        """The SegmentModel that assigns study units (and the next campaign's households) to segments."""
+        return self.pre_period_segments.model
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The key tables by name: segments, ATE, CATE model comparison per outcome, policies, key results,
+        targets, and the event study when it ran."""
+        out = {"segments": self.segments.profiles, "ate": self.ate.ate, "sensitivity": self.ate.sensitivity}
+        out.update({f"cate_models_{o}": r.evaluation for o, r in self.cate.items()})
+        out.update({"policies": self.policy.policies, "key_results": self.policy.key_results,
+                    "targets": self.targets})
+        if self.event_study is not None:
+            out["event_study"] = self.event_study.result.summary_frame()
+        return out
+
+    def write(self, out: str | Path | None = None, log: RunLog | None = None) -> Path:
+        """Write the whole output directory from the results; returns the path of ``report.html``."""
+        from .report.render import render_report
+
+        log = log or RunLog(timings=dict(self.timings))
+        out = Path(out or self.config.run.out)
+        with atomic_output_dir(out) as root:
+            with log.step("report"):
+                sections, warnings = _report_sections(self, OutputDir(root))
+                manifest = {"segtarget": __version__, "config": config_to_dict(self.config), "versions": _versions(),
+                            "input_fingerprint": self.data.fingerprint, "timings_seconds": log.timings,
+                            "cache_hits": self.cache_hits, "seed": self.config.run.seed}
+                summary = executive_summary(_facts(self.data), self.segments, self.ate, self.policy, warnings,
+                                            tables_dir=root / "tables",
+                                            triangulation=self.event_study.sentence if self.event_study else None)
+                render_report(sections, root=root, summary=summary, manifest=manifest)
+            log.timings["total"] = round(sum(v for k, v in log.timings.items() if k != "total"), 2)
+            (root / "manifest.json").write_text(json.dumps(manifest | {"timings_seconds": log.timings}, indent=2,
+                                                           default=str))
+        return out / "report.html"
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -58,30 +126,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _pre_period_segments(tables, cohort, seg_result, cfg: Config, root: Path, log: RunLog):
-    """A segmentation fit on look-back features only, so Track 2 never sees post-campaign behaviour.
-
-    Track 1 describes the whole year; its features include the campaign weeks. For targeting we refit the
-    same pipeline (same feature set and k's as Track 1) on features over the look-back window before the
-    first trial with a full-length look-back, and assign every cohort unit from the features of its own
-    look-back (stored in the cohort, so a household in two trials can sit in two segments).
-    """
-    from .features import compute_features
-    from .segments.pipeline import run_segments
-
-    w = cohort.windows.sort_values("start_date")
-    if "short_history" in w and (~w["short_history"].astype(bool)).any():
-        w = w[~w["short_history"].astype(bool)]
-    w = w.iloc[0]
-    feats = compute_features(tables, start=w.lookback_start, end=w.start_date, reference_point="window_end")
-    head = seg_result.headline
-    seg_cfg = dataclasses.replace(cfg.segments, n_bootstrap=0, figures=False, nmf_k=int(head["nmf_k"]),
-                                  kmeans_k=int(head["kmeans_k"]))
-    res, _ = run_segments(feats, seg_cfg, seed=cfg.run.seed, out=OutputDir(root / "track2_segments"),
-                          n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)
-    return res.model
-
-
 def _key_results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(first-screen table, raw CSV): the key results exactly as written to ``tables/key_results.csv``."""
     raw = pd.read_csv(path)
@@ -90,25 +134,6 @@ def _key_results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         "profit": raw["profit"], "profit_ci": list(zip(raw["ci_lower"], raw["ci_upper"])), "roi": raw["roi"],
         "roi_ci": [(np.nan, np.nan)] * len(raw), "method": raw["method"]})
     return shown, raw
-
-
-def _migration(tables, seg_result, cfg: Config, od: OutputDir):
-    """Track 1 migration: the Track-1 model's settings at quarter level, moves and at-risk households."""
-    from .segments.migration_run import run_migration
-    from .segments.quarters import quarterly_features
-
-    from .report.section import Section
-
-    sc = cfg.segments
-    try:
-        by_quarter = quarterly_features(tables, f"data {tables.source}")
-        _, _, section = run_migration(seg_result.model, by_quarter, od, uncertain_ratio=sc.migration_uncertain_ratio,
-                                      n_boot=sc.migration_n_bootstrap, n_jobs=cfg.run.n_jobs,
-                                      backend=cfg.run.parallel_backend, figures=sc.figures)
-    except SegtargetError as exc:  # e.g. under two quarters of data: the rest of the run still stands
-        return Section(key="migration", title="Track 1: segment migration by quarter", method_note="",
-                       warnings=[f"Segment migration skipped: {exc}"])
-    return section
 
 
 def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings: list[str],
@@ -145,247 +170,156 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
                             triangulation=triangulation or None, improvement_tone=tone)
 
 
-def _policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
-    """AIPW scores of sales, of the retailer-funded discount and of the placebo outcome (sales in the 4 weeks
-    before the index campaign, which no campaign can move), averaged over the ATE's number of splits."""
-    from .policy.cost_data import pre_campaign_sales
-
-    from .policy.profit import averaged_scores, check_discount_columns, discount_columns
-
-    check_discount_columns(cohort.data, cfg.policy.coupons_retailer_funded)
-    Y = {"sales": cohort.data[PRIMARY].to_numpy(float)}
-    Y.update({c: cohort.data[c].to_numpy(float) for c in discount_columns(cfg.policy.coupons_retailer_funded)})
-    Y["placebo"] = pre_campaign_sales(tables, cohort.data, cohort.windows)
-    # As many splits as the ATE of the primary outcome needed (it stops once further splits stop moving it).
-    repeats = cfg.policy.score_repeats or int(ate_res.headline[PRIMARY].get("splits", cfg.ate.crossfit_repeats))
-    return averaged_scores(Y, T, X, {"sales": ate_res.nuisances[PRIMARY]}, groups=cohort.data["household_id"],
-                           repeats=repeats, n_folds=cfg.ate.folds, seed=seed, clip=(cfg.ate.clip, 1 - cfg.ate.clip))
+def _facts(tables) -> list[tuple[str, str]]:
+    ov = tables.overview().iloc[0]
+    return [("Data source", tables.source), ("Households", f"{ov.households:,}"),
+            ("Period", f"{pd.Timestamp(ov.first_date):%Y-%m-%d} – {pd.Timestamp(ov.last_date):%Y-%m-%d}"),
+            ("Sales value", f"${ov.sales_value:,.0f}")]
 
 
-def _nested_cate(cohort, X, T, res, cfg: Config, seed: int):
-    """The selected CATE model's nested out-of-fold CATE on the CATE's folds (causal/cate/nested.py), so the
-    policy step's fold-by-fold choice never rests on a CATE that saw the fold it is valued on. None when the
-    CATE was fit on a sample of the cohort (scale path): the policy then uses the plain out-of-fold CATE."""
-    from .causal.cate.nested import nested_oof_cate
+def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list[str]]:
+    """Every report section in report order, built from the results (writing their tables and figures), and
+    the run's warnings in the order the first screen lists them."""
+    from .causal.ate.sections import ate_sections
+    from .causal.cate.report import cate_report
+    from .causal.design.report import cohort_table, design_section, refutation_section
+    from .causal.event.pipeline import event_report
+    from .features.summary import data_sections
+    from .policy.outputs import policy_report
+    from .policy.targets import write_targets
+    from .segments.report import segments_report
 
-    oof = res.oof
-    if len(oof) != len(cohort.data) or res.selected not in res.params:
-        return None
-    return nested_oof_cate(res.selected, res.params[res.selected], seed, cohort.data[PRIMARY].to_numpy(float), T,
-                           X.to_numpy(float), res.nuisances.folds,
-                           (oof["cate"].to_numpy(), oof["cate_lower"].to_numpy(), oof["cate_upper"].to_numpy()),
-                           n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)
+    cfg = res.config
+    sections = data_sections(res.data, res.features, od) + segments_report(res.segments, cfg.segments, od)
+    if res.migration is not None:
+        sections.append(migration_report(res.migration, cfg, od))
+    segments_report(res.pre_period_segments, pre_period_config(cfg, res.segments),
+                    OutputDir(od.root / "track2_segments"))
+    sections.append(design_section(res.design, od))
+    sections += ate_sections(res.ate, cfg.ate, od, "campaign cohort")
+    warnings = list(res.ate.warnings)
+    od.table("cohort", cohort_table(res.design, res.ate.nuisances[PRIMARY].e_raw, cfg.ate.overlap_band))
+    if res.design_refutations is not None:
+        sections.append(refutation_section(res.design_refutations, od))
+        warnings += sections[-1].warnings
+    es_sections = [] if res.event_study is None else event_report(res.event_study, cfg.event_study, od)
+    sections += es_sections  # right after the ATE sections
+    for o in CATE_OUTCOMES:
+        sections += cate_report(res.cate[o], od)
+        warnings += res.cate[o].warnings
+    if cfg.event_study.enabled and res.event_study is None:
+        warnings += [w for w in res.warnings if w.startswith("event study skipped")]
+    if es_sections:
+        warnings += es_sections[0].warnings
+    sections += policy_report(res.policy, od, outcome=PRIMARY)
+    warnings += res.policy.warnings
+    write_targets(res.targets, od.root / "targets.csv", res.policy.verdict.sentence,
+                  res.policy.economics.assumption_line())
+    return sections, warnings
 
 
-def _policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested=None):
-    from .policy.cost_data import typea_contacts_per_week
-    from .policy.pipeline import PolicyInputs
+def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
+    """Compute every stage of the one run and return the results. Nothing is written but the cache, which keeps
+    values only (``None``: no stage writes files)."""
+    from .causal.ate.pipeline import compute_ate
+    from .causal.cate.pipeline import compute_cate
+    from .causal.design.refute import refute_design
+    from .causal.design.study import build_design
+    from .data import connect, load_source
+    from .features import compute_features
+    from .policy.cost_data import cost_table
+    from .policy.pipeline import compute_policy
+    from .segments.pipeline import compute_segments
 
-    oof, d = res.oof, cohort.data
-    autoc = res.split_rate.autoc
-    return PolicyInputs(
-        household_id=d["household_id"].to_numpy(), Y=d[PRIMARY].to_numpy(float), T=T, X=X,
-        cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
-        cate_upper=oof["cate_upper"].to_numpy(), scores=scores, folds=res.nuisances.folds,
-        propensity=res.nuisances.e_raw, rate_estimate=autoc.estimate, rate_se=autoc.se,
-        index_campaign=d["index_campaign"].to_numpy(),
-        segment=cohort_segments["segment_name"].reset_index(drop=True),
-        pre_spend=d["pre_spend_week"].to_numpy(float), cost_data=cost_table(tables, d),
-        contacts_per_week=typea_contacts_per_week(tables),
-        cate_nested=None if nested is None else nested.cate,
-        cate_lower_nested=None if nested is None else nested.lower)
+    log = log or RunLog()
+    cache = StageCache(cfg.run.cache_dir, enabled=cfg.run.use_cache)
+    seed = cfg.run.seed
+    warnings: list[str] = []
+    with log.step("data"):
+        fc = cfg.features
+        con = connect(fc.memory_limit, fc.threads, fc.temp_directory)
+        tables = load_source(cfg.data.source, con=con)
+        fp = tables.fingerprint
+        n_households = int(tables.overview().iloc[0]["households"])
+        if n_households < MIN_HOUSEHOLDS:
+            raise SegtargetError(f"data {tables.source}: too few households: {n_households} households with "
+                                 f"usable transactions; the run needs at least {MIN_HOUSEHOLDS}")
+    with log.step("design"):
+        k_design = stage_key(fp, cfg.design)
+        cohort = cache.run("design", k_design, None, lambda: build_design(tables, cfg.design))
+    with log.step("features"):
+        k_feat = stage_key(fp, cfg.features, cfg.data)
+        feats = cache.run("features", k_feat, None, lambda: compute_features(
+            tables, start=cfg.data.start, end=cfg.data.end, exposure=None if cfg.features.exposure else False))
+    with log.step("segments"):
+        k_seg = stage_key(k_feat, cfg.segments, seed)
+        seg = cache.run("segments", k_seg, None, lambda: compute_segments(
+            feats, cfg.segments, seed=seed, n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend,
+            progress=log.progress))
+    migration = None
+    if cfg.segments.migration:
+        with log.step("migration"):
+            migration = cache.run("migration", stage_key(k_seg, "migration"), None,
+                                  lambda: compute_migration_step(tables, seg, cfg))
+    with log.step("ate"):
+        k_ate = stage_key(k_design, cfg.ate, seed)
+        ate_res = cache.run("ate", k_ate, None, lambda: compute_ate(
+            cohort.data, treatment="treated", outcomes=list(CATE_OUTCOMES), covariates=list(cohort.covariates),
+            cfg=cfg.ate, seed=seed, label="campaign cohort", groups=cohort.data["household_id"].to_numpy(),
+            strata=cohort.data["index_campaign"].to_numpy()))
+        warnings += ate_res.warnings
+    refutations = None
+    if cohort.design == "campaign-trials":
+        with log.step("design refutations"):
+            method = ate_res.headline[PRIMARY]["method"]
+            refutations = cache.run("design-refutations", stage_key(k_ate, method), None,
+                                    lambda: refute_design(tables, cfg.design, method, cfg.ate, seed))
+    cate = {}
+    with log.step("cate"):
+        X = cohort.data[list(ate_res.covariates)]
+        T = cohort.data["treated"].to_numpy()
+        for o in CATE_OUTCOMES:
+            k_cate = stage_key(k_ate, cfg.cate, o)
+            cate[o] = cache.run(f"cate-{o}", k_cate, None, lambda o=o: compute_cate(
+                cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, seed=seed,
+                outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress,
+                groups=cohort.data["household_id"].to_numpy()))
+            warnings += cate[o].warnings
+    with log.step("pre-period segments"):
+        k_pre = stage_key(k_seg, k_design)
+        pre_seg = cache.run("pre-segments", k_pre, None, lambda: pre_period_segments(tables, cohort, seg, cfg))
+        pre_model = pre_seg.model
+        # One assignment per unit (a household in two trials has two look-backs): the model wants unique
+        # ids, so units get row numbers for the call and keep their order.
+        cohort_segments = pre_model.assign(cohort.data.assign(household_id=np.arange(len(cohort.data))))
+    es_run = None
+    if cfg.event_study.enabled:
+        with log.step("event study"):
+            es_run = event_study_step(tables, cohort, ate_res, cohort_segments, cfg, cache,
+                                      stage_key(k_ate, k_pre, cfg.event_study), warnings)
+    with log.step("policy scores"):
+        # not the cost or the margin: those only recombine the scores in the policy step
+        k_scores = stage_key(k_ate, cfg.policy.score_repeats, cfg.policy.coupons_retailer_funded)
+        scores = cache.run("policy-scores", k_scores, None, lambda: policy_scores(tables, cohort, X, T, ate_res, cfg,
+                                                                                  seed))
+    with log.step("policy cate"):
+        nested = cache.run("policy-cate", stage_key(k_ate, cfg.cate, PRIMARY, "nested"), None,
+                           lambda: nested_cate(cohort, X, T, cate[PRIMARY], cfg, seed))
+    with log.step("policy"):
+        res = cate[PRIMARY]
+        pol = compute_policy(policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested),
+                             cfg.policy, seed=seed)
+        warnings += pol.warnings
+    with log.step("targets"):
+        targets = next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol, cfg,
+                                        ate_res.nuisances[PRIMARY].ps_model)
+    return RunResult(config=cfg, data=tables, features=feats, segments=seg, migration=migration, design=cohort,
+                     ate=ate_res, design_refutations=refutations, cate=cate, pre_period_segments=pre_seg,
+                     cohort_segments=cohort_segments, event_study=es_run, policy_scores=scores, policy=pol,
+                     targets=targets, warnings=warnings, timings=log.timings, cache_hits=cache.hits)
 
 
 def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | None = None) -> Path:
-    """Run everything and return the path of ``report.html``."""
-    from .causal.ate.pipeline import run_ate
-    from .causal.cate.pipeline import run_cate
-    from .causal.design.study import build_design
-    from .causal.design.refute import refute_design
-    from .causal.design.report import cohort_table, design_section, refutation_section
-    from .data import connect, load_source
-    from .features import compute_features
-    from .features.summary import data_sections
-    from .policy.cost_data import cost_table
-    from .policy.pipeline import run_policy
-    from .policy.targets import write_targets
-    from .report.render import render_report
-    from .segments.pipeline import run_segments
-
+    """Run everything and write the output directory; returns the path of ``report.html``."""
     log = log or RunLog()
-    out = Path(out or cfg.run.out)
-    cache = StageCache(cfg.run.cache_dir, enabled=cfg.run.use_cache)
-    seed = cfg.run.seed
-    with atomic_output_dir(out) as root:
-        od = OutputDir(root)
-        sections, warnings = [], []
-        with log.step("data"):
-            fc = cfg.features
-            con = connect(fc.memory_limit, fc.threads, fc.temp_directory)
-            tables = load_source(cfg.data.source, con=con)
-            fp = tables.fingerprint
-            n_households = int(tables.overview().iloc[0]["households"])
-            if n_households < MIN_HOUSEHOLDS:
-                raise SegtargetError(f"data {tables.source}: too few households: {n_households} households with "
-                                     f"usable transactions; the run needs at least {MIN_HOUSEHOLDS}")
-        with log.step("design"):
-            k_design = stage_key(fp, cfg.design)
-            cohort = cache.run("design", k_design, root, lambda: build_design(tables, cfg.design))
-        with log.step("features"):
-            k_feat = stage_key(fp, cfg.features, cfg.data)
-            feats = cache.run("features", k_feat, root, lambda: compute_features(
-                tables, start=cfg.data.start, end=cfg.data.end,
-                exposure=None if cfg.features.exposure else False))
-            sections += data_sections(tables, feats, od)
-        with log.step("segments"):
-            k_seg = stage_key(k_feat, cfg.segments, seed)
-            seg, seg_sections = cache.run("segments", k_seg, root, lambda: run_segments(
-                feats, cfg.segments, seed=seed, out=od, n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend,
-                progress=log.progress))
-            sections += seg_sections
-        if cfg.segments.migration:
-            with log.step("migration"):
-                sections.append(cache.run("migration", stage_key(k_seg, "migration"), root,
-                                          lambda: _migration(tables, seg, cfg, od)))
-        sections.append(design_section(cohort, od))
-        with log.step("ate"):
-            k_ate = stage_key(k_design, cfg.ate, seed)
-            ate_res, ate_sections = cache.run("ate", k_ate, root, lambda: run_ate(
-                cohort.data, treatment="treated", outcomes=list(CATE_OUTCOMES), covariates=list(cohort.covariates),
-                cfg=cfg.ate, seed=seed, out=od, label="campaign cohort", groups=cohort.data["household_id"].to_numpy(),
-                strata=cohort.data["index_campaign"].to_numpy()))
-            sections += ate_sections
-            warnings += ate_res.warnings
-            od.table("cohort", cohort_table(cohort, ate_res.nuisances[PRIMARY].e_raw, cfg.ate.overlap_band))
-        if cohort.design == "campaign-trials":
-            with log.step("design refutations"):
-                method = ate_res.headline[PRIMARY]["method"]
-                refutations = cache.run("design-refutations", stage_key(k_ate, method), root,
-                                        lambda: refute_design(tables, cfg.design, method, cfg.ate, seed))
-                sections.append(refutation_section(refutations, od))
-                warnings += sections[-1].warnings
-        ate_end = len(sections)  # the event-study section goes right after the ATE sections
-        cate = {}
-        with log.step("cate"):
-            X = cohort.data[list(ate_res.covariates)]
-            T = cohort.data["treated"].to_numpy()
-            for o in CATE_OUTCOMES:
-                k_cate = stage_key(k_ate, cfg.cate, o)
-                cate[o] = cache.run(f"cate-{o}", k_cate, root, lambda o=o: run_cate(
-                    cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, seed=seed,
-                    out=od, outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress,
-                    groups=cohort.data["household_id"].to_numpy()))
-                sections += cate[o][1]
-                warnings += cate[o][0].warnings
-        with log.step("pre-period segments"):
-            k_pre = stage_key(k_seg, k_design)
-            pre_model = cache.run("pre-segments", k_pre, root,
-                                  lambda: _pre_period_segments(tables, cohort, seg, cfg, root, log))
-            # One assignment per unit (a household in two trials has two look-backs): the model wants unique
-            # ids, so units get row numbers for the call and keep their order.
-            cohort_segments = pre_model.assign(cohort.data.assign(household_id=np.arange(len(cohort.data))))
-        es_run = _event_study_step(tables, cohort, ate_res, cohort_segments, cfg, cache, root, od, log,
-                                   stage_key(k_ate, k_pre, cfg.event_study), warnings)
-        if es_run is not None:
-            sections[ate_end:ate_end] = es_run[1]
-            warnings += es_run[1][0].warnings
-        with log.step("policy scores"):
-            # not the cost or the margin: those only recombine the scores in the policy step
-            k_scores = stage_key(k_ate, cfg.policy.score_repeats, cfg.policy.coupons_retailer_funded)
-            scores = cache.run("policy-scores", k_scores, root,
-                               lambda: _policy_scores(tables, cohort, X, T, ate_res, cfg, seed))
-        with log.step("policy cate"):
-            nested = cache.run("policy-cate", stage_key(k_ate, cfg.cate, PRIMARY, "nested"), root,
-                               lambda: _nested_cate(cohort, X, T, cate[PRIMARY][0], cfg, seed))
-        with log.step("policy"):
-            res = cate[PRIMARY][0]
-            pol, pol_sections = run_policy(
-                _policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested),
-                cfg.policy, seed=seed, out=od, outcome=PRIMARY)
-            sections += pol_sections
-            warnings += pol.warnings
-        with log.step("targets"):
-            targets = _next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol, cfg,
-                                             ate_res.nuisances[PRIMARY].ps_model)
-            write_targets(targets, root / "targets.csv", pol.verdict.sentence, pol.economics.assumption_line())
-        with log.step("report"):
-            manifest = {"segtarget": __version__, "config": config_to_dict(cfg), "versions": _versions(),
-                        "input_fingerprint": fp, "timings_seconds": log.timings, "cache_hits": cache.hits,
-                        "seed": seed}
-            ov = tables.overview().iloc[0]
-            facts = [("Data source", tables.source), ("Households", f"{ov.households:,}"),
-                     ("Period", f"{pd.Timestamp(ov.first_date):%Y-%m-%d} – {pd.Timestamp(ov.last_date):%Y-%m-%d}"),
-                     ("Sales value", f"${ov.sales_value:,.0f}")]
-            summary = executive_summary(facts, seg, ate_res, pol, warnings, tables_dir=root / "tables",
-                                        triangulation=es_run[0].sentence if es_run is not None else None)
-            render_report(sections, root=root, summary=summary, manifest=manifest)
-        log.timings["total"] = round(sum(v for k, v in log.timings.items() if k != "total"), 2)
-        (root / "manifest.json").write_text(json.dumps(manifest | {"timings_seconds": log.timings}, indent=2,
-                                                       default=str))
-    return out / "report.html"
-
-
-def _event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cache, root: Path, od, log: RunLog,
-                      key: str, warnings: list[str]):
-    """Panel event study + triangulation on the study design's units.
-
-    None when event_study.enabled is off, or (with a warning) when the design leaves it nothing to estimate:
-    the event study is a second opinion and must not stop the run."""
-    if not cfg.event_study.enabled:
-        return None
-    from .causal.event.pipeline import run_event_study
-    from .causal.event.panel import design_units
-
-    with log.step("event study"):
-        try:
-            return cache.run("event-study", key, root, lambda: run_event_study(
-                tables, design_units(cohort.data, cohort.windows), cfg.event_study, od,
-                segment=cohort_segments["segment_name"].to_numpy(), ate_table=ate_res.ate,
-                ate_headline=ate_res.headline, outcome_scale=getattr(cohort, "outcome_scale", "window total")))
-        except SegtargetError as exc:
-            warnings.append(f"event study skipped: {exc}")
-            return None
-
-
-def _next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_model, pol, cfg: Config,
-                           ps_model: str) -> pd.DataFrame:
-    """Score every current household from features built exactly as in the design's look-back.
-
-    The look-back window has the design's length and ends the day after the last transaction; recency is
-    measured from the window end (``reference_point="window_end"``), households without a basket in it get
-    the design's explicit zeros, and index-campaign dummies stay 0 (the reference campaign's level).
-    Households that the ATE's propensity learner puts outside the overlap band get "test first".
-    """
-    from datetime import timedelta
-
-    from .causal.cate.zoo import effect_with_interval
-    from .causal.design.covariates import covariates_at
-    from .data.db import first_row
-    from .policy.targets import build_target_list
-
-    last = first_row(tables.con, "SELECT max(date) FROM clean_transactions")[0]
-    feats = covariates_at(tables, last + timedelta(days=1), cohort.lookback_days)
-    # Trial dummies stay 0: the next campaign is scored at the reference (first) trial's level.
-    X = pd.DataFrame({c: feats[c] if c in feats else 0.0 for c in covariates})
-    cate, lower, upper = effect_with_interval(cate_res.final_model, X)
-    segs = pre_model.assign(feats)
-    e = _propensity_for(cohort, covariates, X, ps_model, cfg.run.seed)
-    lo, hi = cfg.policy.overlap
-    return build_target_list(feats["household_id"].to_numpy(), segs["segment_name"].to_numpy(), cate, lower, upper,
-                             breakeven=pol.economics.breakeven, rule=pol.target_rule,
-                             in_overlap=(e >= lo) & (e <= hi), verdict=pol.verdict.kind)
-
-
-def _propensity_for(cohort, covariates: list[str], X: pd.DataFrame, ps_model: str, seed: int) -> np.ndarray:
-    """Propensity of new households for the overlap flag, from the learner the cross-fitted ATE selected.
-
-    The band that splits the cohort into "valued" and "test first" is defined on that learner's out-of-fold
-    propensities; scoring new households with another model family (it used to be a logistic regression
-    whatever the ATE chose) would draw the band in a different place."""
-    from sklearn.base import clone
-
-    from .causal.nuisance import propensity_candidates
-
-    model = clone(propensity_candidates(seed)[ps_model])
-    model.fit(cohort.data[covariates].to_numpy(float), cohort.data["treated"].to_numpy(int))
-    return model.predict_proba(X.to_numpy(float))[:, 1]
+    return run(cfg, log=log).write(out, log=log)

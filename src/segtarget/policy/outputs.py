@@ -1,12 +1,22 @@
-"""Tables and figures the policy stage writes (``tables/<name>.csv``, ``figures/<name>.png``)."""
+"""The policy stage's report, read from its result: ``policy.csv``, ``tables/<name>.csv``, ``figures/<name>.png``
+and the report sections."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ..io import OutputDir
+from ..io import OutputDir, atomic_write_table
+from ..report.section import Section
 from .abdesign import strata_table
 from .curves import pivot_profit
+from .sections import build_sections
+from .value import POLICY_COLUMNS
+
+
+def policy_report(res, out: OutputDir, *, outcome: str = "purchase_amount") -> list[Section]:
+    """Write every file of the policy stage from ``res`` (a PolicyResult) and return its report sections."""
+    atomic_write_table(res.policies[POLICY_COLUMNS], out.root / "policy.csv")
+    return build_sections(res, write_outputs(res, out), outcome=outcome)
 
 
 def write_outputs(res, out: OutputDir) -> dict:

@@ -12,7 +12,8 @@ cross-fitting splits (:mod:`.profit`), the folds and the propensity. It
    the held-out value of that whole procedure with a household-clustered CI,
 4. states the verdict (:mod:`.verdict`) and the A/B test that would settle an inconclusive one,
 
-and writes its tables, figures and report sections. Nothing here refits a nuisance or a CATE model, so a
+``compute_policy`` returns the result without touching disk; ``run_policy`` also writes its tables, figures
+and report sections (:mod:`.outputs`). Nothing here refits a nuisance or a CATE model, so a
 changed cost or margin re-runs only this step.
 """
 
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import require
-from ..io import OutputDir, atomic_write_table
+from ..io import OutputDir
 from ..report.section import Section
 from ..stats import Z95
 from .abdesign import assignment_frame, decision_test, design_table
@@ -42,7 +43,7 @@ from .trees import nested_tree_policy
 from .value import POLICY_COLUMNS, value_frame
 from .verdict import Verdict, decide, one_sided_p
 
-__all__ = ["PolicyInputs", "PolicyResult", "run_policy", "build_target_list", "RECOMMENDED"]
+__all__ = ["PolicyInputs", "PolicyResult", "compute_policy", "run_policy", "build_target_list", "RECOMMENDED"]
 
 BASELINES = ("current practice", "everyone", "no one")
 RECOMMENDED = "recommended (cross-fitted choice)"
@@ -170,9 +171,15 @@ def _held_out(pi: np.ndarray, folds: np.ndarray) -> np.ndarray:
 
 def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: OutputDir,
                outcome: str = "purchase_amount") -> tuple[PolicyResult, list[Section]]:
-    """Run the whole policy stage; writes ``policy.csv`` at the run root plus tables and figures."""
-    from .sections import build_sections
+    """:func:`compute_policy`, then write ``policy.csv`` at the run root, tables, figures and report sections."""
+    from .outputs import policy_report
 
+    result = compute_policy(inputs, cfg, seed=seed)
+    return result, policy_report(result, out, outcome=outcome)
+
+
+def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> PolicyResult:
+    """The whole policy stage in memory: candidates, cross-fitted choice, verdict, curves, A/B design."""
     validate_policy_config(cfg)
     _check_inputs(inputs)
     inp = inputs
@@ -244,11 +251,7 @@ def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: Outpu
         scenarios=scen, segment_actions=seg, ab_design=ab_pop, assignment=assign, assignments=assigns,
         key_results=keys, recommended_policy=sel.label, target_rule=_target_rule(sel), headline=head,
         warnings=warnings, tree_rules=rules, descriptions=desc, concentration=conc)
-    atomic_write_table(table[POLICY_COLUMNS], out.root / "policy.csv")
-    from .outputs import write_outputs
-
-    files = write_outputs(result, out)
-    return result, build_sections(result, files, outcome=outcome)
+    return result
 
 
 def _placebo_ci(scores: EffectScores, m: np.ndarray, clusters: np.ndarray) -> tuple[float, float] | None:

@@ -112,15 +112,28 @@ def migration_section(res: MigrationResult, model: SegmentModel, out: OutputDir,
                                        ("Households at risk", f"{n_risk:,}")]})
 
 
+def compute_migration(base: SegmentModel, by_quarter: dict[str, pd.DataFrame], *, uncertain_ratio: float,
+                      n_boot: int, n_jobs: int = -1, backend: str = "joblib") -> tuple[MigrationResult, SegmentModel]:
+    """Quarter-level model (unless ``base`` is one) and the migration between quarters, in memory."""
+    model = base if is_quarter_model(base) else quarter_model(base, by_quarter, n_boot=n_boot, n_jobs=n_jobs,
+                                                               backend=backend)
+    return migrate(model, by_quarter, uncertain_ratio), model
+
+
+def migration_report(res: MigrationResult, model: SegmentModel, out: OutputDir, figures: bool = True) -> Section:
+    """Save the quarter-level model under ``model_quarterly/``, write the tables and figure, return the section."""
+    model.save(out.root / "model_quarterly")
+    return migration_section(res, model, out, figures)
+
+
 def run_migration(base: SegmentModel, by_quarter: dict[str, pd.DataFrame], out: OutputDir, *, uncertain_ratio: float,
                   n_boot: int, n_jobs: int = -1, backend: str = "joblib", figures: bool = True
                   ) -> tuple[MigrationResult, SegmentModel, Section]:
-    """Quarter-level model (unless ``base`` is one), migration, tables, figure, section; saves the model used."""
-    model = base if is_quarter_model(base) else quarter_model(base, by_quarter, n_boot=n_boot, n_jobs=n_jobs,
-                                                               backend=backend)
-    res = migrate(model, by_quarter, uncertain_ratio)
-    model.save(out.root / "model_quarterly")
-    return res, model, migration_section(res, model, out, figures)
+    """:func:`compute_migration`, then :func:`migration_report`."""
+    res, model = compute_migration(base, by_quarter, uncertain_ratio=uncertain_ratio, n_boot=n_boot, n_jobs=n_jobs,
+                                   backend=backend)
+    return res, model, migration_report(res, model, out, figures)
 
 
-__all__ = ["run_migration", "quarter_model", "migration_section", "is_quarter_model"]
+__all__ = ["compute_migration", "migration_report", "run_migration", "quarter_model", "migration_section",
+           "is_quarter_model"]

@@ -44,6 +44,10 @@ class SegmentationResult:
     anova: pd.DataFrame = field(repr=False)
     profile_features: pd.DataFrame = field(repr=False)  # segment x feature: mean, median, sd, z
     stability: StabilityResult | None = field(default=None, repr=False)
+    # what the report shows besides: the rank choice (reasons, per-feature R^2, the stability grid) and the
+    # feature table the model was fit on (sorted by household)
+    selection: dict = field(default_factory=dict, repr=False)
+    features: pd.DataFrame | None = field(default=None, repr=False)
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per segment: name, size, shares, tier, and (if run) bootstrap Jaccard stability."""
@@ -128,12 +132,19 @@ def _headline(r: dict, model: SegmentModel, stab: StabilityResult | None, summar
     return head
 
 
-@single_threaded
 def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: OutputDir, n_jobs: int = -1,
                  backend: str = "joblib", progress=None) -> tuple[SegmentationResult, list[Section]]:
-    """Track 1 on a household feature table (``household_id`` + features); writes tables, figures, model."""
-    from .report import build_sections
+    """:func:`compute_segments`, then write the model, tables and figures and return the report sections."""
+    from .report import segments_report
 
+    result = compute_segments(features, cfg, seed=seed, n_jobs=n_jobs, backend=backend, progress=progress)
+    return result, segments_report(result, cfg, out)
+
+
+@single_threaded
+def compute_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, n_jobs: int = -1,
+                     backend: str = "joblib", progress=None) -> SegmentationResult:
+    """Track 1 on a household feature table (``household_id`` + features), in memory."""
     t0 = time.perf_counter()
     feats = resolve_features(cfg.features)
     check_feature_table(features, feats, "feature table")
@@ -179,11 +190,10 @@ def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: 
         strategies=strategy_table(model.summary_, model.zscores_, model.names_, tentative),
         headline=_headline(r, model, stab, summary, cfg), nmf_scan=r["nmf_scan"], kmeans_scan=r["kmeans_scan"],
         gmm=gmm, anova=anova_table(df, model.labels_, prof_feats),
-        profile_features=profile_long(df, model.labels_, prof_feats), stability=stab)
-    model.save(out.root / "model")
-    sections = build_sections(result, df, r, cfg, out)
+        profile_features=profile_long(df, model.labels_, prof_feats), stability=stab,
+        selection={k: v for k, v in r.items() if k not in ("X_raw", "X")}, features=df)
     result.headline["seconds"] = round(time.perf_counter() - t0, 1)
-    return result, sections
+    return result
 
 
 def assign_segments(model_dir, features: pd.DataFrame) -> pd.DataFrame:
@@ -191,4 +201,4 @@ def assign_segments(model_dir, features: pd.DataFrame) -> pd.DataFrame:
     return SegmentModel.load(model_dir).assign(features)
 
 
-__all__ = ["SegmentationResult", "run_segments", "assign_segments"]
+__all__ = ["SegmentationResult", "compute_segments", "run_segments", "assign_segments"]

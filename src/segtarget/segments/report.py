@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..io import OutputDir
 from ..report.section import Figure, Section, Table, Text
+from ..threads import single_threaded
 from .config import SegmentConfig
 from .factors import loadings_frame
 from .stability import hennig_verdict
@@ -183,3 +184,10 @@ def build_sections(result, df: pd.DataFrame, r: dict, cfg: SegmentConfig, out: O
 
 
 __all__ = ["build_sections"]
+
+
+@single_threaded
+def segments_report(result, cfg: SegmentConfig, out: OutputDir) -> list[Section]:
+    """Save the model under ``model/``, write Track 1's tables and figures from ``result``, return the sections."""
+    result.model.save(out.root / "model")
+    return build_sections(result, result.features, result.selection, cfg, out)

@@ -1,8 +1,9 @@
 """Track 2a end to end: propensity, positivity, the ATE family, bounds and sensitivity for one table.
 
 ``run_ate`` runs on the study-design table (the one-run pipeline) or on any user table after validation
-(``segtarget causal``, :mod:`segtarget.table_analysis`). It writes tables and figures through ``OutputDir``
-and returns an :class:`~.result.AteResult` plus report sections.
+(``segtarget causal``, :mod:`segtarget.table_analysis`). ``compute_ate`` returns an
+:class:`~.result.AteResult` without touching disk; ``run_ate`` also writes its tables and figures through
+``OutputDir`` and returns the report sections (:mod:`.sections`).
 
 Cross-fitting is repeated on up to ``cfg.crossfit_repeats`` independent fold splits and every doubly-robust
 estimate is the median over splits (``ate.median_over_splits``): with extreme propensities a single split's
@@ -138,9 +139,19 @@ def _sensitivity_row(outcome: str, y: np.ndarray, T: np.ndarray, head: dict,
 def run_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates: list[str],
             cfg: AteConfig, seed: int, out: OutputDir, label: str = "", groups: np.ndarray | None = None,
             strata: np.ndarray | None = None) -> tuple[AteResult, list[Section]]:
-    """Track 2a on a unit-level table whose columns are already clean (numeric, finite, binary T).
+    """:func:`compute_ate`, then write its tables and figures under ``out`` and return the report sections."""
+    result = compute_ate(df, treatment=treatment, outcomes=outcomes, covariates=covariates, cfg=cfg, seed=seed,
+                         label=label, groups=groups, strata=strata)
+    return result, ate_sections(result, cfg, out, label)
 
-    ``groups``: cluster id per row (household of a stacked design); ``strata``: trial per row (module docstring).
+
+def compute_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates: list[str],
+                cfg: AteConfig, seed: int, label: str = "", groups: np.ndarray | None = None,
+                strata: np.ndarray | None = None) -> AteResult:
+    """Track 2a on a unit-level table whose columns are already clean (numeric, finite, binary T), in memory.
+
+    ``label`` names the table in error messages; ``groups``: cluster id per row (household of a stacked design);
+    ``strata``: trial per row (module docstring).
     """
     checked = check_table(df, treatment=treatment, outcomes=outcomes, covariates=covariates, id_col=None,
                           n_folds=cfg.folds, source=label or "study table")
@@ -174,5 +185,5 @@ def run_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates
         ate=pd.concat(frames, ignore_index=True)[ATE_COLUMNS], positivity=pos.summary,
         positivity_frame=pos.summary_frame(), balance=pos.balance, nuisances=nuisances, headline=heads,
         verdict=pos.verdict, warnings=warnings, sensitivity=pd.DataFrame(sens_rows), propensity=comparison,
-        covariates=tuple(Xdf.columns), dropped_covariates=checked.dropped_constant)
-    return result, ate_sections(result, T, e_raw, cfg, out, label)
+        covariates=tuple(Xdf.columns), dropped_covariates=checked.dropped_constant, treatment=T)
+    return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..nuisance import Nuisances
@@ -29,6 +30,12 @@ class AteResult:
     propensity: PropensityComparison
     covariates: tuple[str, ...] = ()
     dropped_covariates: tuple[str, ...] = field(default_factory=tuple)
+    treatment: np.ndarray | None = None  # T per unit (0/1), for the overlap figures of the report
+
+    @property
+    def e_raw(self) -> np.ndarray:
+        """The unclipped cross-fitted propensity (the same for every outcome: it depends on T and X only)."""
+        return next(iter(self.nuisances.values())).e_raw
 
     def summary_frame(self) -> pd.DataFrame:
         return self.ate.copy()

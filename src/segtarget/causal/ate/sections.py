@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,9 +11,7 @@ from ...io import OutputDir
 from ...report.section import Figure, Section, Table, Text
 from . import plots as ate_plots
 from ..config import AteConfig
-
-if TYPE_CHECKING:
-    from .result import AteResult
+from .result import AteResult
 
 PS_NOTE = ("Propensity e(x) = P(T=1|x) is cross-fitted ({folds} folds stratified by treatment): a logistic "
            "regression on standardised covariates and a LightGBM model are both fitted, and the one with the lower "
@@ -39,7 +36,7 @@ def _fmt(v: float) -> str:
     return f"{v:,.3f}" if abs(v) < 100 else f"{v:,.1f}"
 
 
-def _positivity_section(res: "AteResult", T: np.ndarray, e_raw: np.ndarray, cfg: AteConfig, out: OutputDir,
+def _positivity_section(res: AteResult, T: np.ndarray, e_raw: np.ndarray, cfg: AteConfig, out: OutputDir,
                         pre: str, title_suffix: str) -> Section:
     s = res.positivity
     key_metrics = res.positivity_frame[res.positivity_frame["metric"].isin(
@@ -67,7 +64,7 @@ def _positivity_section(res: "AteResult", T: np.ndarray, e_raw: np.ndarray, cfg:
                    blocks, list(res.warnings), head)
 
 
-def _outcome_blocks(res: "AteResult", outcome: str, out: OutputDir, pre: str) -> list:
+def _outcome_blocks(res: AteResult, outcome: str, out: OutputDir, pre: str) -> list:
     h = res.headline[outcome]
     table = res.ate[res.ate["outcome"] == outcome].drop(columns="outcome")
     table = table.assign(minus_headline=table["estimate"] - h["estimate"])
@@ -89,9 +86,8 @@ def _outcome_blocks(res: "AteResult", outcome: str, out: OutputDir, pre: str) ->
     ]
 
 
-def ate_sections(res: "AteResult", T: np.ndarray, e_raw: np.ndarray, cfg: AteConfig, out: OutputDir,
-                 label: str = "") -> list[Section]:
-    """Write the Track 2a tables/figures under ``out`` and return the positivity and ATE sections."""
+def ate_sections(res: AteResult, cfg: AteConfig, out: OutputDir, label: str = "") -> list[Section]:
+    """Write the Track 2a tables/figures of ``res`` under ``out`` and return the positivity and ATE sections."""
     pre = f"{_slug(label)}_" if label else ""
     suffix = f" ({html.escape(label)})" if label else ""
     out.table(f"{pre}ate", res.ate)
@@ -102,5 +98,5 @@ def ate_sections(res: "AteResult", T: np.ndarray, e_raw: np.ndarray, cfg: AteCon
         blocks += _outcome_blocks(res, outcome, out, pre)
     note = ATE_NOTE.format(cov=cfg.min_coverage, b=cfg.overlap_band, b1=1 - cfg.overlap_band)
     head = {o: {k: v for k, v in h.items() if k != "reason"} for o, h in res.headline.items()}
-    return [_positivity_section(res, T, e_raw, cfg, out, pre, suffix),
+    return [_positivity_section(res, res.treatment, res.e_raw, cfg, out, pre, suffix),
             Section(f"{pre}ate", f"Average effects{suffix}", note, blocks, [], head)]

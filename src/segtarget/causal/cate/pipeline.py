@@ -16,7 +16,6 @@ everyone else (:mod:`cate_scale`); nuisances and DR scores stay on every unit.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -63,6 +62,12 @@ class CateResult:
     params: dict[str, dict] = field(default_factory=dict)
     naive_curves: dict[str, pd.DataFrame] = field(default_factory=dict)  # reference-style binned uplift
     timings: dict[str, float] = field(default_factory=dict)
+    # Above cate.sample_threshold the models are compared on a sample: its rows, their out-of-fold frame and
+    # the note saying so; the report's model comparison describes those units.
+    sample_rows: np.ndarray | None = None
+    compared_oof: pd.DataFrame | None = None
+    scale_note: str = ""
+    breakeven: float | None = None  # drawn on the report's CATE figures when given
 
     def summary_frame(self) -> pd.DataFrame:
         return self.evaluation
@@ -182,7 +187,18 @@ def _warnings(outcome, selected, table, refutation, split_rate: RankingEvaluatio
 def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisances | None, cfg: CateConfig,
              seed: int, out: OutputDir, outcome: str, breakeven: float | None = None,
              n_jobs: int = -1, progress=None, groups: np.ndarray | None = None) -> tuple[CateResult, list[Section]]:
-    """Run the whole CATE stage for one outcome; writes tables/figures through ``out``.
+    """:func:`compute_cate`, then write its tables and figures through ``out`` and return the report sections."""
+    from .report import cate_report
+
+    result = compute_cate(Y, T, X, nuisances=nuisances, cfg=cfg, seed=seed, outcome=outcome, breakeven=breakeven,
+                          n_jobs=n_jobs, progress=progress, groups=groups)
+    return result, cate_report(result, out)
+
+
+def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisances | None, cfg: CateConfig,
+                 seed: int, outcome: str, breakeven: float | None = None, n_jobs: int = -1,
+                 progress=None, groups: np.ndarray | None = None) -> CateResult:
+    """The whole CATE stage for one outcome, in memory.
 
     ``groups`` (household id per unit) keeps a household's units together in the half-sample split of the
     ranking test."""
@@ -258,15 +274,12 @@ def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisan
         importance=importance, rules=rules,
         refutation_runs=runs, tuning=tuning, params=params, naive_curves=naive_curves(Y, T, frame, list(cates)),
         timings={k: v - t["start"] for k, v in t.items() if k != "start"},
+        sample_rows=rows, compared_oof=None if rows is None else frame, scale_note=plan.cate_note(),
+        breakeven=breakeven,
     )
-    from .report import cate_sections
-
-    # The model-comparison figures and tables describe the units the models were compared on.
-    shown = result if rows is None else dataclasses.replace(result, oof=frame, dr_scores=scores)
-    sections = cate_sections(shown, out, breakeven=breakeven, scale_note=plan.cate_note())
     result.timings["total"] = time.perf_counter() - t["start"]
     _say(progress, "done", 1.0)
-    return result, sections
+    return result
 
 
 def cate_frame(results: dict[str, CateResult], ids=None, id_name: str = "id") -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import html
 import re
 
@@ -136,3 +138,11 @@ def cate_sections(res, out: OutputDir, breakeven: float | None = None, scale_not
 def naive_curves(Y, T, oof: pd.DataFrame, models) -> dict[str, pd.DataFrame]:
     """Reference-style binned uplift curves per model (for the figure)."""
     return {m: naive_binned_uplift(Y, T, oof[f"cate_{m}"])[1] for m in models}
+
+
+def cate_report(res, out: OutputDir) -> list[Section]:
+    """Write the CATE stage's tables and figures from its result and return its report sections. The model
+    comparison describes the units the models were compared on (the sample, above cate.sample_threshold)."""
+    shown = res if res.sample_rows is None else dataclasses.replace(
+        res, oof=res.compared_oof, dr_scores=res.dr_scores[res.sample_rows])
+    return cate_sections(shown, out, breakeven=res.breakeven, scale_note=res.scale_note)

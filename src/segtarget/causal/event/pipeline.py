@@ -1,6 +1,6 @@
 """The event-study step of `segtarget run`: panel (DuckDB) -> stacked DiD (pyfixest) -> triangulation -> section.
 
-:func:`run_event_study` depends only on a units table (``panel.design_units``), so it works with any study design
+:func:`compute_event_study` (in memory; :func:`run_event_study` also writes) depends only on a units table (``panel.design_units``), so it works with any study design
 that gives each unit its trial and outcome window (stacked or one window per trial).
 """
 
@@ -36,6 +36,21 @@ def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: Out
                     segment: pd.Series | None = None, ate_table: pd.DataFrame | None = None,
                     ate_headline: dict | None = None,
                     outcome_scale: str = "window total") -> tuple[EventStudyRun, list[Section]]:
+    """:func:`compute_event_study`, then write its table and figure and return the report sections."""
+    run = compute_event_study(tables, units, cfg, segment=segment, ate_table=ate_table, ate_headline=ate_headline,
+                              outcome_scale=outcome_scale)
+    return run, event_report(run, cfg, out)
+
+
+def event_report(run: EventStudyRun, cfg: EventStudyConfig, out: OutputDir) -> list[Section]:
+    """The event study's files and report sections, read from its result."""
+    return event_study_sections(run.result, run.triangulation, run.sentence, cfg.pre_weeks, out,
+                                strata=cfg.level_strata)
+
+
+def compute_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, *, segment: pd.Series | None = None,
+                        ate_table: pd.DataFrame | None = None, ate_headline: dict | None = None,
+                        outcome_scale: str = "window total") -> EventStudyRun:
     """Event study over ``units`` (household_id, index_campaign, treated, outcome_start, outcome_end[,
     outcome_weeks]); ``segment`` = one pre-period segment label per row of ``units``; ``ate_table`` and
     ``ate_headline`` (the ATE stage's table and headline dict by outcome) switch the triangulation on."""
@@ -53,5 +68,4 @@ def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: Out
                                   treated_weeks=treated_window_weeks(units), outcome_scale=outcome_scale,
                                   es_note=skipped, pretrend_p=res.pretrend["p_value"])
         sentence = triangulation_sentence(tri, outcome, res.pretrend["p_value"])
-    run = EventStudyRun(result=res, triangulation=tri, sentence=sentence, panel_rows=len(panel))
-    return run, event_study_sections(res, tri, sentence, cfg.pre_weeks, out, strata=cfg.level_strata)
+    return EventStudyRun(result=res, triangulation=tri, sentence=sentence, panel_rows=len(panel))

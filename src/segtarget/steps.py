@@ -1,0 +1,201 @@
+"""Steps of the one run that join stages: pre-period segments, migration, policy scores and inputs, the event
+study with its fallback, and the next campaign's target list (the run itself is :mod:`segtarget.pipeline`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .config import Config
+from .errors import SegtargetError
+from .io import OutputDir
+
+PRIMARY = "purchase_amount"
+
+
+def pre_period_config(cfg: Config, seg_result):
+    """Track 1's settings with its chosen ranks, no bootstrap and no figures: the pre-period segmentation."""
+    head = seg_result.headline
+    return dataclasses.replace(cfg.segments, n_bootstrap=0, figures=False, nmf_k=int(head["nmf_k"]),
+                               kmeans_k=int(head["kmeans_k"]))
+
+
+def pre_period_segments(tables, cohort, seg_result, cfg: Config):
+    """A segmentation fit on look-back features only, so Track 2 never sees post-campaign behaviour.
+
+    Track 1 describes the whole year; its features include the campaign weeks. For targeting we refit the
+    same pipeline (same feature set and k's as Track 1) on features over the look-back window before the
+    first trial with a full-length look-back, and assign every cohort unit from the features of its own
+    look-back (stored in the cohort, so a household in two trials can sit in two segments).
+    """
+    from .features import compute_features
+    from .segments.pipeline import compute_segments
+
+    w = cohort.windows.sort_values("start_date")
+    if "short_history" in w and (~w["short_history"].astype(bool)).any():
+        w = w[~w["short_history"].astype(bool)]
+    w = w.iloc[0]
+    feats = compute_features(tables, start=w.lookback_start, end=w.start_date, reference_point="window_end")
+    return compute_segments(feats, pre_period_config(cfg, seg_result), seed=cfg.run.seed, n_jobs=cfg.run.n_jobs,
+                            backend=cfg.run.parallel_backend)
+
+
+@dataclass(frozen=True)
+class MigrationRun:
+    """The migration step: the result and the quarter-level model, or why it was skipped."""
+
+    result: object | None
+    model: object | None
+    skipped: str = ""
+
+
+def compute_migration_step(tables, seg_result, cfg: Config) -> MigrationRun:
+    """Track 1 migration: the Track-1 model's settings at quarter level, moves and at-risk households."""
+    from .segments.migration_run import compute_migration
+    from .segments.quarters import quarterly_features
+
+    sc = cfg.segments
+    try:
+        by_quarter = quarterly_features(tables, f"data {tables.source}")
+        res, model = compute_migration(seg_result.model, by_quarter, uncertain_ratio=sc.migration_uncertain_ratio,
+                                       n_boot=sc.migration_n_bootstrap, n_jobs=cfg.run.n_jobs,
+                                       backend=cfg.run.parallel_backend)
+    except SegtargetError as exc:  # e.g. under two quarters of data: the rest of the run still stands
+        return MigrationRun(None, None, f"Segment migration skipped: {exc}")
+    return MigrationRun(res, model)
+
+
+def migration_report(run: MigrationRun, cfg: Config, od: OutputDir):
+    """The migration section (with its files), or a section that only says why the step was skipped."""
+    from .report.section import Section
+    from .segments.migration_run import migration_report as write_migration
+
+    if run.skipped:
+        return Section(key="migration", title="Track 1: segment migration by quarter", method_note="",
+                       warnings=[run.skipped])
+    return write_migration(run.result, run.model, od, cfg.segments.figures)
+
+
+def migration_section(tables, seg_result, cfg: Config, od: OutputDir):
+    """The migration step computed and written (what the one run does in two halves)."""
+    return migration_report(compute_migration_step(tables, seg_result, cfg), cfg, od)
+
+
+def policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
+    """AIPW scores of sales, of the retailer-funded discount and of the placebo outcome (sales in the 4 weeks
+    before the index campaign, which no campaign can move), averaged over the ATE's number of splits."""
+    from .policy.cost_data import pre_campaign_sales
+
+    from .policy.profit import averaged_scores, check_discount_columns, discount_columns
+
+    check_discount_columns(cohort.data, cfg.policy.coupons_retailer_funded)
+    Y = {"sales": cohort.data[PRIMARY].to_numpy(float)}
+    Y.update({c: cohort.data[c].to_numpy(float) for c in discount_columns(cfg.policy.coupons_retailer_funded)})
+    Y["placebo"] = pre_campaign_sales(tables, cohort.data, cohort.windows)
+    # As many splits as the ATE of the primary outcome needed (it stops once further splits stop moving it).
+    repeats = cfg.policy.score_repeats or int(ate_res.headline[PRIMARY].get("splits", cfg.ate.crossfit_repeats))
+    return averaged_scores(Y, T, X, {"sales": ate_res.nuisances[PRIMARY]}, groups=cohort.data["household_id"],
+                           repeats=repeats, n_folds=cfg.ate.folds, seed=seed, clip=(cfg.ate.clip, 1 - cfg.ate.clip))
+
+
+def nested_cate(cohort, X, T, res, cfg: Config, seed: int):
+    """The selected CATE model's nested out-of-fold CATE on the CATE's folds (causal/cate/nested.py), so the
+    policy step's fold-by-fold choice never rests on a CATE that saw the fold it is valued on. None when the
+    CATE was fit on a sample of the cohort (scale path): the policy then uses the plain out-of-fold CATE."""
+    from .causal.cate.nested import nested_oof_cate
+
+    oof = res.oof
+    if len(oof) != len(cohort.data) or res.selected not in res.params:
+        return None
+    return nested_oof_cate(res.selected, res.params[res.selected], seed, cohort.data[PRIMARY].to_numpy(float), T,
+                           X.to_numpy(float), res.nuisances.folds,
+                           (oof["cate"].to_numpy(), oof["cate_lower"].to_numpy(), oof["cate_upper"].to_numpy()),
+                           n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)
+
+
+def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested=None):
+    from .policy.cost_data import typea_contacts_per_week
+    from .policy.pipeline import PolicyInputs
+
+    oof, d = res.oof, cohort.data
+    autoc = res.split_rate.autoc
+    return PolicyInputs(
+        household_id=d["household_id"].to_numpy(), Y=d[PRIMARY].to_numpy(float), T=T, X=X,
+        cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
+        cate_upper=oof["cate_upper"].to_numpy(), scores=scores, folds=res.nuisances.folds,
+        propensity=res.nuisances.e_raw, rate_estimate=autoc.estimate, rate_se=autoc.se,
+        index_campaign=d["index_campaign"].to_numpy(),
+        segment=cohort_segments["segment_name"].reset_index(drop=True),
+        pre_spend=d["pre_spend_week"].to_numpy(float), cost_data=cost_table(tables, d),
+        contacts_per_week=typea_contacts_per_week(tables),
+        cate_nested=None if nested is None else nested.cate,
+        cate_lower_nested=None if nested is None else nested.lower)
+
+
+def event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cache, key: str,
+                     warnings: list[str]):
+    """Panel event study + triangulation on the study design's units.
+
+    None when event_study.enabled is off, or (with a warning) when the design leaves it nothing to estimate:
+    the event study is a second opinion and must not stop the run."""
+    if not cfg.event_study.enabled:
+        return None
+    from .causal.event.pipeline import compute_event_study
+    from .causal.event.panel import design_units
+
+    try:
+        return cache.run("event-study", key, None, lambda: compute_event_study(
+            tables, design_units(cohort.data, cohort.windows), cfg.event_study,
+            segment=cohort_segments["segment_name"].to_numpy(), ate_table=ate_res.ate,
+            ate_headline=ate_res.headline, outcome_scale=getattr(cohort, "outcome_scale", "window total")))
+    except SegtargetError as exc:
+        warnings.append(f"event study skipped: {exc}")
+        return None
+
+
+def next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_model, pol, cfg: Config,
+                          ps_model: str) -> pd.DataFrame:
+    """Score every current household from features built exactly as in the design's look-back.
+
+    The look-back window has the design's length and ends the day after the last transaction; recency is
+    measured from the window end (``reference_point="window_end"``), households without a basket in it get
+    the design's explicit zeros, and index-campaign dummies stay 0 (the reference campaign's level).
+    Households that the ATE's propensity learner puts outside the overlap band get "test first".
+    """
+    from datetime import timedelta
+
+    from .causal.design.covariates import covariates_at
+    from .data.db import first_row
+    from .policy.targets import build_target_list
+
+    last = first_row(tables.con, "SELECT max(date) FROM clean_transactions")[0]
+    feats = covariates_at(tables, last + timedelta(days=1), cohort.lookback_days)
+    # Trial dummies stay 0: the next campaign is scored at the reference (first) trial's level.
+    X = pd.DataFrame({c: feats[c] if c in feats else 0.0 for c in covariates})
+    from .causal.cate.zoo import effect_with_interval
+
+    cate, lower, upper = effect_with_interval(cate_res.final_model, X)
+    segs = pre_model.assign(feats)
+    e = _propensity_for(cohort, covariates, X, ps_model, cfg.run.seed)
+    lo, hi = cfg.policy.overlap
+    return build_target_list(feats["household_id"].to_numpy(), segs["segment_name"].to_numpy(), cate, lower, upper,
+                             breakeven=pol.economics.breakeven, rule=pol.target_rule,
+                             in_overlap=(e >= lo) & (e <= hi), verdict=pol.verdict.kind)
+
+
+def _propensity_for(cohort, covariates: list[str], X: pd.DataFrame, ps_model: str, seed: int) -> np.ndarray:
+    """Propensity of new households for the overlap flag, from the learner the cross-fitted ATE selected.
+
+    The band that splits the cohort into "valued" and "test first" is defined on that learner's out-of-fold
+    propensities; scoring new households with another model family (it used to be a logistic regression
+    whatever the ATE chose) would draw the band in a different place."""
+    from sklearn.base import clone
+
+    from .causal.nuisance import propensity_candidates
+
+    model = clone(propensity_candidates(seed)[ps_model])
+    model.fit(cohort.data[covariates].to_numpy(float), cohort.data["treated"].to_numpy(int))
+    return model.predict_proba(X.to_numpy(float))[:, 1]
