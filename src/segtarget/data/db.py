@@ -17,3 +17,13 @@ def view_exists(con, name: str) -> bool:
     """True if a view or table called ``name`` exists on the connection."""
     return first_row(con, "SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = ?) + "
                           "(SELECT count(*) FROM duckdb_tables() WHERE table_name = ?)", [name, name])[0] > 0
+
+
+def exact_sum(expr: str, where: str | None = None) -> str:
+    """SQL for the sum of a money column as exact decimals, turned into DOUBLE once at the end.
+
+    DuckDB sums DOUBLEs in parallel and the order in which threads combine partial sums changes the last bits
+    between runs; a downstream tree or threshold can turn those bits into a different decision, so the same
+    seed would not give the same numbers. DECIMAL(18, 4) keeps sub-cent values to 1/100 cent."""
+    flt = f" FILTER (WHERE {where})" if where else ""
+    return f"CAST(sum(CAST({expr} AS DECIMAL(18, 4))){flt} AS DOUBLE)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.db import exact_sum
 from ..errors import require
 
 
@@ -23,12 +24,12 @@ def typea_pool_coupon_disc(tables, household_ids) -> pd.DataFrame:
     con = tables.con
     con.register("_policy_hh", ids)
     try:
-        df = con.execute("""
+        df = con.execute(f"""
             WITH pool AS (
                 SELECT DISTINCT cp.product_id
                 FROM coupons cp JOIN campaigns c ON c.campaign_id = cp.campaign_id
                 WHERE c.campaign_type = 'A')
-            SELECT h.household_id, coalesce(sum(t.coupon_disc), 0) AS ever_typeA_pool_coupon_disc
+            SELECT h.household_id, coalesce({exact_sum('t.coupon_disc')}, 0) AS ever_typeA_pool_coupon_disc
             FROM _policy_hh h
             LEFT JOIN clean_transactions t
               ON t.household_id = h.household_id AND t.coupon_disc > 0
@@ -74,7 +75,7 @@ def pre_campaign_sales(tables, units: pd.DataFrame, windows: pd.DataFrame, days:
     u["_row"] = np.arange(len(u))
     con.register("placebo_units_df", u)
     try:
-        out = con.execute(f"""SELECT u._row, coalesce(sum(t.sales_value), 0) AS y FROM placebo_units_df u
+        out = con.execute(f"""SELECT u._row, coalesce({exact_sum('t.sales_value')}, 0) AS y FROM placebo_units_df u
             LEFT JOIN clean_transactions t ON t.household_id = u.household_id
              AND t.date >= CAST(u.start_date AS DATE) - {int(days)} AND t.date < CAST(u.start_date AS DATE)
             GROUP BY u._row ORDER BY u._row""").df()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...data.db import view_exists
+from ...data.db import exact_sum, view_exists
 from ...errors import SegtargetError
 from ...features import REDUCED_FEATURES, compute_features
 
@@ -52,9 +52,9 @@ def _trend(con) -> pd.DataFrame:
     """Recent vs earlier look-back activity per unit (``design_cov_units`` registered by the caller)."""
     df = con.execute(f"""
         SELECT u.household_id, u.index_campaign, u.lookback_days,
-               coalesce(sum(t.sales_value) FILTER (WHERE t.date >= u.start_date - INTERVAL {7 * RECENT_WEEKS} DAY),
+               coalesce({exact_sum('t.sales_value', f't.date >= u.start_date - INTERVAL {7 * RECENT_WEEKS} DAY')},
                         0) AS recent_spend,
-               coalesce(sum(t.sales_value), 0) AS all_spend,
+               coalesce({exact_sum('t.sales_value')}, 0) AS all_spend,
                count(DISTINCT t.basket_id) FILTER (WHERE t.date >= u.start_date - INTERVAL {7 * RECENT_WEEKS} DAY)
                    AS recent_baskets,
                count(DISTINCT t.basket_id) AS all_baskets

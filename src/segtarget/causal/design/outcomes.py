@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...data.db import view_exists
+from ...data.db import exact_sum, view_exists
 
 OUTCOMES = ("purchase_amount", "purchase_count", "coupon_product_spend", "redeemed", "retailer_discount",
             "coupon_discount")
@@ -32,12 +32,12 @@ def window_outcomes(con, units: pd.DataFrame) -> pd.DataFrame:
                    "LEFT JOIN (SELECT NULL::BIGINT AS campaign_id, NULL::BIGINT AS product_id) cp ON FALSE")
     out = con.execute(f"""
         SELECT u.household_id, u.index_campaign,
-               coalesce(sum(t.sales_value), 0) AS purchase_amount,
+               coalesce({exact_sum('t.sales_value')}, 0) AS purchase_amount,
                count(DISTINCT t.basket_id) AS purchase_count,
-               coalesce(sum(t.sales_value) FILTER (WHERE cp.product_id IS NOT NULL), 0) AS coupon_product_spend,
-               coalesce(sum(t.coupon_match_disc), 0) AS retailer_discount,
-               coalesce(sum(t.coupon_disc), 0) AS coupon_discount,
-               coalesce(sum(t.coupon_disc) FILTER (WHERE cp.product_id IS NOT NULL), 0) AS coupon_disc_index
+               coalesce({exact_sum('t.sales_value', 'cp.product_id IS NOT NULL')}, 0) AS coupon_product_spend,
+               coalesce({exact_sum('t.coupon_match_disc')}, 0) AS retailer_discount,
+               coalesce({exact_sum('t.coupon_disc')}, 0) AS coupon_discount,
+               coalesce({exact_sum('t.coupon_disc', 'cp.product_id IS NOT NULL')}, 0) AS coupon_disc_index
         FROM design_units u
         LEFT JOIN clean_transactions t ON t.household_id = u.household_id
              AND t.date BETWEEN u.outcome_start AND u.outcome_end

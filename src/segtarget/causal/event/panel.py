@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...data.db import exact_sum
 from ...errors import SegtargetError
 
 UNIT_COLUMNS = ("household_id", "index_campaign", "treated", "outcome_start", "outcome_end")
@@ -80,7 +81,7 @@ def build_panel(con, units: pd.DataFrame, pre_weeks: int) -> pd.DataFrame:
             FROM u, span),
         spend AS (
             SELECT u.unit, CAST(floor(datediff('day', u.s, t.date) / 7) AS BIGINT) AS rel_week,
-                   sum(t.sales_value) AS spend, count(DISTINCT t.basket_id) AS baskets
+                   {exact_sum('t.sales_value')} AS spend, count(DISTINCT t.basket_id) AS baskets
             FROM u JOIN clean_transactions t ON t.household_id = u.household_id
                  AND t.date >= u.s - {7 * int(pre_weeks)} AND t.date <= u.e
             GROUP BY ALL)

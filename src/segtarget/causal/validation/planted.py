@@ -38,7 +38,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from ...data.db import first_row, view_exists
+from ...data.db import exact_sum, first_row, view_exists
 from ...errors import SegtargetError
 
 EFFECTS = ("none", "uniform", "heterogeneous")
@@ -115,8 +115,8 @@ def _lookback_stats(con, start, L: int) -> pd.DataFrame:
     recent = start - timedelta(days=min(SPIKE_DAYS, L))
     rest_weeks = max((L - min(SPIKE_DAYS, L)) / 7, 1.0)
     df = con.execute(f"""
-        SELECT household_id, sum(sales_value) AS spend,
-               coalesce(sum(sales_value) FILTER (WHERE date >= DATE '{recent}'), 0) AS recent
+        SELECT household_id, {exact_sum('sales_value')} AS spend,
+               coalesce({exact_sum('sales_value', f"date >= DATE '{recent}'")}, 0) AS recent
         FROM planted_base WHERE date >= DATE '{lb}' AND date < DATE '{start}'
         GROUP BY household_id ORDER BY household_id""").df()
     weeks = L / 7
@@ -230,7 +230,7 @@ def true_effects(planted: Planted, units: pd.DataFrame) -> pd.DataFrame:
     u["start_date"] = pd.to_datetime(u["start_date"])
     u["_row"] = np.arange(len(u))
     con.register("planted_units_df", u[["_row", "household_id", "start_date", "window_end"]])
-    base = con.execute("""SELECT u._row, coalesce(sum(t.sales_value), 0) AS base_sales
+    base = con.execute(f"""SELECT u._row, coalesce({exact_sum('t.sales_value')}, 0) AS base_sales
         FROM planted_units_df u LEFT JOIN planted_base t ON t.household_id = u.household_id
          AND t.date BETWEEN CAST(u.start_date AS DATE) AND CAST(u.window_end AS DATE)
         GROUP BY u._row""").df()
