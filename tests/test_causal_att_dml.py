@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segtarget.causal import ate, ate_dml
+from segtarget.causal.ate import dml as ate_dml
+from segtarget.causal.ate import estimators as ate
 from segtarget.causal.nuisance import crossfit_nuisances
 
 Z = 1.959963984540054
