@@ -36,6 +36,6 @@ def test_planted_heavy_tailed_segments_recovered_with_log_not_minmax():
     skew = FeatureScaler("log").fit(df[list(REDUCED_FEATURES)].to_numpy()).logged_.mean()
     assert skew > 0.5  # most features are heavy-tailed by construction
     ari = {t: adjusted_rand_score(truth, SegmentModel(n_factors=5, n_segments=5, random_state=0, n_init=5,
-                                                      transform=t).fit(df).labels_) for t in ("log", "minmax")}
+                                                      scaling=t).fit(df).labels_) for t in ("log", "minmax")}
     assert ari["log"] > 0.9
     assert ari["minmax"] < 0.7  # the failure the transform exists to fix

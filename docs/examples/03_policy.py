@@ -32,7 +32,7 @@ for name, pred in oof.items():
           f"(95% CI {autoc['ci_lower']:.1f} to {autoc['ci_upper']:.1f})")
 
 # Contact a unit when its CATE pays for the contact: margin x CATE > cost.
-margin, cost = cfg.policy.margin, cfg.policy.cost
+margin, cost = cfg.policy.margin, cfg.policy.contact_cost  # the assumed $1.00 unless policy.cost is set
 cate = oof["linear_dml"].cate
 policies = {"CATE > breakeven": (margin * cate > cost).astype(float), "everyone": np.ones(len(Y)),
             "no one": np.zeros(len(Y))}
