@@ -37,6 +37,10 @@ def test_first_screen_equals_the_csvs(small_run):
     table = summary[summary.index('class="key-results"'):summary.index("</table>", summary.index('class="key-results"'))]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
     assert len(rows) == len(keys)
+    # only the row whose action the verdict names is highlighted (none when the verdict is a test)
+    marked = [' class="recommended"' in tr for tr in re.findall(r"<tr[^>]*>", table)[1:]]
+    assert marked == keys["follows_verdict"].astype(bool).tolist()
+    assert sum(marked) == (keys["verdict"].iloc[0] in ("contact everyone", "target this group"))
     for row, (_, k) in zip(rows, keys.iterrows()):
         cells = [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         assert cells[0] == k["scenario"]

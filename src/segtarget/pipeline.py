@@ -133,6 +133,8 @@ def _key_results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         "scenario": raw["scenario"], "n_targeted": raw["n_targeted"], "share": raw["share"],
         "profit": raw["profit"], "profit_ci": list(zip(raw["ci_lower"], raw["ci_upper"])), "roi": raw["roi"],
         "roi_ci": [(np.nan, np.nan)] * len(raw), "method": raw["method"]})
+    if "follows_verdict" in raw:
+        shown["follows_verdict"] = raw["follows_verdict"].astype(bool)
     return shown, raw
 
 

@@ -68,14 +68,17 @@ def key_results_frame(h: dict) -> pd.DataFrame:
         {"scenario": "Contact every household", "n_targeted": h["everyone_n"], "share": 1.0,
          "profit": h["everyone_profit"], "ci_lower": h["everyone_ci"][0], "ci_upper": h["everyone_ci"][1],
          "roi": h["everyone_roi"], "method": "doubly robust, all valued units"},
-        {"scenario": f"Recommended: {h['recommended_policy']}", "n_targeted": h["recommended_n"],
+        {"scenario": f"Rule chosen on K−1 folds: {h['recommended_policy']}", "n_targeted": h["recommended_n"],
          "share": h["recommended_share"], "profit": h["recommended_profit"], "ci_lower": h["recommended_ci"][0],
          "ci_upper": h["recommended_ci"][1], "roi": h["recommended_roi"], "method": held},
-        {"scenario": "Gain of the recommended over the best uniform action", "n_targeted": np.nan, "share": np.nan,
+        {"scenario": "Gain of the chosen rule over the best uniform action", "n_targeted": np.nan, "share": np.nan,
          "profit": h["gain"], "ci_lower": h["gain_ci"][0], "ci_upper": h["gain_ci"][1], "roi": np.nan,
          "method": held},
     ]
     df = pd.DataFrame(rows)
+    # Only the row whose action the verdict names is marked (highlighted on the first screen): the rule chosen
+    # on K-1 folds is a candidate, not a recommendation, unless the verdict is "target this group".
+    df["follows_verdict"] = [h["verdict"] == "contact everyone", h["verdict"] == "target this group", False]
     df.insert(0, "verdict", h["verdict"])
     df["verdict_sentence"] = h["verdict_sentence"]
     df["assumption"] = h["assumption"]

@@ -231,7 +231,8 @@ def _summary_context(summary: ExecutiveSummary) -> dict[str, Any]:
                            "key_results": None, "segments": None, "ate": None, "empty": summary.is_empty}
     if summary.key_results is not None:
         ctx["key_results"] = [{
-            "scenario": str(r.scenario), "recommended": str(r.scenario).lower().startswith("recommended"),
+            "scenario": str(r.scenario),
+            "recommended": bool(getattr(r, "follows_verdict", str(r.scenario).lower().startswith("recommended"))),
             "n_targeted": _format_cell(r.n_targeted, 0), "share": percent(r.share),
             "profit": money(r.profit), "profit_ci": interval(r.profit_ci, money), "roi": percent(r.roi),
             "roi_ci": interval(r.roi_ci, percent), "method": "" if _is_missing(r.method) else str(r.method),
