@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from segtarget.cli.run_cmd import _verdict_line
-from segtarget.report.render import money
+from segtarget.report.render import money, percent
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +46,8 @@ def test_first_screen_equals_the_csvs(small_run):
         assert cells[0] == k["scenario"]
         assert cells[3] == money(k["profit"])
         assert cells[4] == f"[{money(k['ci_lower'])}, {money(k['ci_upper'])}]"
+        if pd.notna(k["roi"]):  # an ROI is never shown without its CI
+            assert cells[5] == percent(k["roi"]) and cells[6] == f"[{percent(k['roi_ci_lower'])}, {percent(k['roi_ci_upper'])}]"
     # the numbers the verdict sentence quotes are those of the CSV
     quoted = set(re.findall(r"-?\$[0-9,]+(?:\.[0-9]{2})?", sentence))
     csv_numbers = {f"{'-' if v < 0 else ''}${abs(v):,.0f}" for v in

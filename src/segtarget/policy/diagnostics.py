@@ -67,12 +67,15 @@ def key_results_frame(h: dict) -> pd.DataFrame:
     rows = [
         {"scenario": "Contact every household", "n_targeted": h["everyone_n"], "share": 1.0,
          "profit": h["everyone_profit"], "ci_lower": h["everyone_ci"][0], "ci_upper": h["everyone_ci"][1],
-         "roi": h["everyone_roi"], "method": "doubly robust, all valued units"},
+         "roi": h["everyone_roi"], "roi_ci_lower": h["everyone_roi_ci"][0], "roi_ci_upper": h["everyone_roi_ci"][1],
+         "method": "doubly robust, all valued units"},
         {"scenario": f"Rule chosen on K−1 folds: {h['recommended_policy']}", "n_targeted": h["recommended_n"],
          "share": h["recommended_share"], "profit": h["recommended_profit"], "ci_lower": h["recommended_ci"][0],
-         "ci_upper": h["recommended_ci"][1], "roi": h["recommended_roi"], "method": held},
+         "ci_upper": h["recommended_ci"][1], "roi": h["recommended_roi"], "roi_ci_lower": h["recommended_roi_ci"][0],
+         "roi_ci_upper": h["recommended_roi_ci"][1], "method": held},
         {"scenario": "Gain of the chosen rule over the best uniform action", "n_targeted": np.nan, "share": np.nan,
          "profit": h["gain"], "ci_lower": h["gain_ci"][0], "ci_upper": h["gain_ci"][1], "roi": np.nan,
+         "roi_ci_lower": np.nan, "roi_ci_upper": np.nan,
          "method": held},
     ]
     df = pd.DataFrame(rows)
