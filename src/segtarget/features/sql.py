@@ -6,6 +6,7 @@ the Spark engine transpiles, so there is one definition of every feature.
 
 from __future__ import annotations
 
+from ..data.db import exact_sum
 from .definitions import MACRO_CATEGORY
 
 
@@ -28,17 +29,12 @@ def _exact(expr: str) -> str:
     return f"CAST({expr} AS DECIMAL(18, 4))"
 
 
-def _total(expr: str, where: str | None = None) -> str:
-    flt = f" FILTER (WHERE {where})" if where else ""
-    return f"CAST(sum({expr}){flt} AS DOUBLE)"
-
-
 def _mean(expr: str) -> str:
     return f"CAST(sum({expr}) AS DOUBLE) / count({expr})"
 
 
 def _share_num(macro: str) -> str:
-    return f"coalesce({_total('sales_value', f'macro = {macro!r}')}, 0)"
+    return f"coalesce({exact_sum('sales_value', f'macro = {macro!r}')}, 0)"
 
 
 def _std(expr: str, *, sample: bool) -> str:
@@ -75,7 +71,7 @@ def feature_sql(*, where: str = "TRUE", reference_point: tuple[str, str] | None 
            if reference_point else "SELECT max(day) AS max_day, max(week) AS max_week FROM base")
     fill = (lambda e: f"coalesce({e}, 0)") if fill_missing else (lambda e: e)
     shares = ",\n        ".join(
-        f"{_ratio(_share_num(name), _total('sales_value'))} AS share_{name}"
+        f"{_ratio(_share_num(name), exact_sum('sales_value'))} AS share_{name}"
         for name in list(MACRO_CATEGORY) + ["other"])
     exposure_cte = exposure_cols = exposure_join = ""
     if exposure:
@@ -120,12 +116,12 @@ def feature_sql(*, where: str = "TRUE", reference_point: tuple[str, str] | None 
         SELECT household_id,
             count(*) AS transaction_count,
             min(day) AS first_day, max(day) AS last_day, min(week) AS first_week, max(week) AS last_week,
-            {_total('sales_value')} AS monetary_sales, {_total('sales_value - coupon_disc')} AS monetary_actual,
-            {_total('coupon_disc')} AS coupon, {_total('retail_disc')} AS retail,
+            {exact_sum('sales_value')} AS monetary_sales, {exact_sum('sales_value - coupon_disc')} AS monetary_actual,
+            {exact_sum('coupon_disc')} AS coupon, {exact_sum('retail_disc')} AS retail,
             count(*) FILTER (WHERE any_retail_disc) AS n_retail_disc,
             count(*) FILTER (WHERE brand IN ('Private', 'National')) AS n_branded,
             count(*) FILTER (WHERE brand = 'Private') AS n_private,
-            {_total(_exact('quantity'))} AS quantity,
+            {exact_sum(_exact('quantity'))} AS quantity,
             {shares}
         FROM base GROUP BY household_id),
     agg AS (

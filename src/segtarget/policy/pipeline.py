@@ -134,20 +134,19 @@ def _rule_candidates(score, lower, e: np.ndarray, econ: Economics, cfg: PolicyCo
 
 def _candidates(inp: PolicyInputs, m: np.ndarray, econ: Economics, cfg: PolicyConfig, score: np.ndarray,
                 lower: np.ndarray, r: np.ndarray, disc_hat: np.ndarray, seed: int, warnings: list[str]):
-    nested = inp.cate_nested is not None
     shift = disc_hat / econ.margin
-    if nested:  # the nested rows decide; the plain out-of-fold CATE stays the all-data view
-        rule_score = np.asarray(inp.cate_nested, float)[:, m] - shift
-        rule_lower = np.asarray(inp.cate_lower_nested, float)[:, m] - shift
+    if inp.cate_nested is not None:  # the nested rows decide; the plain out-of-fold CATE stays the all-data view
+        rule_cate = np.asarray(inp.cate_nested, float)[:, m]
+        rule_score, rule_lower = rule_cate - shift, np.asarray(inp.cate_lower_nested, float)[:, m] - shift
     else:
-        rule_score, rule_lower = score, lower
+        rule_cate, rule_score, rule_lower = np.asarray(inp.cate, float)[m], score, lower
     cands, desc = _rule_candidates(rule_score, rule_lower, np.asarray(inp.propensity, float)[m], econ, cfg)
     trees = {}
     if cfg.trees:
         X, folds = inp.X.loc[m].reset_index(drop=True), np.asarray(inp.folds)[m]
-        cate_reward = econ.margin * (rule_score + shift) - disc_hat - econ.cost
-        rewards = {"PolicyTree (CATE)": cate_reward, "PolicyTree (DR)": r}
-        full = {"PolicyTree (CATE)": econ.margin * np.asarray(inp.cate, float)[m] - disc_hat - econ.cost}
+        reward = lambda cate: econ.margin * cate - disc_hat - econ.cost  # noqa: E731
+        rewards = {"PolicyTree (CATE)": reward(rule_cate), "PolicyTree (DR)": r}
+        full = {"PolicyTree (CATE)": reward(np.asarray(inp.cate, float)[m])}
         for name, rew in rewards.items():
             try:
                 trees[name] = nested_tree_policy(name, X, rew, folds, depth=cfg.tree_depth,

@@ -48,13 +48,14 @@ def verdict_right(effect: str, verdict: str, *, truth: float, everyone_truth: fl
     return verdict in EXPECTED[effect]
 
 
+def verdict_truth(verdict: str, *, truth: float, everyone_truth: float) -> float:
+    """What following the verdict truly earns: everyone's profit, the targeted policy's, or nothing."""
+    return {"contact everyone": everyone_truth, "target this group": truth}.get(verdict, 0.0)
+
+
 def verdict_safe(verdict: str, *, truth: float, everyone_truth: float) -> bool:
     """The action the verdict implies loses no money in truth (doing nothing until a test is run is safe)."""
-    if verdict == "contact everyone":
-        return everyone_truth >= 0
-    if verdict == "target this group":
-        return truth >= 0
-    return True
+    return verdict_truth(verdict, truth=truth, everyone_truth=everyone_truth) >= 0
 
 
 @dataclass(frozen=True)
@@ -175,10 +176,6 @@ def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int =
         ci=(lo, hi), truth=true_rec, covered=lo <= true_rec <= hi, everyone_estimate=h["everyone_profit"],
         everyone_truth=float(rt.sum()), oracle=oracle, share_of_oracle=true_rec / oracle if oracle > 0 else np.nan,
         n_units=int(m.sum()), recommended=res.recommended_policy, placebo=inp.placebo_ci,
-        verdict_truth=_verdict_truth(res.verdict.kind, true_rec, float(rt.sum())),
+        verdict_truth=verdict_truth(res.verdict.kind, truth=true_rec, everyone_truth=float(rt.sum())),
         rate_p=float(res.verdict.rate_p_one_sided), gain_ci=tuple(map(float, res.selection.gain_ci)))
 
-
-def _verdict_truth(verdict: str, recommended_truth: float, everyone_truth: float) -> float:
-    """What following the verdict truly earns: everyone's profit, the targeted policy's, or nothing."""
-    return {"contact everyone": everyone_truth, "target this group": recommended_truth}.get(verdict, 0.0)

@@ -29,9 +29,6 @@ class NestedCate:
     upper: np.ndarray
     folds: np.ndarray
 
-    def row(self, k) -> np.ndarray:
-        return self.cate[list(np.unique(self.folds)).index(k)]
-
 
 @single_threaded
 def _inner_task(task: tuple) -> tuple:
