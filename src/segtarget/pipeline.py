@@ -132,10 +132,8 @@ def _key_results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     shown = pd.DataFrame({
         "scenario": raw["scenario"], "n_targeted": raw["n_targeted"], "share": raw["share"],
         "profit": raw["profit"], "profit_ci": list(zip(raw["ci_lower"], raw["ci_upper"])), "roi": raw["roi"],
-        "roi_ci": (list(zip(raw["roi_ci_lower"], raw["roi_ci_upper"])) if "roi_ci_lower" in raw
-                   else [(np.nan, np.nan)] * len(raw)), "method": raw["method"]})
-    if "follows_verdict" in raw:
-        shown["follows_verdict"] = raw["follows_verdict"].astype(bool)
+        "roi_ci": list(zip(raw["roi_ci_lower"], raw["roi_ci_upper"])), "method": raw["method"],
+        "follows_verdict": raw["follows_verdict"].astype(bool)})
     return shown, raw
 
 
