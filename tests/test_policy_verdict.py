@@ -80,12 +80,23 @@ def test_three_regimes_verdict_and_coverage(effect, tmp_path):
         assert truth >= 0.5 * np.clip(r_true, 0, None).sum()
 
 
-def test_a_failed_placebo_test_blocks_every_confident_verdict():
+def test_a_design_gate_in_doubt_blocks_every_confident_verdict_unless_the_whole_bracket_clears():
+    why = ("the backcast placebo fails in trial 8",)
     for kw in ({"rate_p": 0.01, "gain_ci": (1.0, 9.0)}, {"everyone_ci": (2.0, 30.0)}, {"everyone_ci": (-30.0, -2.0)}):
-        v = decide(rate_p=kw.get("rate_p", 0.5), gain=1.0, gain_ci=kw.get("gain_ci", (-5.0, 5.0)), everyone=1.0,
-                   everyone_ci=kw.get("everyone_ci", (-10.0, 10.0)), target_label="top 30%", share=0.3,
-                   n_units=500, ab=AB, placebo=(4.0, 20.0))
-        assert v.kind == "inconclusive: run this test" and "placebo" in v.sentence
+        for status in ("failed", "underpowered", "not testable"):
+            v = decide(rate_p=kw.get("rate_p", 0.5), gain=1.0, gain_ci=kw.get("gain_ci", (-5.0, 5.0)), everyone=1.0,
+                       everyone_ci=kw.get("everyone_ci", (-10.0, 10.0)), target_label="top 30%", share=0.3,
+                       n_units=500, ab=AB, gate_status=status, gate_reasons=why, bracket_profit=(-4.0, 9.0))
+            assert v.kind == "inconclusive: run this test" and why[0] in v.sentence
+            assert "-$4.00 and $9.00" in v.sentence
     ok = _decide(everyone_ci=(2.0, 30.0))
     assert decide(rate_p=0.5, gain=0.0, gain_ci=(-5.0, 5.0), everyone=16.0, everyone_ci=(2.0, 30.0),
-                  target_label="x", share=1.0, n_units=500, ab=AB, placebo=(-3.0, 3.0)).kind == ok.kind
+                  target_label="x", share=1.0, n_units=500, ab=AB, gate_status="passed").kind == ok.kind
+    # a failed gate still allows a confident action when both ends of the bracket agree; never "target"
+    both = dict(gain=1.0, everyone=16.0, target_label="x", share=1.0, n_units=500, ab=AB, gate_status="failed")
+    assert decide(rate_p=0.5, gain_ci=(-5.0, 5.0), everyone_ci=(2.0, 30.0), bracket_profit=(0.5, 9.0),
+                  **both).kind == "contact everyone"
+    assert decide(rate_p=0.5, gain_ci=(-5.0, 5.0), everyone_ci=(-30.0, -2.0), bracket_profit=(-9.0, -0.5),
+                  **both).kind == "contact no one"
+    assert decide(rate_p=0.001, gain_ci=(1.0, 9.0), everyone_ci=(-10.0, 10.0), bracket_profit=(0.5, 9.0),
+                  **both).kind != "target this group"

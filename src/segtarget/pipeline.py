@@ -75,6 +75,7 @@ class RunResult:
     warnings: list[str]
     timings: dict[str, float]
     cache_hits: list[str]
+    gate: Any | None = None  # DesignGate (causal/design/gate.py), campaign-trials only
 
     @property
     def pre_period_model(self):
@@ -201,7 +202,7 @@ def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list
     warnings = list(res.ate.warnings)
     od.table("cohort", cohort_table(res.design, res.ate.nuisances[PRIMARY].e_raw, cfg.ate.overlap_band))
     if res.design_refutations is not None:
-        sections.append(refutation_section(res.design_refutations, od))
+        sections.append(refutation_section(res.design_refutations, od, res.gate))
         warnings += sections[-1].warnings
     es_sections = [] if res.event_study is None else event_report(res.event_study, cfg.event_study, od)
     sections += es_sections  # right after the ATE sections
@@ -224,6 +225,7 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
     values only (``None``: no stage writes files)."""
     from .causal.ate.pipeline import compute_ate
     from .causal.cate.pipeline import compute_cate
+    from .causal.design.gate import compute_gate
     from .causal.design.refute import refute_design
     from .causal.design.study import build_design
     from .data import connect, load_source
@@ -269,12 +271,15 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
             cfg=cfg.ate, seed=seed, label="campaign cohort", groups=cohort.data["household_id"].to_numpy(),
             strata=cohort.data["index_campaign"].to_numpy()))
         warnings += ate_res.warnings
-    refutations = None
+    refutations = gate = None
     if cohort.design == "campaign-trials":
         with log.step("design refutations"):
             method = ate_res.headline[PRIMARY]["method"]
             refutations = cache.run("design-refutations", stage_key(k_ate, method), None,
                                     lambda: refute_design(tables, cfg.design, method, cfg.ate, seed))
+        with log.step("design gate"):
+            gate = cache.run("design-gate", stage_key(k_design, cfg.ate, seed), None,
+                             lambda: compute_gate(tables, cohort, cfg.design, cfg.ate, seed))
     cate = {}
     with log.step("cate"):
         X = cohort.data[list(ate_res.covariates)]
@@ -308,7 +313,8 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
                            lambda: nested_cate(cohort, X, T, cate[PRIMARY], cfg, seed))
     with log.step("policy"):
         res = cate[PRIMARY]
-        pol = compute_policy(policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested),
+        pol = compute_policy(policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested,
+                                           gate),
                              cfg.policy, seed=seed)
         warnings += pol.warnings
     with log.step("targets"):
@@ -317,7 +323,7 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
     return RunResult(config=cfg, data=tables, features=feats, segments=seg, migration=migration, design=cohort,
                      ate=ate_res, design_refutations=refutations, cate=cate, pre_period_segments=pre_seg,
                      cohort_segments=cohort_segments, event_study=es_run, policy_scores=scores, policy=pol,
-                     targets=targets, warnings=warnings, timings=log.timings, cache_hits=cache.hits)
+                     targets=targets, warnings=warnings, timings=log.timings, cache_hits=cache.hits, gate=gate)
 
 
 def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | None = None) -> Path:

@@ -85,16 +85,14 @@ def migration_section(tables, seg_result, cfg: Config, od: OutputDir):
 
 
 def policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
-    """AIPW scores of sales, of the retailer-funded discount and of the placebo outcome (sales in the 4 weeks
-    before the index campaign, which no campaign can move), averaged over the ATE's number of splits."""
-    from .policy.cost_data import pre_campaign_sales
-
+    """AIPW scores of sales and of the retailer-funded discount, averaged over the ATE's number of splits. (The
+    design's falsification tests live in causal/design/gate.py: sales just before the start, once scored here
+    as a placebo, are four times a covariate and could not fail.)"""
     from .policy.profit import averaged_scores, check_discount_columns, discount_columns
 
     check_discount_columns(cohort.data, cfg.policy.coupons_retailer_funded)
     Y = {"sales": cohort.data[PRIMARY].to_numpy(float)}
     Y.update({c: cohort.data[c].to_numpy(float) for c in discount_columns(cfg.policy.coupons_retailer_funded)})
-    Y["placebo"] = pre_campaign_sales(tables, cohort.data, cohort.windows)
     # As many splits as the ATE of the primary outcome needed (it stops once further splits stop moving it).
     repeats = cfg.policy.score_repeats or int(ate_res.headline[PRIMARY].get("splits", cfg.ate.crossfit_repeats))
     return averaged_scores(Y, T, X, {"sales": ate_res.nuisances[PRIMARY]}, groups=cohort.data["household_id"],
@@ -116,7 +114,7 @@ def nested_cate(cohort, X, T, res, cfg: Config, seed: int):
                            n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)
 
 
-def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested=None):
+def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested=None, gate=None):
     from .policy.cost_data import typea_contacts_per_week
     from .policy.pipeline import PolicyInputs
 
@@ -132,7 +130,7 @@ def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table
         pre_spend=d["pre_spend_week"].to_numpy(float), cost_data=cost_table(tables, d),
         contacts_per_week=typea_contacts_per_week(tables),
         cate_nested=None if nested is None else nested.cate,
-        cate_lower_nested=None if nested is None else nested.lower)
+        cate_lower_nested=None if nested is None else nested.lower, gate=gate)
 
 
 def event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cache, key: str,

@@ -42,6 +42,14 @@ class DesignConfig:
     controls: str = "strict"
     # first-typeA / campaign:ID: require >= 1 basket before the first Type A start and >= 1 after.
     require_activity: bool = True
+    # design gate (causal/design/gate.py): at most this many weeks of the backcast placebo window that ends where
+    # the look-back starts (its outcome is spend the retailer's selection window never saw); at least 4 are needed.
+    gate_backcast_weeks: int = 12
+    # design gate: level of its tests (pooled; each trial at gate_alpha / number of trials, Bonferroni).
+    gate_alpha: float = 0.05
+    # design gate: a placebo outcome whose R^2 on its own covariates exceeds this is a covariate in disguise,
+    # not a test, and counts as failed.
+    gate_r2_max: float = 0.9
 
     def __post_init__(self):
         c = ConfigCheck("design", self)
@@ -57,6 +65,9 @@ class DesignConfig:
         c.within("shift_weeks", "[0, inf)")
         c.within("lookback_days", "[0, inf)")
         c.one_of("controls", ("strict", "loose", "not-yet-treated"))
+        c.within("gate_backcast_weeks", "[4, inf)")
+        c.within("gate_alpha", "(0, 1)")
+        c.within("gate_r2_max", "(0, 1]")
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,12 @@ def _oof_predict(model_factory, X: np.ndarray, y: np.ndarray, folds: np.ndarray,
     return out
 
 
+def crossfit_control_outcome(Y, T, X, folds: np.ndarray, seed: int) -> np.ndarray:
+    """Out-of-fold mu0(x) alone (fit on the controls of the other folds): all an ATT needs."""
+    return _oof_predict(outcome_model(seed), np.asarray(X, float), np.asarray(Y, float), folds, proba=False,
+                        mask=np.asarray(T) == 0)
+
+
 @dataclass(frozen=True)
 class Nuisances:
     """Out-of-fold nuisance predictions for one (Y, T, X)."""

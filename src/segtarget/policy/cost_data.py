@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..data.db import exact_sum
@@ -66,19 +65,3 @@ def typea_contacts_per_week(tables) -> float | None:
         return None
     weeks = max((pd.Timestamp(end) - pd.Timestamp(start)).days + 1, 7) / 7.0
     return float(n) / weeks
-
-
-def pre_campaign_sales(tables, units: pd.DataFrame, windows: pd.DataFrame, days: int = 28) -> np.ndarray:
-    """Each unit's sales in the ``days`` before its index campaign starts: an outcome no campaign can move."""
-    con = tables.con
-    u = units[["household_id", "index_campaign"]].merge(windows[["index_campaign", "start_date"]], on="index_campaign")
-    u["_row"] = np.arange(len(u))
-    con.register("placebo_units_df", u)
-    try:
-        out = con.execute(f"""SELECT u._row, coalesce({exact_sum('t.sales_value')}, 0) AS y FROM placebo_units_df u
-            LEFT JOIN clean_transactions t ON t.household_id = u.household_id
-             AND t.date >= CAST(u.start_date AS DATE) - {int(days)} AND t.date < CAST(u.start_date AS DATE)
-            GROUP BY u._row ORDER BY u._row""").df()
-    finally:
-        con.unregister("placebo_units_df")
-    return out["y"].to_numpy(float)

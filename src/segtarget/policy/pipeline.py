@@ -28,7 +28,6 @@ import pandas as pd
 from ..errors import require
 from ..io import OutputDir
 from ..report.section import Section
-from ..stats import Z95
 from .abdesign import assignment_frame, decision_test, design_table
 from .config import PolicyConfig, validate_policy_config
 from .curves import grid_costs, profit_curve, scenarios, sensitivity_grid, share_above
@@ -70,7 +69,9 @@ class PolicyInputs:
     pre_spend: np.ndarray | None = None  # pre-period spend per week, for CUPED
     cost_data: pd.DataFrame | None = None  # see policy/economics.py (comparison cost rules)
     contacts_per_week: float | None = None  # Type A households contacted per week in the data
-    placebo_ci: tuple[float, float] | None = None  # 95% CI of the design's placebo effect (see verdict.py)
+    # the design gate (causal/design/gate.py): its status and the bracket of the ATT under the look-back
+    # adjustment and under DiD; unless passed, the verdict is judged on the whole bracket (see verdict.py)
+    gate: object | None = None
     # (K, n) nested out-of-fold CATE and lower bound (causal/cate/nested.py): row k never saw fold k. When
     # given, CATE rules and the CATE policy tree choose for fold k from row k, so no candidate's choice has
     # seen the fold it is valued on; without it they use ``cate`` (then fold k leaks in through the CATE
@@ -215,13 +216,13 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
                        delta=_test_effect(cfg, econ, psi_s), alpha=cfg.verdict_alpha,
                        power=cfg.power, allocation=cfg.allocation, contacts_per_week=inp.contacts_per_week)
     rate_p = one_sided_p(inp.rate_estimate, inp.rate_se)
-    placebo = inp.placebo_ci if inp.placebo_ci is not None else _placebo_ci(inp.scores, m, clusters)
+    gate_kw = _gate_terms(inp.gate, econ, psi_d)
     verdict = decide(rate_p=rate_p, gain=sel.gain, gain_ci=sel.gain_ci, everyone=float(ev["profit"]),
                      everyone_ci=(float(ev["ci_lower"]), float(ev["ci_upper"])), target_label=sel.label,
                      share=float(sel.pi.mean()), n_units=int(m.sum()), ab=ab, alpha=cfg.verdict_alpha,
                      population=(f"with a propensity in [{cfg.overlap[0]:g}, {cfg.overlap[1]:g}]"
                                  if cfg.value_population == "overlap" else "of the study cohort"),
-                     placebo=placebo)
+                     **gate_kw)
     warnings += _warnings(sel, conc, rate_p, cfg)
     curve_kw = dict(disc=psi_d, clusters=clusters)
     curve = profit_curve(score, psi_s, margin=econ.margin, cost=econ.cost, step=cfg.curve_step, **curve_kw)
@@ -253,15 +254,18 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
     return result
 
 
-def _placebo_ci(scores: EffectScores, m: np.ndarray, clusters: np.ndarray) -> tuple[float, float] | None:
-    """95% CI of the mean DR "effect" on the placebo outcome over the valued units (None without one)."""
-    from .value import clustered_total
-
-    if "placebo" not in scores.scores:
-        return None
-    total, se = clustered_total(np.asarray(scores.scores["placebo"], float)[m], clusters)
-    n = int(m.sum())
-    return (total - Z95 * se) / n, (total + Z95 * se) / n
+def _gate_terms(gate, econ: Economics, psi_d: np.ndarray) -> dict:
+    """The design gate's status, reasons and the bracket as profit per contacted unit: margin x (each end's 95%
+    bound of the sales ATT) - the mean caused discount - the contact cost."""
+    if gate is None:
+        return {}
+    r = gate.bracket[gate.bracket["trial"] == "pooled"]
+    if r.empty:
+        return {"gate_status": gate.status, "gate_reasons": tuple(gate.reasons)}
+    lo, hi = float(r["bracket_lower"].iloc[0]), float(r["bracket_upper"].iloc[0])
+    disc = float(np.mean(psi_d)) if len(psi_d) else 0.0
+    return {"gate_status": gate.status, "gate_reasons": tuple(gate.reasons),
+            "bracket_profit": (econ.margin * lo - disc - econ.cost, econ.margin * hi - disc - econ.cost)}
 
 
 def _test_effect(cfg: PolicyConfig, econ: Economics, psi_sales: np.ndarray) -> float:
@@ -322,7 +326,8 @@ def _headline(table, sel: SelectionResult, verdict: Verdict, econ: Economics, co
         "everyone_without_top": crow.loc["everyone", "value_without_top"],
         "recommended_without_top": crow.loc[RECOMMENDED, "value_without_top"],
         "ab_n_treatment_cuped": verdict.ab.get("n_treatment_cuped"), "ab_weeks_cuped": verdict.ab.get("weeks_cuped"),
-        "placebo_ci": tuple(verdict.placebo) if verdict.placebo is not None else None,
+        "gate_status": verdict.gate_status,
+        "bracket_profit": tuple(verdict.bracket_profit) if verdict.bracket_profit is not None else None,
     }
     return {k: (tuple(float(x) for x in v) if isinstance(v, tuple)
                 else v if isinstance(v, (str, int)) or v is None else float(v)) for k, v in h.items()}

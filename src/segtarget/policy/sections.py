@@ -41,12 +41,16 @@ def _key_results_display(keys: pd.DataFrame) -> pd.DataFrame:
         "ROI": [f"{r:.0%}" if pd.notna(r) else "n/a" for r in keys["roi"]], "method": keys["method"]})
 
 
-def _placebo_text(ci) -> str:
-    if ci is None:
-        return "No placebo test of the design was available."
-    verdict = "fails: the verdict cannot be confident" if (ci[0] > 0 or ci[1] < 0) else "passes"
-    return (f"Placebo test of the design (the same DR estimator on sales in the 4 weeks before the campaign, which "
-            f"it cannot have moved): 95% CI ${ci[0]:,.2f} to ${ci[1]:,.2f} per unit; the design {verdict}.")
+def _gate_text(status, bracket) -> str:
+    if status in (None, "not run"):
+        return "No design gate was run (it needs the campaign-trials design)."
+    if status == "passed":
+        return ("Design gate: passed (the backcast placebo shows no gap and could have found one as large as the "
+                "effect), so the verdict rests on the look-back-adjusted scores.")
+    span = ("" if bracket is None else f" Across the look-back-adjusted and DiD estimates a contact earns between "
+            f"${bracket[0]:,.2f} and ${bracket[1]:,.2f} (95% bounds).")
+    return (f"Design gate: {status}; the verdict may be confident only if the whole bracket clears break-even, and "
+            f"never recommends targeting.{span} See the design refutations table.")
 
 
 def _policy_section(res, files: dict, outcome: str) -> Section:
@@ -79,7 +83,7 @@ def _policy_section(res, files: dict, outcome: str) -> Section:
         "above / below $0; otherwise <i>inconclusive</i>, with the test that would settle it (A/B section). "
         f"Concentration: the top 1% of units carry {h['top_share_everyone']:.0%} of the absolute contributions "
         f"of contacting everyone; without them it earns {_money(h['everyone_without_top'])} and the recommended "
-        f"procedure {_money(h['recommended_without_top'])}. {_placebo_text(h.get('placebo_ci'))}</p>"))
+        f"procedure {_money(h['recommended_without_top'])}. {_gate_text(h.get('gate_status'), h.get('bracket_profit'))}</p>"))
     sec.blocks.append(Table("key_results", _key_results_display(res.key_results),
                             "Key results (DR, held-out, household-clustered 95% CIs)", csv=files["key_results"]))
     sec.blocks.append(Table("policy_economics", e.summary_frame(), "Economics: contact cost, margin, break-even",

@@ -11,12 +11,18 @@ Rules, in this order (alpha = ``policy.verdict_alpha``, one-sided):
 3. **Inconclusive: run this test** otherwise, with the decision test of
    :func:`~segtarget.policy.abdesign.decision_test`.
 
-Design gate: when a falsification test of the study design is available (``placebo``: the same doubly-robust
-estimator on an outcome the campaign cannot have moved, e.g. sales in the weeks before the campaign, with
-its 95% CI) and its CI excludes 0, the scores carry a bias no policy rule can remove; rules 1-2 are then
-not applied and the verdict is "inconclusive: run this test", saying why. A planted no-effect campaign on
-the embedded data showed why this matters: a confounded design gives a significant ranking and a
-significant "gain" out of the bias alone (benchmarks/RESULTS.md, "Decision").
+Design gate (:mod:`segtarget.causal.design.gate`): unless its status is ``passed`` (the backcast placebo, an
+outcome the campaign cannot move and the covariates do not determine, shows no gap and had the power to show
+one as large as the effect), the observational scores may carry a bias no policy rule can remove. Then
+
+* "target this group" is never concluded (the ranking rests on the same scores);
+* "contact everyone" needs, besides rule 2, the whole bracket to clear break-even: the profit per contacted
+  unit under the look-back adjustment AND under difference-in-differences, each at its 95% lower bound;
+  "contact no one" needs both upper bounds below 0;
+* otherwise the verdict is "inconclusive: run this test" and names what failed, per trial where it differs.
+
+A planted no-effect campaign whose members were picked on a persistent household trait showed why: the
+look-back-adjusted estimate alone said "contact everyone" with a tight CI (benchmarks/RESULTS.md, "Evidence").
 """
 
 from __future__ import annotations
@@ -37,15 +43,17 @@ class Verdict:
     gain_ci: tuple[float, float]
     everyone_ci: tuple[float, float]
     ab: dict
-    placebo: tuple[float, float] | None = None  # 95% CI of the design's placebo effect, when available
+    gate_status: str = "not run"  # the design gate's status (causal/design/gate.py), "not run" without one
+    bracket_profit: tuple[float, float] | None = None  # profit per contacted unit: lowest and highest 95% bound
 
     def summary_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"verdict": self.kind, "sentence": self.sentence,
                               "rate_p_one_sided": self.rate_p_one_sided, "gain_ci_lower": self.gain_ci[0],
                               "gain_ci_upper": self.gain_ci[1], "everyone_ci_lower": self.everyone_ci[0],
                               "everyone_ci_upper": self.everyone_ci[1],
-                              "placebo_ci_lower": self.placebo[0] if self.placebo else float("nan"),
-                              "placebo_ci_upper": self.placebo[1] if self.placebo else float("nan")}])
+                              "gate_status": self.gate_status,
+                              "bracket_profit_lower": self.bracket_profit[0] if self.bracket_profit else float("nan"),
+                              "bracket_profit_upper": self.bracket_profit[1] if self.bracket_profit else float("nan")}])
 
 
 def one_sided_p(estimate: float, se: float) -> float:
@@ -67,30 +75,35 @@ def _ci(ci) -> str:
 
 def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci, target_label: str,
            share: float, n_units: int, ab: dict, alpha: float = 0.05, population: str = "valued",
-           placebo: tuple[float, float] | None = None) -> Verdict:
+           gate_status: str = "not run", gate_reasons: tuple[str, ...] = (),
+           bracket_profit: tuple[float, float] | None = None) -> Verdict:
     """Apply the rules of the module docstring; the sentence states the numbers it rests on."""
-    biased = placebo is not None and (placebo[0] > 0 or placebo[1] < 0)
-    ranks = np.isfinite(rate_p) and rate_p < alpha and not biased
+    doubt = gate_status not in ("passed", "not run")
+    lo_b, hi_b = bracket_profit if bracket_profit is not None else (-np.inf, np.inf)
+    ranks = np.isfinite(rate_p) and rate_p < alpha and not doubt
     units = f"the {n_units:,} household-campaign units {population}"
     kind, text = VERDICTS[3], ""
-    if biased:
-        pass
-    elif ranks and gain_ci[0] > 0:
+    if ranks and gain_ci[0] > 0:
         kind = VERDICTS[0]
         text = (f"Target this group: {target_label} ({share:.0%} contacted) adds {_money(gain)} profit over the "
                 f"best uniform action ({_ci(gain_ci)}) on {units}, each valued on a fold the choice did not see.")
-    elif everyone_ci[0] > 0 and not biased:
+    elif everyone_ci[0] > 0 and (not doubt or lo_b > 0):
         kind = VERDICTS[1]
         text = (f"Contact everyone: contacting all {units} earns {_money(everyone)} profit ({_ci(everyone_ci)}); "
                 "no targeting rule beats it with evidence.")
-    elif everyone_ci[1] < 0:
+    elif everyone_ci[1] < 0 and (not doubt or hi_b < 0):
         kind = VERDICTS[2]
         text = f"Contact no one: contacting all {units} loses {_money(-everyone)} ({_ci(everyone_ci)})."
     if kind == VERDICTS[3]:
-        why = ("the design fails its placebo test (an effect on an outcome the campaign could not move, 95% CI "
-               f"{placebo[0]:,.2f} to {placebo[1]:,.2f}), so the observational numbers cannot decide" if biased
-               else "the ranking test does not reject 'no better than random'" if not ranks
-               else "the gain over the best uniform action is not significant")
+        if doubt:
+            bracket = ("" if bracket_profit is None else
+                       f"; across the look-back-adjusted and difference-in-differences estimates a contact earns "
+                       f"between {_money2(lo_b)} and {_money2(hi_b)} (95% bounds), which does not clear break-even")
+            why = (f"the design check cannot rule out bias ({gate_reasons[0] if gate_reasons else gate_status})"
+                   f"{bracket}, so the observational numbers cannot decide")
+        else:
+            why = ("the ranking test does not reject 'no better than random'" if not ranks
+                   else "the gain over the best uniform action is not significant")
         weeks = ab.get("weeks_cuped", float("nan"))
         pace = f", about {weeks:,.0f} weeks at the retailer's campaign pace" if np.isfinite(weeks) else ""
         text = (f"Inconclusive: run this test. Contacting all {units} earns {_money(everyone)} ({_ci(everyone_ci)}) "
@@ -98,4 +111,8 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
                 f"needs {ab.get('n_treatment_cuped', 0):,} contacted + {ab.get('n_control_cuped', 0):,} control "
                 f"households with CUPED{pace}.")
     return Verdict(kind, text, float(rate_p), tuple(map(float, gain_ci)), tuple(map(float, everyone_ci)), ab,
-                   None if placebo is None else tuple(map(float, placebo)))
+                   gate_status, None if bracket_profit is None else tuple(map(float, bracket_profit)))
+
+
+def _money2(x: float) -> str:
+    return f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"

@@ -159,8 +159,9 @@ def aipw(Y, T, nuis: Nuisances, mask: np.ndarray | None = None, trim: float = 0.
     return _from_if(method, estimand, psi.mean(), psi - psi.mean(), trim, groups)
 
 
-def _ratio_dr(Y, T, e, mu, treated_target: bool, method: str, groups=None) -> AteEstimate:
-    """Normalised doubly-robust effect on one arm (ATT if ``treated_target`` else ATC)."""
+def ratio_dr(Y, T, e, mu, treated_target: bool = True) -> tuple[float, np.ndarray]:
+    """(estimate, influence per unit) of the normalised doubly-robust effect on one arm (ATT if
+    ``treated_target`` else ATC); the influence is scaled so that ``clustered_se(influence, groups)`` is its SE."""
     Y, T = np.asarray(Y, float), np.asarray(T, float)
     a = T if treated_target else 1 - T  # the target arm
     w = (1 - a) * (e / (1 - e) if treated_target else (1 - e) / e)  # other arm, reweighted to the target
@@ -168,7 +169,12 @@ def _ratio_dr(Y, T, e, mu, treated_target: bool, method: str, groups=None) -> At
     m_a, m_w = (a * r).sum() / a.sum(), (w * r).sum() / w.sum()
     infl = a * (r - m_a) / a.mean() - w * (r - m_w) / w.mean()
     sign = 1.0 if treated_target else -1.0
-    return _from_if(method, ESTIMANDS[method], sign * (m_a - m_w), sign * infl, groups=groups)
+    return float(sign * (m_a - m_w)), sign * infl
+
+
+def _ratio_dr(Y, T, e, mu, treated_target: bool, method: str, groups=None) -> AteEstimate:
+    est, infl = ratio_dr(Y, T, e, mu, treated_target)
+    return _from_if(method, ESTIMANDS[method], est, infl, groups=groups)
 
 
 def att_dr(Y, T, nuis: Nuisances, X=None, seed: int = 0, groups=None) -> AteEstimate:
