@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from ..io import OutputDir
-from ..stats import Z95
 from .config import PolicyConfig
 from .pipeline import PolicyInputs, run_policy
 from .profit import averaged_scores, grouped_folds
@@ -77,13 +76,18 @@ class RegimeResult:
     verdict_truth: float = float("nan")  # true profit of the action the verdict names (0 for no one / a test)
     rate_p: float = float("nan")  # one-sided p of the sample-split ranking test
     gain_ci: tuple[float, float] = (float("nan"), float("nan"))  # held-out gain over the best uniform action
-    placebo: tuple[float, float] | None = None  # 95% CI of the DR effect on pre-campaign sales (per unit)
+    gate_status: str = "not run"  # the design gate's status (causal/design/gate.py)
+    pattern: str = ""  # the selection pattern the gate's two tests point to
+    att_truth: float = float("nan")  # true ATT on sales over the treated units
+    interval: tuple[float, float] = (float("nan"), float("nan"))  # reported ATT interval (bracket unless passed)
+    interval_covered: bool = False
+    confident_wrong: bool = False  # a confident contact ("everyone" or "target") that truly earns <= 0
 
     def summary_frame(self) -> pd.DataFrame:
         d = self.__dict__.copy()
         d["ci_lower"], d["ci_upper"] = d.pop("ci")
         d["gain_lower"], d["gain_upper"] = d.pop("gain_ci")
-        d["placebo_lower"], d["placebo_upper"] = d.pop("placebo") or (np.nan, np.nan)
+        d["interval_lower"], d["interval_upper"] = d.pop("interval")
         return pd.DataFrame([d])
 
 
@@ -101,21 +105,8 @@ def _split_rate(Y, T, X, scores, groups, model: str, seed: int):
     return evaluate_ranking(scores[~half], cate, n_boot=200, seed=seed).autoc
 
 
-def placebo_ci(y, T, X, nuis, mask, groups, seed: int) -> tuple[float, float]:
-    """95% CI of the DR "effect" on a pre-campaign outcome over the valued units (0 if the design is sound)."""
-    from ..causal.nuisance import dr_scores
-    from .profit import _outcome_nuisances
-    from .value import clustered_total
-
-    psi = dr_scores(y, T, _outcome_nuisances(np.asarray(y, float), np.asarray(T, int), np.asarray(X, float), nuis,
-                                             seed))[mask]
-    total, se = clustered_total(psi, np.asarray(groups)[mask])
-    n = int(mask.sum())
-    return (total - Z95 * se) / n, (total + Z95 * se) / n
-
-
 def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "s",
-                    clip: float = 0.01, overlap=(0.1, 0.9), placebo: bool = True) -> tuple[PolicyInputs, pd.DataFrame]:
+                    clip: float = 0.01, overlap=(0.1, 0.9), gate: bool = True) -> tuple[PolicyInputs, pd.DataFrame]:
     """PolicyInputs for ``tables`` (the one run's causal steps, with cheap learners) and the cohort data."""
     from ..causal.config import DesignConfig
     from ..causal.design.study import build_design
@@ -138,26 +129,25 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
     oof = oof_cate_many({model: params}, Y, T, Xa, folds, seed, n_jobs=1)[model]
     nested = nested_oof_cate(model, params, seed, Y, T, Xa, folds, (oof.cate, oof.lower, oof.upper))
     autoc = _split_rate(Y, T, Xa, scores.scores["sales"], groups, model, seed)
-    ov = (nuis.e_raw >= overlap[0]) & (nuis.e_raw <= overlap[1])
-    from .cost_data import pre_campaign_sales
+    from ..causal.config import AteConfig
+    from ..causal.design.gate import compute_gate
 
-    pci = (placebo_ci(pre_campaign_sales(tables, d, cohort.windows), T, Xa, nuis, ov, groups, seed)
-           if placebo else None)
+    dg = compute_gate(tables, cohort, DesignConfig(), AteConfig(folds=n_folds, clip=clip), seed) if gate else None
     inp = PolicyInputs(household_id=groups, Y=Y, T=T, X=X.reset_index(drop=True), cate=oof.cate,
                        cate_lower=oof.lower, cate_upper=oof.upper, scores=scores, folds=folds,
                        propensity=nuis.e_raw, rate_estimate=autoc.estimate, rate_se=autoc.se,
                        index_campaign=d["index_campaign"].to_numpy(), pre_spend=d["pre_spend_week"].to_numpy(float),
-                       placebo_ci=pci, cate_nested=nested.cate, cate_lower_nested=nested.lower)
+                       gate=dg, cate_nested=nested.cate, cate_lower_nested=nested.lower)
     return inp, d
 
 
 def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int = 2,
-               model: str = "s", placebo: bool = True) -> RegimeResult:
+               model: str = "s", gate: bool = True) -> RegimeResult:
     """Run the decision on a planted source and score it against the planted truth."""
     from ..causal.validation.planted import true_effects
 
     inp, d = decision_inputs(planted.tables, seed=seed, repeats=repeats, model=model, overlap=cfg.overlap,
-                             placebo=placebo)
+                             gate=gate)
     res, _ = run_policy(inp, cfg, seed=seed, out=OutputDir(Path(out)))
     truth = true_effects(planted, d[["household_id", "index_campaign"]])
     r_true = cfg.margin * truth["tau_sales"].to_numpy() - truth["tau_retailer_discount"].to_numpy() - cfg.contact_cost
@@ -168,6 +158,10 @@ def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int =
     true_rec = float((res.selection.pi * rt).sum())
     oracle = float(np.clip(rt, 0, None).sum())
     lo, hi = h["recommended_ci"]
+    treated = d["treated"].to_numpy() == 1
+    att = float(truth["tau_sales"].to_numpy()[treated].mean())
+    ilo, ihi = inp.gate.interval if inp.gate is not None else (np.nan, np.nan)
+    v_truth = verdict_truth(res.verdict.kind, truth=true_rec, everyone_truth=float(rt.sum()))
     return RegimeResult(
         effect=planted.spec.effect, verdict=res.verdict.kind,
         verdict_ok=verdict_right(planted.spec.effect, res.verdict.kind, truth=true_rec, everyone_truth=float(rt.sum())),
@@ -175,7 +169,10 @@ def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int =
         estimate=h["recommended_profit"],
         ci=(lo, hi), truth=true_rec, covered=lo <= true_rec <= hi, everyone_estimate=h["everyone_profit"],
         everyone_truth=float(rt.sum()), oracle=oracle, share_of_oracle=true_rec / oracle if oracle > 0 else np.nan,
-        n_units=int(m.sum()), recommended=res.recommended_policy, placebo=inp.placebo_ci,
-        verdict_truth=verdict_truth(res.verdict.kind, truth=true_rec, everyone_truth=float(rt.sum())),
+        n_units=int(m.sum()), recommended=res.recommended_policy, verdict_truth=v_truth,
+        gate_status=inp.gate.status if inp.gate is not None else "not run",
+        pattern=inp.gate.pattern if inp.gate is not None else "", att_truth=att, interval=(ilo, ihi),
+        interval_covered=bool(ilo <= att <= ihi),
+        confident_wrong=res.verdict.kind in ("contact everyone", "target this group") and v_truth <= 0,
         rate_p=float(res.verdict.rate_p_one_sided), gain_ci=tuple(map(float, res.selection.gain_ci)))
 

@@ -57,6 +57,7 @@ from .covariates import DEMOGRAPHICS
 
 DETECT = 2.8  # (z_0.975 + z_0.80): a bias this many SEs from 0 is found with 80% power
 MIN_ARM = 20  # a trial needs this many treated and controls for its own nuisances
+GATE_FOLDS = 3  # cross-fitting folds of the gate's per-trial nuisances (at most; 8 fits per trial and outcome)
 MIN_BACKCAST_WEEKS = 4  # a trial needs this many weeks of data before its look-back for the two tests
 LOOKBACK_TEST = "backcast placebo (look-back adjustment)"
 TREND_TEST = "pre-trend (parallel trends)"
@@ -165,7 +166,7 @@ def _r2(y: np.ndarray, X: np.ndarray) -> float:
 def _trial_atts(outcomes: dict[str, np.ndarray], T, X, groups, seed: int, n_folds: int,
                 clip: float) -> dict[str, tuple[float, np.ndarray]]:
     """(ATT, influence) of each outcome in one trial; one propensity fit shared by the outcomes."""
-    folds = make_folds(T, n_folds, seed, groups)
+    folds = make_folds(T, min(n_folds, GATE_FOLDS), seed, groups)
     X = X[:, X.std(axis=0) > 0]
     e = np.clip(crossfit_propensity(T, X, folds, seed)[0], clip, 1 - clip)
     return {name: ratio_dr(y, T, e, crossfit_control_outcome(y, T, X, folds, seed), True)

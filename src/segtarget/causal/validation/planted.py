@@ -57,6 +57,15 @@ class PlantSpec:
     spike_selection: float = 0.75  # logit slope on the recent spike (per SD)
     lookback_weeks: int = 12  # look-back used by the selection rule (shorter where the data start later)
     seed: int = 0
+    # A persistent household trait u ~ N(0, 1): every line of a household is scaled by exp(trait_sd u - trait_sd^2/2)
+    # all year, so a 12-week look-back sees u only through the household's own noise; trait_selection is the logit
+    # slope of membership on u (per SD). 0 and 0: no trait.
+    trait_sd: float = 0.0
+    trait_selection: float = 0.0
+    # The real Type A campaigns: "drop" (their memberships removed, their real effect left unlabelled in the
+    # transactions, the old behaviour) or "relabel" (kept as Type C campaigns with id + 1000 and their real members,
+    # so their effect is visible as Type B/C exposure instead of hiding in the planted null).
+    real_typea: str = "drop"
 
     def __post_init__(self):
         if self.effect not in EFFECTS:
@@ -67,6 +76,8 @@ class PlantSpec:
             raise SegtargetError("PlantSpec: lift must be > -1 and discount_rate >= 0")
         if self.lookback_weeks < 1:
             raise SegtargetError(f"PlantSpec.lookback_weeks={self.lookback_weeks}: must be >= 1")
+        if self.trait_sd < 0 or self.real_typea not in ("drop", "relabel"):
+            raise SegtargetError("PlantSpec: trait_sd must be >= 0 and real_typea 'drop' or 'relabel'")
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,14 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
+def _traits(con, spec: PlantSpec) -> pd.DataFrame:
+    """One persistent trait u ~ N(0, 1) per household (by sorted id, so the same seed gives the same traits)."""
+    ids = con.execute("SELECT DISTINCT household_id FROM clean_transactions ORDER BY 1").df()
+    ids["trait"] = np.random.default_rng([spec.seed, 4242]).standard_normal(len(ids))
+    ids["mult"] = np.exp(spec.trait_sd * ids["trait"] - spec.trait_sd ** 2 / 2)
+    return ids
+
+
 def _lookback_stats(con, start, L: int) -> pd.DataFrame:
     """Weekly spend over the look-back and over its last 4 weeks, for households with a basket in it."""
     lb = start - timedelta(days=L)
@@ -119,12 +138,13 @@ def _lookback_stats(con, start, L: int) -> pd.DataFrame:
                coalesce({exact_sum('sales_value', f"date >= DATE '{recent}'")}, 0) AS recent
         FROM planted_base WHERE date >= DATE '{lb}' AND date < DATE '{start}'
         GROUP BY household_id ORDER BY household_id""").df()
+    df = df.merge(con.execute("SELECT household_id, trait FROM planted_traits").df(), on="household_id", how="left")
     weeks = L / 7
     df["level"] = _zscore(np.log1p(df["spend"].to_numpy() / weeks))
     recent_week = df["recent"].to_numpy() / (min(SPIKE_DAYS, L) / 7)
     rest_week = (df["spend"].to_numpy() - df["recent"].to_numpy()) / rest_weeks
     df["spike"] = _zscore(np.log((1 + recent_week) / (1 + rest_week)))
-    return df[["household_id", "level", "spike"]]
+    return df[["household_id", "level", "spike", "trait"]]
 
 
 def _lift(spec: PlantSpec, level: np.ndarray) -> np.ndarray:
@@ -147,7 +167,8 @@ def _select(con, camps: pd.DataFrame, spec: PlantSpec, data_start) -> pd.DataFra
         st = st[~st["household_id"].isin(taken)].reset_index(drop=True)
         if st.empty:
             continue
-        score = spec.selection * st["level"].to_numpy() + spec.spike_selection * st["spike"].to_numpy()
+        score = (spec.selection * st["level"].to_numpy() + spec.spike_selection * st["spike"].to_numpy()
+                 + spec.trait_selection * _zscore(st["trait"].to_numpy()))
         p = _sigmoid(_intercept(score, spec.share) + score)
         st["propensity"] = p
         st["treated"] = (rng.random(len(st)) < p).astype(int)
@@ -174,7 +195,15 @@ def plant_campaigns(tables, spec: PlantSpec) -> Planted:
         raise SegtargetError("planted campaigns: the campaigns table has no Type A campaign to plant into")
     for col in ("start_date", "end_date"):
         camps[col] = pd.to_datetime(camps[col]).dt.date
-    con.execute("CREATE OR REPLACE TABLE planted_base AS SELECT * FROM clean_transactions")
+    traits = _traits(con, spec)
+    con.register("planted_traits_df", traits)
+    con.execute("CREATE OR REPLACE TABLE planted_traits AS SELECT * FROM planted_traits_df")
+    con.unregister("planted_traits_df")
+    # the trait scales money, not quantities: a persistent difference in what a household spends
+    con.execute("""CREATE OR REPLACE TABLE planted_base AS
+        SELECT t.* REPLACE (t.sales_value * u.mult AS sales_value, t.retail_disc * u.mult AS retail_disc,
+                            t.coupon_disc * u.mult AS coupon_disc, t.coupon_match_disc * u.mult AS coupon_match_disc)
+        FROM clean_transactions t JOIN planted_traits u USING (household_id)""")
     data_start = first_row(con, "SELECT min(date) FROM planted_base")[0]
     eligible = _select(con, camps, spec, data_start)
     treated = eligible.loc[eligible.treated == 1, ["household_id", "campaign_id", "start_date", "end_date",
@@ -191,6 +220,8 @@ def plant_campaigns(tables, spec: PlantSpec) -> Planted:
     con.execute("CREATE OR REPLACE VIEW clean_transactions AS SELECT * FROM planted_transactions")
     typea = "SELECT campaign_id FROM campaigns WHERE campaign_type = 'A'"
     members = con.execute(f"SELECT * FROM campaign_members WHERE campaign_id NOT IN ({typea})").df()
+    if spec.real_typea == "relabel":
+        members = pd.concat([members, _relabel_real_typea(con)], ignore_index=True)
     members = pd.concat([members, treated[["household_id", "campaign_id"]]], ignore_index=True)
     con.register("planted_members_df", members)
     con.execute("CREATE OR REPLACE TABLE planted_members AS SELECT * FROM planted_members_df")
@@ -203,6 +234,17 @@ def plant_campaigns(tables, spec: PlantSpec) -> Planted:
     tables.fingerprint = hashlib.sha256(f"{tables.fingerprint}|{spec}".encode()).hexdigest()[:16]
     tables.source = f"{tables.source} (planted {spec.effect})"
     return Planted(tables=tables, spec=spec, eligible=eligible)
+
+
+def _relabel_real_typea(con) -> pd.DataFrame:
+    """The real Type A campaigns as Type C campaigns (id + 1000, same dates) with their real members."""
+    con.execute("""CREATE OR REPLACE TABLE planted_campaigns AS SELECT * FROM campaigns UNION ALL
+        SELECT * REPLACE (campaign_id + 1000 AS campaign_id, 'C' AS campaign_type) FROM campaigns
+        WHERE campaign_type = 'A'""")
+    real = con.execute("""SELECT m.* REPLACE (m.campaign_id + 1000 AS campaign_id) FROM campaign_members m
+        JOIN campaigns c USING (campaign_id) WHERE c.campaign_type = 'A'""").df()
+    con.execute("CREATE OR REPLACE VIEW campaigns AS SELECT * FROM planted_campaigns")
+    return real
 
 
 def true_effects(planted: Planted, units: pd.DataFrame) -> pd.DataFrame:
