@@ -1,0 +1,121 @@
+"""The design gate: checks that can fail, a status the verdict reads, and the bracket of two assumptions."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segtarget.causal.design import gate as g
+
+
+def _checks(rows):
+    cols = ["check", "trial", "estimate", "ci_lower", "ci_upper", "detectable", "passed"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+BRACKET = pd.DataFrame([{"trial": "pooled", "lagged_att": 40.0, "did_att": 5.0, "lagged_ci_lower": 30.0,
+                         "lagged_ci_upper": 50.0, "did_ci_lower": -5.0, "did_ci_upper": 15.0,
+                         "bracket_lower": -5.0, "bracket_upper": 50.0}])
+
+
+def test_status_fails_names_the_trial_and_says_where_it_passes():
+    t = _checks([(g.LOOKBACK_TEST, "pooled", 1.0, -0.5, 2.5, 2.0, True),
+                 (g.LOOKBACK_TEST, "8", 3.0, 1.0, 5.0, 2.0, False),
+                 (g.LOOKBACK_TEST, "13", 0.1, -2.0, 2.2, 2.0, True)])
+    status, reasons = g._status(t, BRACKET, window=10.0)
+    assert status == "failed"
+    assert "trial 8 (+3.00" in reasons[0] and "passes in trial 13" in reasons[0]
+
+
+def test_a_pass_counts_only_with_the_power_to_find_a_bias_as_large_as_the_effect():
+    weak = _checks([(g.LOOKBACK_TEST, "pooled", 0.1, -5.0, 5.2, 7.0, True)])
+    assert g._status(weak, BRACKET, window=10.0)[0] == "underpowered"  # could detect $70, effect is $40
+    strong = _checks([(g.LOOKBACK_TEST, "pooled", 0.1, -0.5, 0.7, 1.0, True)])
+    assert g._status(strong, BRACKET, window=10.0) == ("passed", [])
+    none = _checks([(g.LOOKBACK_TEST, "pooled", np.nan, np.nan, np.nan, np.nan, np.nan)])
+    assert g._status(none, BRACKET, window=10.0)[0] == "not testable"
+
+
+def test_a_placebo_that_is_a_covariate_in_disguise_fails_as_a_test():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3))
+    assert g._r2(4 * X[:, 0], X) == pytest.approx(1.0)  # spend before the start = 4 x a covariate
+    assert g._r2(rng.normal(size=500), X) < 0.05
+    est = g.Estimate(0.0, 1.0, 100, 400)  # a perfect "pass" ...
+    row = g._check_row("placebo", "pooled", est, 0.05, r2=0.99, r2_max=0.9)
+    assert row["passed"] is False and "covariate in disguise" in row["note"]  # ... that cannot count
+    assert g._check_row("placebo", "pooled", est, 0.05, r2=0.5, r2_max=0.9)["passed"] is True
+    assert g._check_row("placebo", "pooled", est, 0.05, r2=0.5, r2_max=0.9)["detectable"] == pytest.approx(2.8)
+
+
+def _trial_data(rng, n, effect, trait_gap):
+    """One trial: a trait u raises spend in every period and drives membership; X sees u with noise."""
+    u = rng.normal(size=n)
+    T = (rng.random(n) < 1 / (1 + np.exp(-u))).astype(int)
+    x = u + rng.normal(size=n)  # the look-back measures the trait with noise
+    pre = 50 + trait_gap * u + rng.normal(scale=5, size=n)
+    y = 50 + trait_gap * u + effect * T + rng.normal(scale=5, size=n)
+    return T, x[:, None], pre, y
+
+
+def test_pooled_is_the_treated_weighted_average_of_trials_with_a_household_clustered_se():
+    rng = np.random.default_rng(1)
+    n = 600
+    pool = g._Pooler(2 * n, np.r_[np.arange(n), np.arange(n)])  # the same households in both trials
+    ests = []
+    for k, eff in enumerate((10.0, 30.0)):
+        T, X, pre, y = _trial_data(rng, n, eff, trait_gap=0.0)
+        idx = np.arange(k * n, (k + 1) * n)
+        ests.append((pool.add(k, idx, int(T.sum()), g._trial_atts({"y": y}, T, X, idx, 0, 3, 0.01))["y"], T.sum()))
+    pooled = pool.pooled("y")
+    w = np.array([t for _, t in ests], float)
+    assert pooled.estimate == pytest.approx(np.dot(w / w.sum(), [e.estimate for e, _ in ests]))
+    assert pooled.n_treated == int(w.sum())
+    assert ests[0][0].ci[0] < 10 < ests[0][0].ci[1] and ests[1][0].ci[0] < 30 < ests[1][0].ci[1]
+    assert 0 < pooled.std_error < max(e.std_error for e, _ in ests)
+
+
+def test_the_bracket_covers_the_truth_when_only_did_is_right():
+    """Under a persistent trait the look-back-adjusted end is biased up, the DiD end is right, the bracket
+    holds the truth, and breakdown() says how far trends may depart before the DiD end reaches a threshold."""
+    rng = np.random.default_rng(2)
+    T, X, pre, y = _trial_data(rng, 4000, effect=0.0, trait_gap=20.0)
+    atts = g._trial_atts({"lagged": y, "did": y - pre}, T, X, np.arange(len(T)), 0, 3, 0.01)
+    lag, did = (g.Estimate(a, g.clustered_se(i, None), int(T.sum()), len(T)) for a, i in (atts["lagged"],
+                                                                                          atts["did"]))
+    assert lag.ci[0] > 0  # the adjusted estimate alone says "effect" where there is none
+    assert did.ci[0] < 0 < did.ci[1]
+    assert min(lag.ci[0], did.ci[0]) < 0 < max(lag.ci[1], did.ci[1])
+    bracket = pd.DataFrame([{"trial": "pooled", "did_att": 100.0, "did_ci_lower": 60.0, "did_ci_upper": 140.0,
+                             "lagged_att": 0, "lagged_ci_lower": 0, "lagged_ci_upper": 0}])
+    dg = g.DesignGate(checks=pd.DataFrame(), bracket=bracket, status="failed", reasons=(), pattern="",
+                      pretrend_per_week=-2.0, window_weeks=10.0)
+    assert dg.breakdown(20.0) == pytest.approx(2.0)  # (60 - 20) / (|-2| x 10)
+    assert dg.breakdown(70.0) == 0.0
+
+
+def test_did_covariates_leave_out_spend_levels():
+    cov = ["monetary_sales", "frequency", "share_fresh", "private_label_ratio", "age_band", "index_13",
+           "recent_spend_week", "log_spend_week", "bc_campaigns_before"]
+    assert g.did_covariates(cov) == ["share_fresh", "private_label_ratio", "age_band", "index_13",
+                                     "bc_campaigns_before"]
+
+
+@pytest.mark.slow
+def test_a_persistent_trait_is_flagged_on_the_real_transactions():
+    """Planted no-effect campaigns whose members were picked on a strong persistent trait: the gate does not
+    pass, and the bracket covers the true zero."""
+    from segtarget.causal.config import AteConfig, DesignConfig
+    from segtarget.causal.design.study import build_design
+    from segtarget.causal.validation.planted import PlantSpec, plant_campaigns
+    from segtarget.data import load_source
+
+    spec = PlantSpec(effect="none", trait_sd=0.6, trait_selection=2.0, selection=0.0, spike_selection=0.0,
+                     real_typea="relabel", seed=0)
+    tables = plant_campaigns(load_source("completejourney", validate=False), spec).tables
+    cohort = build_design(tables, DesignConfig())
+    dg = g.compute_gate(tables, cohort, DesignConfig(), AteConfig(), seed=0)
+    look = dg.checks[(dg.checks["check"] == g.LOOKBACK_TEST) & (dg.checks["trial"] == "pooled")].iloc[0]
+    assert dg.status == "failed" and look["estimate"] > 0 and look["r2_on_covariates"] < 0.9
+    lo, hi = dg.interval
+    assert lo <= 0 <= hi
+    assert set(dg.checks["trial"]) >= {"pooled", "8", "13", "18"}
