@@ -245,6 +245,12 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
     assigns = assignments_frame(inp.household_id, inp.index_campaign, m, held, RECOMMENDED)
     head = _headline(table, sel, verdict, econ, conc, m, ov, cfg, inp.scores.n_splits)
     head["share_above_breakeven"] = share_above(score, econ.breakeven)
+    if inp.gate is not None and not inp.gate.bracket.empty:
+        # break-even including the caused discount, in sales dollars per contacted unit
+        be = (econ.cost + float(np.mean(psi_d))) / econ.margin
+        head["gate_breakeven_sales"] = be
+        head["gate_breakdown_m"] = inp.gate.breakdown(be)
+        head["gate_pretrend_week"] = abs(inp.gate.pretrend_per_week)
     keys = key_results_frame(head)
     result = PolicyResult(
         policies=table, economics=econ, selection=sel, verdict=verdict, curve=curve, sensitivity=grid,

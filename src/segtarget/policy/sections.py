@@ -41,6 +41,19 @@ def _key_results_display(keys: pd.DataFrame) -> pd.DataFrame:
         "ROI": [f"{r:.0%}" if pd.notna(r) else "n/a" for r in keys["roi"]], "method": keys["method"]})
 
 
+def _sensitivity_text(h: dict) -> str:
+    """The DiD end against break-even, in the spirit of Rambachan & Roth (2023), relative magnitudes."""
+    m, be, pre = h.get("gate_breakdown_m"), h.get("gate_breakeven_sales"), h.get("gate_pretrend_week")
+    if m is None or be is None:
+        return ""
+    if m == 0:
+        return (f" The DiD estimate does not clear break-even (a sales effect of ${be:,.2f} per contact, caused "
+                "discount included) even if trends stayed exactly parallel.")
+    bound = "any departure" if m == float("inf") else f"{m:,.2f} times the pre-period departure (${pre:,.2f} a week)"
+    return (f" The DiD estimate clears break-even (${be:,.2f} of sales per contact, caused discount included) as "
+            f"long as post-period trends depart from parallel by less than {bound}.")
+
+
 def _gate_text(status, bracket) -> str:
     if status in (None, "not run"):
         return "No design gate was run (it needs the campaign-trials design)."
@@ -83,7 +96,7 @@ def _policy_section(res, files: dict, outcome: str) -> Section:
         "above / below $0; otherwise <i>inconclusive</i>, with the test that would settle it (A/B section). "
         f"Concentration: the top 1% of units carry {h['top_share_everyone']:.0%} of the absolute contributions "
         f"of contacting everyone; without them it earns {_money(h['everyone_without_top'])} and the recommended "
-        f"procedure {_money(h['recommended_without_top'])}. {_gate_text(h.get('gate_status'), h.get('bracket_profit'))}</p>"))
+        f"procedure {_money(h['recommended_without_top'])}. {_gate_text(h.get('gate_status'), h.get('bracket_profit'))}{_sensitivity_text(h)}</p>"))
     sec.blocks.append(Table("key_results", _key_results_display(res.key_results),
                             "Key results (DR, held-out, household-clustered 95% CIs)", csv=files["key_results"]))
     sec.blocks.append(Table("policy_economics", e.summary_frame(), "Economics: contact cost, margin, break-even",
