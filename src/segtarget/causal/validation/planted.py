@@ -66,6 +66,11 @@ class PlantSpec:
     # transactions, the old behaviour) or "relabel" (kept as Type C campaigns with id + 1000 and their real members,
     # so their effect is visible as Type B/C exposure instead of hiding in the planted null).
     real_typea: str = "drop"
+    # Co-targeting: each planted Type A campaign c gets a planted Type B campaign (id c + 2000, same dates) whose
+    # members are c's members with probability cotarget_share and eligible non-members with a fifth of it; it adds
+    # cotarget_lift x the member's sales on its dates (additive with the Type A lift, so each effect is known).
+    cotarget_share: float = 0.0
+    cotarget_lift: float = 0.0
 
     def __post_init__(self):
         if self.effect not in EFFECTS:
@@ -78,6 +83,8 @@ class PlantSpec:
             raise SegtargetError(f"PlantSpec.lookback_weeks={self.lookback_weeks}: must be >= 1")
         if self.trait_sd < 0 or self.real_typea not in ("drop", "relabel"):
             raise SegtargetError("PlantSpec: trait_sd must be >= 0 and real_typea 'drop' or 'relabel'")
+        if not 0 <= self.cotarget_share < 1 or self.cotarget_lift <= -1:
+            raise SegtargetError("PlantSpec: cotarget_share must be in [0, 1) and cotarget_lift > -1")
 
 
 @dataclass(frozen=True)
@@ -195,10 +202,7 @@ def plant_campaigns(tables, spec: PlantSpec) -> Planted:
         raise SegtargetError("planted campaigns: the campaigns table has no Type A campaign to plant into")
     for col in ("start_date", "end_date"):
         camps[col] = pd.to_datetime(camps[col]).dt.date
-    traits = _traits(con, spec)
-    con.register("planted_traits_df", traits)
-    con.execute("CREATE OR REPLACE TABLE planted_traits AS SELECT * FROM planted_traits_df")
-    con.unregister("planted_traits_df")
+    _materialise(con, "planted_traits", _traits(con, spec))
     # the trait scales money, not quantities: a persistent difference in what a household spends
     con.execute("""CREATE OR REPLACE TABLE planted_base AS
         SELECT t.* REPLACE (t.sales_value * u.mult AS sales_value, t.retail_disc * u.mult AS retail_disc,
@@ -208,25 +212,37 @@ def plant_campaigns(tables, spec: PlantSpec) -> Planted:
     eligible = _select(con, camps, spec, data_start)
     treated = eligible.loc[eligible.treated == 1, ["household_id", "campaign_id", "start_date", "end_date",
                                                    "lift"]]
-    con.register("planted_treated_df", treated)
-    con.execute("CREATE OR REPLACE TABLE planted_treated AS SELECT * FROM planted_treated_df")
-    con.unregister("planted_treated_df")
+    _materialise(con, "planted_treated", treated)
+    cot = _cotargeted(eligible, spec)
+    _materialise(con, "planted_cotarget", cot[["household_id", "start_date", "end_date", "lift"]])
     con.execute(f"""CREATE OR REPLACE TABLE planted_transactions AS
-        SELECT t.* REPLACE (t.sales_value * (1 + coalesce(p.lift, 0)) AS sales_value,
+        SELECT t.* REPLACE (t.sales_value * (1 + coalesce(p.lift, 0) + coalesce(q.lift, 0)) AS sales_value,
                             t.coupon_match_disc + CASE WHEN p.lift IS NULL THEN 0
                                 ELSE {float(spec.discount_rate)} * t.sales_value END AS coupon_match_disc)
         FROM planted_base t LEFT JOIN planted_treated p
-          ON p.household_id = t.household_id AND t.date BETWEEN p.start_date AND p.end_date""")
+          ON p.household_id = t.household_id AND t.date BETWEEN p.start_date AND p.end_date
+        LEFT JOIN planted_cotarget q
+          ON q.household_id = t.household_id AND t.date BETWEEN q.start_date AND q.end_date""")
     con.execute("CREATE OR REPLACE VIEW clean_transactions AS SELECT * FROM planted_transactions")
     typea = "SELECT campaign_id FROM campaigns WHERE campaign_type = 'A'"
     members = con.execute(f"SELECT * FROM campaign_members WHERE campaign_id NOT IN ({typea})").df()
+    extra = [cot.assign(campaign_type="B")[["campaign_id", "campaign_type", "start_date", "end_date"]]
+             .drop_duplicates("campaign_id")]
     if spec.real_typea == "relabel":
-        members = pd.concat([members, _relabel_real_typea(con)], ignore_index=True)
-    members = pd.concat([members, treated[["household_id", "campaign_id"]]], ignore_index=True)
-    con.register("planted_members_df", members)
-    con.execute("CREATE OR REPLACE TABLE planted_members AS SELECT * FROM planted_members_df")
-    con.unregister("planted_members_df")
+        real, real_members = _real_typea_as_c(con)
+        extra.append(real)
+        members = pd.concat([members, real_members], ignore_index=True)
+    members = pd.concat([members, treated[["household_id", "campaign_id"]], cot[["household_id", "campaign_id"]]],
+                        ignore_index=True)
+    _materialise(con, "planted_members", members)
     con.execute("CREATE OR REPLACE VIEW campaign_members AS SELECT * FROM planted_members")
+    extra = pd.concat(extra, ignore_index=True)
+    if not extra.empty:
+        con.execute("CREATE OR REPLACE TABLE planted_campaigns AS SELECT * FROM campaigns")
+        con.register("planted_extra_df", extra)
+        con.execute("INSERT INTO planted_campaigns BY NAME SELECT * FROM planted_extra_df")
+        con.unregister("planted_extra_df")
+        con.execute("CREATE OR REPLACE VIEW campaigns AS SELECT * FROM planted_campaigns")
     if view_exists(con, "redemptions"):
         con.execute(f"CREATE OR REPLACE TABLE planted_redemptions AS SELECT * FROM redemptions "
                     f"WHERE campaign_id NOT IN ({typea})")
@@ -236,15 +252,31 @@ def plant_campaigns(tables, spec: PlantSpec) -> Planted:
     return Planted(tables=tables, spec=spec, eligible=eligible)
 
 
-def _relabel_real_typea(con) -> pd.DataFrame:
-    """The real Type A campaigns as Type C campaigns (id + 1000, same dates) with their real members."""
-    con.execute("""CREATE OR REPLACE TABLE planted_campaigns AS SELECT * FROM campaigns UNION ALL
-        SELECT * REPLACE (campaign_id + 1000 AS campaign_id, 'C' AS campaign_type) FROM campaigns
-        WHERE campaign_type = 'A'""")
-    real = con.execute("""SELECT m.* REPLACE (m.campaign_id + 1000 AS campaign_id) FROM campaign_members m
+def _materialise(con, name: str, df: pd.DataFrame) -> None:
+    """``df`` as a DuckDB table ``name`` (a table, not a view of a pandas frame that may go away)."""
+    con.register(f"{name}_df", df)
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_df")
+    con.unregister(f"{name}_df")
+
+
+def _cotargeted(eligible: pd.DataFrame, spec: PlantSpec) -> pd.DataFrame:
+    """Members of the planted Type B campaigns (module docstring of PlantSpec.cotarget_*): household_id,
+    campaign_id, start_date, end_date, lift."""
+    rng = np.random.default_rng([spec.seed, 77])
+    p = np.where(eligible["treated"].to_numpy() == 1, spec.cotarget_share, spec.cotarget_share / 5)
+    hit = eligible[rng.random(len(eligible)) < p]
+    return pd.DataFrame({"household_id": hit["household_id"].to_numpy(), "campaign_id": hit["campaign_id"] + 2000,
+                         "start_date": hit["start_date"], "end_date": hit["end_date"],
+                         "lift": float(spec.cotarget_lift)}).reset_index(drop=True)
+
+
+def _real_typea_as_c(con) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The real Type A campaigns as Type C campaigns (id + 1000, same dates) and their real members."""
+    camps = con.execute("""SELECT campaign_id + 1000 AS campaign_id, 'C' AS campaign_type, start_date, end_date
+        FROM campaigns WHERE campaign_type = 'A'""").df()
+    members = con.execute("""SELECT m.* REPLACE (m.campaign_id + 1000 AS campaign_id) FROM campaign_members m
         JOIN campaigns c USING (campaign_id) WHERE c.campaign_type = 'A'""").df()
-    con.execute("CREATE OR REPLACE VIEW campaigns AS SELECT * FROM planted_campaigns")
-    return real
+    return camps, members
 
 
 def true_effects(planted: Planted, units: pd.DataFrame) -> pd.DataFrame:
