@@ -4,7 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from segtarget.causal.config import AteConfig
 from segtarget.causal.design import gate as g
+from segtarget.causal.nuisance import crossfit_propensity, make_folds
+
+
+def _atts(outcomes, T, X, seed=0):
+    folds = make_folds(T, 3, seed, np.arange(len(T)))
+    e = np.clip(crossfit_propensity(T, X, folds, seed)[0], 0.01, 0.99)
+    return g._fit_atts(outcomes, T, X, folds, e, seed)
 
 
 def _checks(rows):
@@ -65,7 +73,7 @@ def test_pooled_is_the_treated_weighted_average_of_trials_with_a_household_clust
     for k, eff in enumerate((10.0, 30.0)):
         T, X, pre, y = _trial_data(rng, n, eff, trait_gap=0.0)
         idx = np.arange(k * n, (k + 1) * n)
-        ests.append((pool.add(k, idx, int(T.sum()), g._trial_atts({"y": y}, T, X, idx, 0, 3, 0.01))["y"], T.sum()))
+        ests.append((pool.add(k, idx, int(T.sum()), _atts({"y": y}, T, X))["y"], T.sum()))
     pooled = pool.pooled("y")
     w = np.array([t for _, t in ests], float)
     assert pooled.estimate == pytest.approx(np.dot(w / w.sum(), [e.estimate for e, _ in ests]))
@@ -79,7 +87,9 @@ def test_the_bracket_covers_the_truth_when_only_did_is_right():
     holds the truth, and breakdown() says how far trends may depart before the DiD end reaches a threshold."""
     rng = np.random.default_rng(2)
     T, X, pre, y = _trial_data(rng, 4000, effect=0.0, trait_gap=20.0)
-    atts = g._trial_atts({"lagged": y, "did": y - pre}, T, X, np.arange(len(T)), 0, 3, 0.01)
+    parts = {"y": y, "pre": pre, "pre_total": pre, "backcast": np.full(len(T), np.nan)}
+    keep, atts, _ = g._trial(parts, T, X, np.ones((len(T), 1)), np.arange(len(T)), 0, AteConfig(), (0.1, 0.9))
+    assert 0.9 < keep.mean() < 1  # units without a comparable unit in the other arm are left out
     lag, did = (g.Estimate(a, g.clustered_se(i, None), int(T.sum()), len(T)) for a, i in (atts["lagged"],
                                                                                           atts["did"]))
     assert lag.ci[0] > 0  # the adjusted estimate alone says "effect" where there is none

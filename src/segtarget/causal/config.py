@@ -50,6 +50,10 @@ class DesignConfig:
     # design gate: a placebo outcome whose R^2 on its own covariates exceeds this is a covariate in disguise,
     # not a test, and counts as failed.
     gate_r2_max: float = 0.9
+    # design gate: every trial's tests and bracket use the units whose cross-fitted propensity (look-back
+    # covariates) lies in this band (the policy's valued population by default): outside it there is no
+    # comparable unit in the other arm and weights up to 1/clip decide the estimate.
+    gate_overlap: tuple[float, float] = (0.1, 0.9)
 
     def __post_init__(self):
         c = ConfigCheck("design", self)
@@ -68,6 +72,9 @@ class DesignConfig:
         c.within("gate_backcast_weeks", "[4, inf)")
         c.within("gate_alpha", "(0, 1)")
         c.within("gate_r2_max", "(0, 1]")
+        c.each_within("gate_overlap", "[0, 1]")
+        c.holds(len(self.gate_overlap) == 2 and self.gate_overlap[0] < self.gate_overlap[1], "gate_overlap",
+                "two numbers low < high, e.g. [0.1, 0.9]")
 
 
 @dataclass(frozen=True)

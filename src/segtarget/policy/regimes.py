@@ -159,6 +159,8 @@ def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int =
     oracle = float(np.clip(rt, 0, None).sum())
     lo, hi = h["recommended_ci"]
     treated = d["treated"].to_numpy() == 1
+    if inp.gate is not None and inp.gate.sample is not None:
+        treated &= inp.gate.sample  # the units the gate's interval speaks for (propensity in its band)
     att = float(truth["tau_sales"].to_numpy()[treated].mean())
     ilo, ihi = inp.gate.interval if inp.gate is not None else (np.nan, np.nan)
     v_truth = verdict_truth(res.verdict.kind, truth=true_rec, everyone_truth=float(rt.sum()))

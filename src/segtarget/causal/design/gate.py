@@ -96,6 +96,7 @@ class DesignGate:
     pattern: str  # the selection pattern the two tests point to
     pretrend_per_week: float  # pooled pre-trend departure per week (dollars), for the sensitivity
     window_weeks: float  # mean outcome window of the treated, in weeks (1 for per-week outcomes)
+    sample: np.ndarray | None = None  # the cohort rows the tests and the bracket use (propensity in the band)
 
     @property
     def passed(self) -> bool:
@@ -163,14 +164,48 @@ def _r2(y: np.ndarray, X: np.ndarray) -> float:
     return float(1 - (resid ** 2).sum() / tss) if tss > 0 else 1.0
 
 
-def _trial_atts(outcomes: dict[str, np.ndarray], T, X, groups, seed: int, n_folds: int,
-                clip: float) -> dict[str, tuple[float, np.ndarray]]:
-    """(ATT, influence) of each outcome in one trial; one propensity fit shared by the outcomes."""
-    folds = make_folds(T, min(n_folds, GATE_FOLDS), seed, groups)
-    X = X[:, X.std(axis=0) > 0]
-    e = np.clip(crossfit_propensity(T, X, folds, seed)[0], clip, 1 - clip)
-    return {name: ratio_dr(y, T, e, crossfit_control_outcome(y, T, X, folds, seed), True)
+def _fit_atts(outcomes: dict[str, np.ndarray], t, X, folds, e, seed: int) -> dict[str, tuple[float, np.ndarray]]:
+    """(ATT, influence) of each outcome given one propensity ``e`` (already clipped) and the folds."""
+    X = _usable(X)
+    return {name: ratio_dr(y, t, e, crossfit_control_outcome(y, t, X, folds, seed), True)
             for name, y in outcomes.items()}
+
+
+def _usable(X: np.ndarray) -> np.ndarray:
+    """The non-constant columns (a constant one when none is left: the models then fit the arm means)."""
+    X = X[:, X.std(axis=0) > 0] if X.shape[1] else X
+    return X if X.shape[1] else np.ones((len(X), 1))
+
+
+def _growth(num: np.ndarray, den: np.ndarray, control: np.ndarray) -> float:
+    """Spend growth of the controls between two windows (ratio of totals; 1 when undefined)."""
+    d = den[control].sum()
+    return float(num[control].sum() / d) if d > 0 else 1.0
+
+
+def _trial(parts: dict, t, X_full, X_did, groups, seed: int, ate_cfg, band) -> tuple[np.ndarray, dict, dict]:
+    """One trial: (mask of the units kept in the overlap band, (ATT, influence) of each end and test, the
+    outcomes they were estimated on)."""
+    folds = make_folds(t, min(ate_cfg.folds, GATE_FOLDS), seed, groups)
+    e_raw = crossfit_propensity(t, _usable(X_full), folds, seed)[0]
+    keep = (e_raw >= band[0]) & (e_raw <= band[1])
+    if t[keep].sum() < MIN_ARM or (t[keep] == 0).sum() < MIN_ARM:
+        return keep, {}, {}
+    t, folds, clip = t[keep], folds[keep], ate_cfg.clip
+    p = {k: v[keep] for k, v in parts.items()}
+    c = t == 0
+    # proportional trends (parallel trends of log mean spend, Wooldridge 2023): spend is multiplicative in a
+    # household's level, so a seasonal change moves big spenders' dollars more; each control group's growth
+    # factor carries the counterfactual
+    outcomes_full = {"lagged": p["y"]}
+    outcomes_did = {"did": p["y"] - _growth(p["y"], p["pre_total"], c) * p["pre_total"]}
+    if np.isfinite(p["backcast"]).all():
+        outcomes_full["backcast"] = p["backcast"]
+        outcomes_did["pretrend"] = p["pre"] - _growth(p["pre"], p["backcast"], c) * p["backcast"]
+    e_did = crossfit_propensity(t, _usable(X_did[keep]), folds, seed)[0]
+    atts = _fit_atts(outcomes_full, t, X_full[keep], folds, np.clip(e_raw[keep], clip, 1 - clip), seed)
+    atts |= _fit_atts(outcomes_did, t, X_did[keep], folds, np.clip(e_did, clip, 1 - clip), seed)
+    return keep, atts, outcomes_full | outcomes_did
 
 
 def _aggregate(parts: dict, n1: dict, idx: dict, n: int, groups: np.ndarray) -> Estimate:
@@ -226,14 +261,15 @@ def _check_row(check: str, trial, est: Estimate | None, level: float, r2: float,
             "r2_on_covariates": r2, "n_treated": est.n_treated, "n": est.n, "passed": passed, "note": note}
 
 
-def _outcomes(cohort, backcast: np.ndarray) -> tuple[dict, np.ndarray]:
-    """The four outcomes the gate estimates, and the outcome window of each unit in weeks."""
+def _parts(cohort, backcast: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Per unit: window spend, look-back spend per week and scaled to the window, backcast spend per week; and
+    the outcome window in weeks (1 for per-week outcomes)."""
     d = cohort.data
     per_week = getattr(cohort, "outcome_scale", "window total") == "per week"
     W = np.ones(len(d)) if per_week else d["outcome_weeks"].to_numpy(float)
-    y = d["purchase_amount"].to_numpy(float)
     pre = d["pre_spend_week"].to_numpy(float)
-    return {"lagged": y, "did": y - pre * W, "backcast": backcast, "pretrend": pre - backcast}, W
+    return {"y": d["purchase_amount"].to_numpy(float), "pre": pre, "pre_total": pre * W,
+            "backcast": backcast}, W
 
 
 def compute_gate(tables, cohort, cfg, ate_cfg, seed: int) -> DesignGate:
@@ -243,31 +279,33 @@ def compute_gate(tables, cohort, cfg, ate_cfg, seed: int) -> DesignGate:
     d = cohort.data.reset_index(drop=True)
     weeks = int(cfg.gate_backcast_weeks)
     backcast = _backcast_spend(tables.con, d, cohort.windows, weeks)
-    ys, W = _outcomes(cohort, backcast)
+    parts, W = _parts(cohort, backcast)
     cov = list(cohort.covariates)
     X_full = d[cov].to_numpy(float)
     did_cols = did_covariates(cov)
-    X_did = d[did_cols].to_numpy(float) if did_cols else np.zeros((len(d), 1))
+    X_did = d[did_cols].to_numpy(float) if did_cols else np.ones((len(d), 1))
     T, groups = d["treated"].to_numpy(int), d["household_id"].to_numpy()
     pool = _Pooler(len(d), groups)
     trials = sorted(d["index_campaign"].unique())
     k = len(trials)
     rows, per_trial, r2s = [], {}, {}
+    sample = np.zeros(len(d), bool)
     for trial in trials:
         idx = np.flatnonzero(d["index_campaign"].to_numpy() == trial)
-        t = T[idx]
-        if t.sum() < MIN_ARM or (t == 0).sum() < MIN_ARM:
+        if T[idx].sum() < MIN_ARM or (T[idx] == 0).sum() < MIN_ARM:
             per_trial[trial] = f"fewer than {MIN_ARM} treated or controls"
             continue
-        has_back = bool(np.isfinite(backcast[idx]).all())
-        full = {"lagged": ys["lagged"][idx]} | ({"backcast": ys["backcast"][idx]} if has_back else {})
-        trend = {"did": ys["did"][idx]} | ({"pretrend": ys["pretrend"][idx]} if has_back else {})
-        atts = _trial_atts(full, t, X_full[idx], groups[idx], seed, ate_cfg.folds, ate_cfg.clip)
-        atts |= _trial_atts(trend, t, X_did[idx], groups[idx], seed, ate_cfg.folds, ate_cfg.clip)
-        per_trial[trial] = pool.add(trial, idx, int(t.sum()), atts)
-        if has_back:
-            r2s[(LOOKBACK_TEST, trial)] = _r2(ys["backcast"][idx], X_full[idx])
-            r2s[(TREND_TEST, trial)] = _r2(ys["pretrend"][idx], X_did[idx])
+        keep, atts, ys = _trial({n: v[idx] for n, v in parts.items()}, T[idx], X_full[idx], X_did[idx], groups[idx],
+                            seed, ate_cfg, cfg.gate_overlap)
+        if not atts:
+            per_trial[trial] = f"fewer than {MIN_ARM} treated or controls with a propensity in {cfg.gate_overlap}"
+            continue
+        idx = idx[keep]
+        sample[idx] = True
+        per_trial[trial] = pool.add(trial, idx, int(T[idx].sum()), atts)
+        if "backcast" in atts:
+            r2s[(LOOKBACK_TEST, trial)] = _r2(ys["backcast"], X_full[idx])
+            r2s[(TREND_TEST, trial)] = _r2(ys["pretrend"], X_did[idx])
     for check, name in ((LOOKBACK_TEST, "backcast"), (TREND_TEST, "pretrend")):
         tested = [tr for tr in trials if isinstance(per_trial.get(tr), dict) and name in per_trial[tr]]
         r2_pool = float(np.mean([r2s[(check, tr)] for tr in tested])) if tested else np.nan
@@ -281,12 +319,12 @@ def compute_gate(tables, cohort, cfg, ate_cfg, seed: int) -> DesignGate:
                                    cfg.gate_r2_max, why))
     checks = pd.DataFrame(rows)
     bracket = _bracket(pool, per_trial, trials)
-    window = float(W[T == 1].mean()) if (T == 1).any() else 1.0
+    window = float(W[sample & (T == 1)].mean()) if (sample & (T == 1)).any() else 1.0
     status, reasons = _status(checks, bracket, window)
     pre = pool.pooled("pretrend")
     return DesignGate(checks=checks, bracket=bracket, status=status, reasons=tuple(reasons),
                       pattern=_pattern(checks), pretrend_per_week=pre.estimate if pre else float("nan"),
-                      window_weeks=window)
+                      window_weeks=window, sample=sample)
 
 
 def _bracket(pool: _Pooler, per_trial: dict, trials) -> pd.DataFrame:
