@@ -11,7 +11,9 @@ Definitions
   between the source's first and last purchase week, one source week ``w'`` is drawn uniformly from
   ``[w - k, w + k]`` (clipped to the source's own first..last week; ``k = week_window``). All baskets
   of week ``w'`` are copied whole into slot ``w`` (dates move by ``7 (w - w')`` days, so weekdays stay),
-  each with a new basket id; a drawn week without purchases leaves the slot empty. Money columns
+  each with a new basket id; a drawn week without purchases leaves the slot empty. The first and last
+  slots keep their own week, so first and last purchase (tenure, recency) stay the source's and no
+  household comes out empty; lines re-dated outside the source's date range are dropped. Money columns
   (sales_value, retail_disc, coupon_disc, coupon_match_disc) are multiplied by a household factor and a
   per-basket factor, each ``exp(sigma z - sigma^2 / 2)`` with ``z`` standard normal (mean 1), and rounded
   to cents. Quantities stay as they are: they are counts, and a factor would make them fractional.
@@ -159,7 +161,7 @@ def _prepare_source(con) -> dict[str, int]:
     return {"basket": _stride(basket), "week": _stride(week), "index": _stride(bidx)}
 
 
-def _resampled_sql(seed: int, cfg: SynthConfig, strides: dict[str, int], week0: int) -> str:
+def _resampled_sql(seed: int, cfg: SynthConfig, strides: dict[str, int], week0: int, date_range: str) -> str:
     """Lines of the resampled households of ``plan_chunk`` (see the module docstring)."""
     k = int(cfg.week_window)
     hh = _factor(seed, cfg.household_noise, "s.household_id", "'household'")
@@ -173,15 +175,17 @@ def _resampled_sql(seed: int, cfg: SynthConfig, strides: dict[str, int], week0: 
                    sp.first_week, sp.last_week
             FROM plan_chunk p JOIN src_span sp ON sp.household_id = p.source_id WHERE p.replicate > 0),
         drawn AS (
-            SELECT household_id, source_id, slot, greatest(first_week, slot - {k}) AS lo,
+            SELECT household_id, source_id, slot, first_week, last_week, greatest(first_week, slot - {k}) AS lo,
                    least(last_week, slot + {k}) AS hi FROM slots),
         picked AS (
             SELECT household_id, source_id, slot,
-                   lo + CAST(floor({_uniform(seed, 'household_id', 'slot', "'week'")} * (hi - lo + 1)) AS INTEGER)
+                   CASE WHEN slot IN (first_week, last_week) THEN slot ELSE lo + CAST(floor(
+                       {_uniform(seed, 'household_id', 'slot', "'week'")} * (hi - lo + 1)) AS INTEGER) END
                    AS week_from FROM drawn)
         SELECT s.household_id, {basket} AS basket_id, t.product_id, t.store_id,
                t.date + CAST(7 * (s.slot - s.week_from) AS INTEGER) AS date, t.time_of_day, t.quantity, {money}
-        FROM picked s JOIN src_tx t ON t.household_id = s.source_id AND t.week = s.week_from"""
+        FROM picked s JOIN src_tx t ON t.household_id = s.source_id AND t.week = s.week_from
+        WHERE t.date + CAST(7 * (s.slot - s.week_from) AS INTEGER) BETWEEN {date_range}"""
 
 
 def _write_transactions(con, plan: pd.DataFrame, out: Path, seed: int, cfg: SynthConfig,
@@ -189,7 +193,8 @@ def _write_transactions(con, plan: pd.DataFrame, out: Path, seed: int, cfg: Synt
     """One parquet part per chunk of new households; returns (lines, parts)."""
     tx_dir = out / "transactions"
     tx_dir.mkdir()
-    week0 = con.execute("SELECT coalesce(min(week), 0) FROM src_tx").fetchall()[0][0]
+    week0, first, last = con.execute("SELECT min(week), min(date), max(date) FROM src_tx").fetchall()[0]
+    dates = f"DATE '{first}' AND DATE '{last}'"
     cols = ", ".join(f"t.{c}" for c in TX_COLUMNS if c != "household_id")
     original = f"""SELECT p.household_id, {cols} FROM plan_chunk p JOIN src_tx t ON t.household_id = p.source_id
                    WHERE p.replicate = 0"""
@@ -197,7 +202,7 @@ def _write_transactions(con, plan: pd.DataFrame, out: Path, seed: int, cfg: Synt
     for start in range(0, len(plan), cfg.chunk_households):
         con.register("plan_chunk", plan.iloc[start:start + cfg.chunk_households])
         path = tx_dir / f"part-{parts:05d}.parquet"
-        _copy(con, f"({original}) UNION ALL ({_resampled_sql(seed, cfg, strides, week0)})", path)
+        _copy(con, f"({original}) UNION ALL ({_resampled_sql(seed, cfg, strides, week0, dates)})", path)
         con.unregister("plan_chunk")
         lines += con.execute(f"SELECT count(*) FROM read_parquet({_q(path)})").fetchall()[0][0]
         parts += 1
