@@ -123,7 +123,7 @@ def features_section(gen: dict, runs: dict, memory_limit: str, threads: int) -> 
     ok = lambda c: "met" if c else "**not met**"
     return f"""## Scale: out-of-core features (benchmarks/bench_scale.py)
 
-Data from `segtarget synth` (every embedded household resampled with new ids and shifted dates). Each scale
+Data from `segtarget synth` (replicate 0 = the embedded data; further households resampled from it). Each scale
 in its own process: DuckDB `memory_limit={memory_limit}`, `threads={threads}`, spill directory on local
 disk; `tables:` loader with full validation, then the 33 core features (no exposure features). Machine:
 {machine()}.
