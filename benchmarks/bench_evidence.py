@@ -12,7 +12,8 @@ the covariates do not fully capture (``segtarget.causal.validation.planted``):
 
 Recorded per run: the gate's status and pattern, whether the reported interval (look-back CI when the gate passes,
 else the bracket) covers the true ATT, the verdict, whether it is a confident contact that truly earns <= 0.
-Run: .venv/bin/python benchmarks/bench_evidence.py SEED [SEED ...] [--out=FILE.csv] [--regimes=a,b]
+Run: .venv/bin/python benchmarks/bench_evidence.py SEED [SEED ...] [--out=FILE.csv] [--regimes=a,b] [--data=SOURCE]
+(``--data=tables:DIR`` plants into a ``segtarget synth`` source, e.g. 10x households).
 """
 
 from __future__ import annotations
@@ -39,24 +40,26 @@ REGIMES = {
 }
 
 
-def one(regime: str, seed: int, cost: float = 10.0) -> pd.DataFrame:
+def one(regime: str, seed: int, cost: float = 10.0, data: str = "completejourney") -> pd.DataFrame:
     t0 = time.perf_counter()
     spec = PlantSpec(seed=seed, discount_rate=0.02, real_typea="relabel", **REGIMES[regime])
-    planted = plant_campaigns(load_source("completejourney", validate=False), spec)
+    planted = plant_campaigns(load_source(data, validate=False), spec)
     with tempfile.TemporaryDirectory() as out:
         res = run_regime(planted, cfg=PolicyConfig(cost=cost, trees=False), out=out, seed=seed, repeats=1)
-    return res.summary_frame().assign(regime=regime, seed=seed, seconds=round(time.perf_counter() - t0, 1))
+    return res.summary_frame().assign(regime=regime, seed=seed, data=data,
+                                      seconds=round(time.perf_counter() - t0, 1))
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
     out = next((a.split("=", 1)[1] for a in args if a.startswith("--out=")), "evidence_runs.csv")
     names = next((a.split("=", 1)[1].split(",") for a in args if a.startswith("--regimes=")), list(REGIMES))
+    data = next((a.split("=", 1)[1] for a in args if a.startswith("--data=")), "completejourney")
     seeds = [int(a) for a in args if not a.startswith("--")] or [0]
     rows = []
     for seed in seeds:
         for regime in names:
-            rows.append(one(regime, seed))
+            rows.append(one(regime, seed, data=data))
             df = pd.concat(rows, ignore_index=True)
             df.to_csv(out, index=False)
             r = df.iloc[-1]
