@@ -54,6 +54,7 @@ from ...stats import Z95
 from ..ate.estimators import clustered_se, ratio_dr
 from ..nuisance import crossfit_control_outcome, crossfit_propensity, make_folds
 from .covariates import DEMOGRAPHICS
+from .weekly_gap import weekly_gap
 
 DETECT = 2.8  # (z_0.975 + z_0.80): a bias this many SEs from 0 is found with 80% power
 MIN_ARM = 20  # a trial needs this many treated and controls for its own nuisances
@@ -97,6 +98,7 @@ class DesignGate:
     pretrend_per_week: float  # pooled pre-trend departure per week (dollars), for the sensitivity
     window_weeks: float  # mean outcome window of the treated, in weeks (1 for per-week outcomes)
     sample: np.ndarray | None = None  # the cohort rows the tests and the bracket use (propensity in the band)
+    weekly: pd.DataFrame | None = None  # the weekly adjusted gap per trial (weekly_gap.py), a diagnostic
 
     @property
     def passed(self) -> bool:
@@ -324,7 +326,8 @@ def compute_gate(tables, cohort, cfg, ate_cfg, seed: int) -> DesignGate:
     pre = pool.pooled("pretrend")
     return DesignGate(checks=checks, bracket=bracket, status=status, reasons=tuple(reasons),
                       pattern=_pattern(checks), pretrend_per_week=pre.estimate if pre else float("nan"),
-                      window_weeks=window, sample=sample)
+                      window_weeks=window, sample=sample,
+                      weekly=weekly_gap(tables, cohort, int(cfg.gate_backcast_weeks)))
 
 
 def _bracket(pool: _Pooler, per_trial: dict, trials) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ...io import OutputDir
-from ...report.section import Section, Table
+from ...report.section import Figure, Section, Table
 from .study import Cohort
 
 _NOTES = {
@@ -117,6 +117,14 @@ def refutation_section(refutations, out: OutputDir, gate=None) -> Section:
     if gate is not None and not gate.bracket.empty:
         blocks.append(Table("design_bracket", gate.bracket, "The effect under each assumption (ATT, per trial and "
                             "treated-weighted pooled)", out.table("design_bracket", gate.bracket)))
+    if gate is not None and gate.weekly is not None and not gate.weekly.empty:
+        from .weekly_gap import gap_figure
+
+        out.table("design_weekly_gap", gate.weekly)
+        blocks.append(Figure("design_weekly_gap", out.figure("design_weekly_gap", gap_figure(gate.weekly)),
+                             "Weekly adjusted gap per trial: a gap before the look-back that runs on past the start "
+                             "points to a persistent trait; a fading spike after the start to recent-spend "
+                             "selection; a step at the start alone to a campaign effect"))
     return Section(
         key="design_refutations", title="Track 2: does the design compare like with like?",
         method_note=("The gate (role 'gate') tests the two assumptions that could identify the effect, per trial "
