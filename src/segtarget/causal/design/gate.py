@@ -370,14 +370,18 @@ def _status(checks: pd.DataFrame, bracket: pd.DataFrame, window: float) -> tuple
 
 
 def _pattern(checks: pd.DataFrame) -> str:
-    pooled = checks[checks["trial"] == "pooled"].set_index("check")["passed"]
-    look, trend = pooled.get(LOOKBACK_TEST), pooled.get(TREND_TEST)
-    if look is None or trend is None or pd.isna(look) or pd.isna(trend):
+    pooled = checks[checks["trial"] == "pooled"].set_index("check")
+    if not {LOOKBACK_TEST, TREND_TEST} <= set(pooled.index) or pooled["passed"].isna().any():
         return "not testable (no history before the look-back)"
+    look, trend = bool(pooled.loc[LOOKBACK_TEST, "passed"]), bool(pooled.loc[TREND_TEST, "passed"])
+    way = "rising" if pooled.loc[TREND_TEST, "estimate"] > 0 else "falling"
     if not look and trend:
-        return "a persistent household trait (a gap before the look-back, parallel trends)"
+        return ("a persistent household difference the look-back does not capture (a gap before the look-back, "
+                "parallel trends)")
     if look and not trend:
-        return "selection on recent spend (a spike the look-back adjusts for; DiD would be biased)"
+        return (f"selection on recent spend: members' spend was {way} into the campaign relative to look-alike "
+                "controls (the look-back adjustment handles it; a DiD would not)")
     if not look and not trend:
-        return "both a persistent trait and recent-spend selection"
+        return (f"members' spend was {way} before the campaign and the look-back does not capture all of it "
+                "(a gap before the look-back and non-parallel trends)")
     return "no selection pattern detected"
