@@ -68,12 +68,13 @@ def _trial_data(rng, n, effect, trait_gap):
 def test_pooled_is_the_treated_weighted_average_of_trials_with_a_household_clustered_se():
     rng = np.random.default_rng(1)
     n = 600
-    pool = g._Pooler(2 * n, np.r_[np.arange(n), np.arange(n)])  # the same households in both trials
+    data = [_trial_data(rng, n, eff, trait_gap=0.0) for eff in (10.0, 30.0)]
+    pool = g._Pooler(2 * n, np.r_[np.arange(n), np.arange(n)], np.r_[data[0][0], data[1][0]])  # same households
     ests = []
-    for k, eff in enumerate((10.0, 30.0)):
-        T, X, pre, y = _trial_data(rng, n, eff, trait_gap=0.0)
+    for k, (T, X, pre, y) in enumerate(data):
         idx = np.arange(k * n, (k + 1) * n)
-        ests.append((pool.add(k, idx, int(T.sum()), _atts({"y": y}, T, X))["y"], T.sum()))
+        atts = {name: (a, inf, np.ones(n, bool)) for name, (a, inf) in _atts({"y": y}, T, X).items()}
+        ests.append((pool.add(k, idx, atts)["y"], T.sum()))
     pooled = pool.pooled("y")
     w = np.array([t for _, t in ests], float)
     assert pooled.estimate == pytest.approx(np.dot(w / w.sum(), [e.estimate for e, _ in ests]))
@@ -88,10 +89,11 @@ def test_the_bracket_covers_the_truth_when_only_did_is_right():
     rng = np.random.default_rng(2)
     T, X, pre, y = _trial_data(rng, 4000, effect=0.0, trait_gap=20.0)
     parts = {"y": y, "pre": pre, "pre_total": pre, "backcast": np.full(len(T), np.nan)}
-    keep, atts, _ = g._trial(parts, T, X, np.ones((len(T), 1)), np.arange(len(T)), 0, AteConfig(), (0.1, 0.9))
-    assert 0.9 < keep.mean() < 1  # units without a comparable unit in the other arm are left out
-    lag, did = (g.Estimate(a, g.clustered_se(i, None), int(T.sum()), len(T)) for a, i in (atts["lagged"],
-                                                                                          atts["did"]))
+    atts, _ = g._trial(parts, T, X, np.ones((len(T), 1)), np.arange(len(T)), 0, AteConfig(), (0.1, 0.9))
+    assert 0.9 < atts["lagged"][2].mean() < 1  # units without a comparable unit in the other arm are left out
+    assert atts["did"][2].all()  # the DiD end's own propensity (no covariate) leaves everyone in
+    lag, did = (g.Estimate(a, g.clustered_se(i, None), int(T.sum()), len(T)) for a, i, _ in (atts["lagged"],
+                                                                                             atts["did"]))
     assert lag.ci[0] > 0  # the adjusted estimate alone says "effect" where there is none
     assert did.ci[0] < 0 < did.ci[1]
     assert min(lag.ci[0], did.ci[0]) < 0 < max(lag.ci[1], did.ci[1])

@@ -97,7 +97,7 @@ class DesignGate:
     pattern: str  # the selection pattern the two tests point to
     pretrend_per_week: float  # pooled pre-trend departure per week (dollars), for the sensitivity
     window_weeks: float  # mean outcome window of the treated, in weeks (1 for per-week outcomes)
-    sample: np.ndarray | None = None  # the cohort rows the tests and the bracket use (propensity in the band)
+    sample: np.ndarray | None = None  # the cohort rows either end of the bracket uses (propensity in the band)
     weekly: pd.DataFrame | None = None  # the weekly adjusted gap per trial (weekly_gap.py), a diagnostic
 
     @property
@@ -185,65 +185,72 @@ def _growth(num: np.ndarray, den: np.ndarray, control: np.ndarray) -> float:
     return float(num[control].sum() / d) if d > 0 else 1.0
 
 
-def _trial(parts: dict, t, X_full, X_did, groups, seed: int, ate_cfg, band) -> tuple[np.ndarray, dict, dict]:
-    """One trial: (mask of the units kept in the overlap band, (ATT, influence) of each end and test, the
-    outcomes they were estimated on)."""
+def _trial(parts: dict, t, X_full, X_did, groups, seed: int, ate_cfg, band) -> tuple[dict, dict]:
+    """One trial: ({name: (ATT, influence, mask of the units it used)}, {name: the outcome it was estimated on}).
+
+    Each end keeps the units whose propensity *on its own covariates* lies in ``band``: trimming the DiD end on
+    the look-back propensity would match it on pre-period spend levels and add regression to the mean
+    (Daw & Hatfield 2018)."""
     folds = make_folds(t, min(ate_cfg.folds, GATE_FOLDS), seed, groups)
-    e_raw = crossfit_propensity(t, _usable(X_full), folds, seed)[0]
-    keep = (e_raw >= band[0]) & (e_raw <= band[1])
-    if t[keep].sum() < MIN_ARM or (t[keep] == 0).sum() < MIN_ARM:
-        return keep, {}, {}
-    t, folds, clip = t[keep], folds[keep], ate_cfg.clip
-    p = {k: v[keep] for k, v in parts.items()}
-    c = t == 0
-    # proportional trends (parallel trends of log mean spend, Wooldridge 2023): spend is multiplicative in a
-    # household's level, so a seasonal change moves big spenders' dollars more; each control group's growth
-    # factor carries the counterfactual
-    outcomes_full = {"lagged": p["y"]}
-    outcomes_did = {"did": p["y"] - _growth(p["y"], p["pre_total"], c) * p["pre_total"]}
-    if np.isfinite(p["backcast"]).all():
-        outcomes_full["backcast"] = p["backcast"]
-        outcomes_did["pretrend"] = p["pre"] - _growth(p["pre"], p["backcast"], c) * p["backcast"]
-    e_did = crossfit_propensity(t, _usable(X_did[keep]), folds, seed)[0]
-    atts = _fit_atts(outcomes_full, t, X_full[keep], folds, np.clip(e_raw[keep], clip, 1 - clip), seed)
-    atts |= _fit_atts(outcomes_did, t, X_did[keep], folds, np.clip(e_did, clip, 1 - clip), seed)
-    return keep, atts, outcomes_full | outcomes_did
+    out, ys = {}, {}
+    for X, names in ((X_full, ("lagged", "backcast")), (X_did, ("did", "pretrend"))):
+        e_raw = crossfit_propensity(t, _usable(X), folds, seed)[0]
+        keep = (e_raw >= band[0]) & (e_raw <= band[1])
+        tk = t[keep]
+        if tk.sum() < MIN_ARM or (tk == 0).sum() < MIN_ARM:
+            continue
+        p = {k: v[keep] for k, v in parts.items()}
+        c = tk == 0
+        # proportional trends (parallel trends of log mean spend, Wooldridge 2023): spend is multiplicative in a
+        # household's level, so a seasonal change moves big spenders' dollars more; each control group's growth
+        # factor carries the counterfactual
+        made = {"lagged": p["y"], "backcast": p["backcast"],
+                "did": p["y"] - _growth(p["y"], p["pre_total"], c) * p["pre_total"],
+                "pretrend": p["pre"] - _growth(p["pre"], p["backcast"], c) * p["backcast"]}
+        wanted = {n: made[n] for n in names if np.isfinite(made[n]).all()}
+        atts = _fit_atts(wanted, tk, X[keep], folds[keep], np.clip(e_raw[keep], ate_cfg.clip, 1 - ate_cfg.clip), seed)
+        out |= {n: (a, inf, keep) for n, (a, inf) in atts.items()}
+        ys |= wanted
+    return out, ys
 
 
-def _aggregate(parts: dict, n1: dict, idx: dict, n: int, groups: np.ndarray) -> Estimate:
-    """Treated-weighted average of trial ATTs with a household-clustered SE (influences stacked by unit)."""
-    total = sum(n1.values())
+def _aggregate(parts: dict, n: int, groups: np.ndarray) -> Estimate:
+    """Treated-weighted average of trial ATTs with a household-clustered SE (influences stacked by unit);
+    ``parts``: trial -> (ATT, influence, row indices, treated units)."""
+    total = sum(p[3] for p in parts.values())
     infl = np.zeros(n)
     est = 0.0
-    for k, (att, inf_k) in parts.items():
-        w = n1[k] / total
+    for att, inf_k, idx, n1 in parts.values():
+        w = n1 / total
         est += w * att
-        infl[idx[k]] = w * n * inf_k / len(inf_k)
-    return Estimate(float(est), clustered_se(infl, groups), int(total), int(sum(len(i) for i in idx.values())))
+        infl[idx] = w * n * inf_k / len(inf_k)
+    return Estimate(float(est), clustered_se(infl, groups), int(total), int(sum(len(p[2]) for p in parts.values())))
 
 
 class _Pooler:
     """Collects per-trial (ATT, influence) of several outcomes and pools each over the trials that have it."""
 
-    def __init__(self, n: int, groups: np.ndarray):
-        self.n, self.groups = n, groups
+    def __init__(self, n: int, groups: np.ndarray, T: np.ndarray):
+        self.n, self.groups, self.T = n, groups, T
         self.parts: dict[str, dict] = {}
-        self.idx: dict = {}
-        self.n1: dict = {}
 
-    def add(self, trial, idx: np.ndarray, n_treated: int, atts: dict) -> dict[str, Estimate]:
-        self.idx[trial], self.n1[trial] = idx, n_treated
+    def add(self, trial, idx: np.ndarray, atts: dict) -> dict[str, Estimate]:
         out = {}
-        for name, (att, infl) in atts.items():
-            self.parts.setdefault(name, {})[trial] = (att, infl)
-            out[name] = Estimate(att, clustered_se(infl, self.groups[idx]), n_treated, len(idx))
+        for name, (att, infl, keep) in atts.items():
+            rows = idx[keep]
+            n1 = int(self.T[rows].sum())
+            self.parts.setdefault(name, {})[trial] = (att, infl, rows, n1)
+            out[name] = Estimate(att, clustered_se(infl, self.groups[rows]), n1, len(rows))
         return out
+
+    def rows(self, name: str) -> np.ndarray:
+        """The cohort rows ``name`` was estimated on, over all trials."""
+        got = [p[2] for p in self.parts.get(name, {}).values()]
+        return np.concatenate(got) if got else np.array([], int)
 
     def pooled(self, name: str) -> Estimate | None:
         parts = self.parts.get(name, {})
-        if not parts:
-            return None
-        return _aggregate(parts, {k: self.n1[k] for k in parts}, {k: self.idx[k] for k in parts}, self.n, self.groups)
+        return _aggregate(parts, self.n, self.groups) if parts else None
 
 
 def _check_row(check: str, trial, est: Estimate | None, level: float, r2: float, r2_max: float,
@@ -287,27 +294,24 @@ def compute_gate(tables, cohort, cfg, ate_cfg, seed: int) -> DesignGate:
     did_cols = did_covariates(cov)
     X_did = d[did_cols].to_numpy(float) if did_cols else np.ones((len(d), 1))
     T, groups = d["treated"].to_numpy(int), d["household_id"].to_numpy()
-    pool = _Pooler(len(d), groups)
+    pool = _Pooler(len(d), groups, T)
     trials = sorted(d["index_campaign"].unique())
     k = len(trials)
     rows, per_trial, r2s = [], {}, {}
-    sample = np.zeros(len(d), bool)
     for trial in trials:
         idx = np.flatnonzero(d["index_campaign"].to_numpy() == trial)
         if T[idx].sum() < MIN_ARM or (T[idx] == 0).sum() < MIN_ARM:
             per_trial[trial] = f"fewer than {MIN_ARM} treated or controls"
             continue
-        keep, atts, ys = _trial({n: v[idx] for n, v in parts.items()}, T[idx], X_full[idx], X_did[idx], groups[idx],
-                            seed, ate_cfg, cfg.gate_overlap)
-        if not atts:
+        atts, ys = _trial({n: v[idx] for n, v in parts.items()}, T[idx], X_full[idx], X_did[idx], groups[idx],
+                          seed, ate_cfg, cfg.gate_overlap)
+        if not {"lagged", "did"} <= set(atts):
             per_trial[trial] = f"fewer than {MIN_ARM} treated or controls with a propensity in {cfg.gate_overlap}"
             continue
-        idx = idx[keep]
-        sample[idx] = True
-        per_trial[trial] = pool.add(trial, idx, int(T[idx].sum()), atts)
-        if "backcast" in atts:
-            r2s[(LOOKBACK_TEST, trial)] = _r2(ys["backcast"], X_full[idx])
-            r2s[(TREND_TEST, trial)] = _r2(ys["pretrend"], X_did[idx])
+        per_trial[trial] = pool.add(trial, idx, atts)
+        for check, name, X in ((LOOKBACK_TEST, "backcast", X_full), (TREND_TEST, "pretrend", X_did)):
+            if name in atts:
+                r2s[(check, trial)] = _r2(ys[name], X[idx[atts[name][2]]])
     for check, name in ((LOOKBACK_TEST, "backcast"), (TREND_TEST, "pretrend")):
         tested = [tr for tr in trials if isinstance(per_trial.get(tr), dict) and name in per_trial[tr]]
         r2_pool = float(np.mean([r2s[(check, tr)] for tr in tested])) if tested else np.nan
@@ -321,6 +325,8 @@ def compute_gate(tables, cohort, cfg, ate_cfg, seed: int) -> DesignGate:
                                    cfg.gate_r2_max, why))
     checks = pd.DataFrame(rows)
     bracket = _bracket(pool, per_trial, trials)
+    sample = np.zeros(len(d), bool)
+    sample[np.union1d(pool.rows("lagged"), pool.rows("did"))] = True
     window = float(W[sample & (T == 1)].mean()) if (sample & (T == 1)).any() else 1.0
     status, reasons = _status(checks, bracket, window)
     pre = pool.pooled("pretrend")
