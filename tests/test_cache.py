@@ -306,11 +306,15 @@ def test_a_run_killed_while_caching_leaves_no_entry_and_the_next_run_succeeds(tm
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"step-{KEY}"]
 
 
-def test_concurrent_runs_on_one_cache_all_succeed_with_the_same_value(tmp_path):
+@pytest.mark.parametrize("start", ["empty", "damaged"])
+def test_concurrent_runs_on_one_cache_all_succeed_with_the_same_value(tmp_path, start):
+    if start == "damaged":  # all find it damaged, all recompute, all try to replace it
+        _counted(tmp_path / "cache")[2]()
+        _truncate(tmp_path / "cache" / f"step-{KEY}")
     children = [_child(tmp_path / "cache", seconds=1.0) for _ in range(3)]  # all miss, all publish
     outs = [c.communicate(timeout=60) for c in children]
     assert [c.returncode for c in children] == [0, 0, 0], outs
-    assert all(o[0].strip() == "ok" and "damaged" not in o[1] for o in outs)
+    assert all(o[0].strip() == "ok" and ("damaged" in o[1]) == (start == "damaged") for o in outs)
     cache, calls, run = _counted(tmp_path / "cache")
     assert run() == VALUE and calls == [] and cache.hits == ["step"]
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"step-{KEY}"]

@@ -12,7 +12,8 @@ The cache checks itself, because loading a pickle runs code and a crash can leav
   ``manifest.json`` with the sha256 of each, written after them. It is built under a name unique to the
   writing process and renamed into place in one step, so no reader ever sees half an entry and two runs at
   once never touch each other's work. A valid entry is never replaced (the same key means the same value); a
-  damaged one is moved aside before the new one lands, so a reader holding it only finds it damaged too.
+  damaged one is moved aside before the new one lands (runs doing that take turns under a lock on the
+  directory), so a reader holding it only finds it damaged too.
 * A missing manifest, a checksum that does not match, or a value that does not load is reported in one line
   ("cache entry for step X was damaged (...); recomputing") and the step is recomputed and saved again.
 * The value is hashed and unpickled from the same bytes in memory, so nothing is loaded that the checksum
@@ -25,6 +26,7 @@ The cache checks itself, because loading a pickle runs code and a crash can leav
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import functools
@@ -39,7 +41,7 @@ import stat
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import joblib
 
@@ -261,6 +263,21 @@ class StageCache:
                 shutil.rmtree(tmp, ignore_errors=True)
             raise
 
+    @contextlib.contextmanager
+    def _writers_lock(self) -> Iterator[None]:
+        """Runs replacing a damaged entry take turns (an flock on the cache directory); readers never wait."""
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: the rename that fails on an existing entry is the only guard
+            yield
+            return
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def _swap_in(self, tmp: Path, entry: Path) -> None:
         """Rename ``tmp`` to ``entry``; an intact entry already there wins, a damaged one is moved aside first."""
         try:
@@ -269,21 +286,22 @@ class StageCache:
         except OSError as exc:
             if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR):
                 raise
-        try:
-            self._verified(entry)
-        except (_Damaged, OSError):
-            aside = self._scratch(entry, "old")
+        with self._writers_lock():  # so no other run's fresh entry lands between this check and the move
             try:
-                os.rename(entry, aside / "damaged")
-            except FileNotFoundError:  # another run moved it aside already
-                pass
-            try:
-                os.rename(tmp, entry)
-                tmp = None
-            except OSError as exc:
-                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                    raise
-            shutil.rmtree(aside, ignore_errors=True)
+                self._verified(entry)
+            except (_Damaged, OSError):
+                aside = self._scratch(entry, "old")
+                try:
+                    os.rename(entry, aside / "damaged")
+                except FileNotFoundError:
+                    pass
+                try:
+                    os.rename(tmp, entry)
+                    tmp = None
+                except OSError as exc:
+                    if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                        raise
+                shutil.rmtree(aside, ignore_errors=True)
         if tmp is not None:  # another run published an intact entry first: the same key means the same value
             shutil.rmtree(tmp, ignore_errors=True)
 
