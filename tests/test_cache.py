@@ -325,8 +325,9 @@ def test_clear_removes_entries_and_leftovers_only(tmp_path):
     _, _, run = _counted(root)
     run()
     (root / f".step-{KEY}.999999.abc.tmp").mkdir()
+    (root / f"other-{KEY}").write_bytes(b"a damaged entry that is a file")
     (root / "notes.txt").write_text("mine")  # a cache_dir pointed at a folder with other files keeps them
     cache = StageCache(root)
     assert len(cache.entries()) == 1
     n, size = cache.clear()
-    assert n == 1 and size > 0 and [p.name for p in root.iterdir()] == ["notes.txt"]
+    assert n == 2 and size > 0 and [p.name for p in root.iterdir()] == ["notes.txt"]

@@ -145,7 +145,7 @@ class StageCache:
 
     # ------------------------------------------------------------------------------------------ housekeeping
     def entries(self) -> list[Path]:
-        """The published entries, oldest name first."""
+        """The published entries, by name."""
         if not self.root.is_dir():
             return []
         return sorted(p for p in self.root.iterdir() if _ENTRY.match(p.name) and p.is_dir())
@@ -157,10 +157,15 @@ class StageCache:
             return 0, 0
         n = size = 0
         for p in self.root.iterdir():
-            if p.is_dir() and not p.is_symlink() and (_ENTRY.match(p.name) or _SCRATCH.match(p.name)):
+            if not (_ENTRY.match(p.name) or _SCRATCH.match(p.name)):
+                continue
+            if p.is_dir() and not p.is_symlink():
                 size += sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
                 shutil.rmtree(p, ignore_errors=True)
-                n += bool(_ENTRY.match(p.name))
+            else:  # a damaged entry that is a file or a link: the link goes, never what it points to
+                size += p.lstat().st_size
+                p.unlink()
+            n += bool(_ENTRY.match(p.name))
         return n, size
 
     def _note(self, msg: str) -> None:
