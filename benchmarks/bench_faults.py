@@ -166,7 +166,9 @@ The whole run is checked by `tests/test_pipeline_faults.py` (slow, part of `make
 subset: with the `design` entry cut to 100 bytes and the `features` entry overwritten with garbage,
 `segtarget run` exits 0, prints one line per damaged step and writes the same tables as a clean run; two
 `segtarget run` processes started at once on one cache (three steps missing, so both compute and publish
-them) both exit 0 with the clean run's tables, and every cache entry verifies afterwards. The "between
+them) both exit 0 with the clean run's tables, and every cache entry verifies afterwards; a run SIGKILLed
+while saving a step's value and another SIGKILLed after the fifth figure of its report leave the previous
+`results/` byte for byte, and the next run succeeds with the clean tables and no leftovers. The "between
 renames" kill applies only where the one-step swap (Linux `renameat2`) is unavailable: there `results/` is
 missing until the next run, which puts the previous one back first; no data is lost.
 """
