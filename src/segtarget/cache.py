@@ -5,21 +5,54 @@ and the keys of upstream stages). On a hit the pickled result is loaded (and, fo
 stage write files into ``run_root``, those files are copied into the new run directory), so a re-run that
 only changes cost or margin recomputes only the policy stage. The one run's stages write nothing while they
 compute (the report is rebuilt from their results), so it caches values only.
+
+The cache checks itself, because loading a pickle runs code and a crash can leave a file cut short:
+
+* An entry is a directory ``<step>-<key>/`` holding ``value.joblib``, the step's ``files/`` and
+  ``manifest.json`` with the sha256 of each, written after them. It is built under a name unique to the
+  writing process and renamed into place in one step, so no reader ever sees half an entry and two runs at
+  once never touch each other's work. A valid entry is never replaced (the same key means the same value); a
+  damaged one is moved aside before the new one lands (runs doing that take turns under a lock on the
+  directory), so a reader holding it only finds it damaged too.
+* A missing manifest, a checksum that does not match, or a value that does not load is reported in one line
+  ("cache entry for step X was damaged (...); recomputing") and the step is recomputed and saved again.
+* The value is hashed and unpickled from the same bytes in memory, so nothing is loaded that the checksum
+  recorded at write time does not vouch for. The manifest itself could be rewritten by anyone who can write
+  the directory, so the cache is used only when its directory and entries belong to the current user and
+  are not writable by group or others; otherwise the run says so and computes without it.
+* A write that fills the disk stops the run with one line naming the cache directory (the half-written entry
+  is removed); any other failure to save an entry is reported and the run goes on without it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import functools
 import hashlib
+import io
 import json
+import logging
+import os
+import re
 import shutil
+import stat
+import tempfile
+import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import joblib
 
-CACHE_VERSION = "1"
+from .errors import SegtargetError
+from .io import DISK_FULL, pid_alive
+
+CACHE_VERSION = "2"  # 2: entries carry a checksum manifest
+_ENTRY = re.compile(r"^[\w.-]+-[0-9a-f]{20}$")
+_SCRATCH = re.compile(r"^\..+\.(\d+)\.[^.]+\.(tmp|old)$")  # ".<entry>.<pid>.<random>.tmp|old"
+_STALE_SECONDS = 86_400  # scratch of a live process on another host (shared disk) is left alone this long
+_log = logging.getLogger("segtarget.cache")
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,38 +73,253 @@ def stage_key(*parts: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+def cache_location(cache_dir: str | os.PathLike | None = None) -> Path:
+    """``cache_dir`` (``~`` expanded), or the per-user default: ``$XDG_CACHE_HOME/segtarget``, else
+    ``~/.cache/segtarget`` (never the working directory)."""
+    if cache_dir is not None:
+        return Path(cache_dir).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return Path(base if os.path.isabs(base) else "~/.cache").expanduser() / "segtarget"
+
+
 def _files(root: Path) -> set[Path]:
     return {p.relative_to(root) for p in root.rglob("*") if p.is_file()}
 
 
-class StageCache:
-    """Pickle-and-files cache under ``cache_dir``; disabled when ``enabled`` is False."""
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
-    def __init__(self, cache_dir: str | Path, enabled: bool = True):
-        self.root = Path(cache_dir)
+
+def _not_private(path: Path) -> str:
+    """Why ``path`` could have been written by someone else ("" when only the current user can write it)."""
+    if not hasattr(os, "getuid"):  # no POSIX owners (Windows): the user profile's ACLs protect the default path
+        return ""
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symbolic link"
+    if st.st_uid != os.getuid():
+        return f"belongs to another user (uid {st.st_uid})"
+    if st.st_mode & 0o022:
+        return f"is writable by other users (mode {stat.S_IMODE(st.st_mode):o})"
+    return ""
+
+
+class _Damaged(Exception):
+    """An entry that is incomplete, altered or not loadable; the message says how."""
+
+
+class StageCache:
+    """Pickle-and-files cache under ``cache_dir`` (None: the per-user default); disabled when ``enabled`` is False.
+
+    ``hits`` lists the steps loaded from the cache, ``notes`` every one-line message about the cache itself
+    (each also goes to the ``segtarget.cache`` logger, which prints it on stderr unless logging is set up).
+    """
+
+    def __init__(self, cache_dir: str | os.PathLike | None = None, enabled: bool = True,
+                 notify: Callable[[str], None] | None = None):
+        self.root = cache_location(cache_dir)
         self.enabled = enabled
         self.hits: list[str] = []
+        self.notes: list[str] = []
+        self._notify = notify or _log.warning
+        self._usable: bool | None = None  # decided on first use
 
     def run(self, name: str, key: str, run_root: Path | None, compute: Callable[[], Any]) -> Any:
         """``compute()``, or its cached value; ``run_root``: the directory the stage writes files into (None for
         a stage that writes nothing)."""
         entry = self.root / f"{name}-{key}"
-        if self.enabled and (entry / "value.joblib").is_file():
-            files = entry / "files"
-            if files.is_dir() and run_root is not None:
-                shutil.copytree(files, run_root, dirs_exist_ok=True)
-            self.hits.append(name)
-            return joblib.load(entry / "value.joblib")
+        if self._ready() and os.path.lexists(entry):
+            try:
+                value = self._load(entry, run_root)
+            except Exception as exc:  # any damage at all means: compute it again
+                self._note(f"cache entry for step {name} was damaged ({_reason(exc)}); recomputing")
+            else:
+                self.hits.append(name)
+                return value
         before = _files(run_root) if run_root is not None else set()
         value = compute()
-        if self.enabled:
-            tmp = self.root / f".{name}-{key}.tmp"
-            shutil.rmtree(tmp, ignore_errors=True)
-            (tmp / "files").mkdir(parents=True)
-            for rel in sorted((_files(run_root) - before) if run_root is not None else ()):
+        if self._ready():
+            new = sorted((_files(run_root) - before) if run_root is not None else ())
+            self._publish(name, entry, value, run_root, new)
+        return value
+
+    # ------------------------------------------------------------------------------------------ housekeeping
+    def entries(self) -> list[Path]:
+        """The published entries, by name."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if _ENTRY.match(p.name) and p.is_dir())
+
+    def clear(self) -> tuple[int, int]:
+        """Remove every entry and every scratch directory left by a killed run (nothing else in the directory,
+        so a cache_dir pointed at a folder with other files loses only cache files); (entries, bytes) removed."""
+        if not self.root.is_dir():
+            return 0, 0
+        n = size = 0
+        for p in self.root.iterdir():
+            if not (_ENTRY.match(p.name) or _SCRATCH.match(p.name)):
+                continue
+            if p.is_dir() and not p.is_symlink():
+                size += sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+                shutil.rmtree(p, ignore_errors=True)
+            else:  # a damaged entry that is a file or a link: the link goes, never what it points to
+                size += p.lstat().st_size
+                p.unlink()
+            n += bool(_ENTRY.match(p.name))
+        return n, size
+
+    def _note(self, msg: str) -> None:
+        self.notes.append(msg)
+        self._notify(msg)
+
+    def _ready(self) -> bool:
+        """Enabled, and the directory exists (created private to the user) and only the user can write it."""
+        if not self.enabled:
+            return False
+        if self._usable is None:
+            try:
+                self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+                problem = _not_private(self.root)
+            except OSError as exc:
+                problem = f"cannot be created or read ({exc.strerror})"
+            if problem:
+                self._note(f"cache directory {self.root} {problem}: its entries are pickles, which run code when "
+                           f"loaded, so it is not used; `chmod go-w` it or set run.cache_dir to a private directory "
+                           f"(this run computes every step)")
+            else:
+                self._sweep()
+            self._usable = not problem
+        return self._usable
+
+    def _sweep(self) -> None:
+        """Remove scratch directories of runs that were killed (their process is gone) or are a day old."""
+        now = time.time()
+        for p in self.root.iterdir():
+            m = _SCRATCH.match(p.name)
+            try:
+                if m and (not pid_alive(int(m.group(1))) or now - p.lstat().st_mtime > _STALE_SECONDS):
+                    shutil.rmtree(p, ignore_errors=True)
+            except OSError:  # gone already: another run swept it
+                pass
+
+    def _scratch(self, entry: Path, kind: str) -> Path:
+        return Path(tempfile.mkdtemp(prefix=f".{entry.name}.{os.getpid()}.", suffix=f".{kind}", dir=self.root))
+
+    # ------------------------------------------------------------------------------------------ read
+    def _verified(self, entry: Path) -> tuple[bytes, dict[str, str]]:
+        """The value's bytes and the files' checksums, after checking owner, manifest and every checksum."""
+        for p in (entry, entry / "manifest.json", entry / "value.joblib"):
+            if not os.path.lexists(p):
+                raise _Damaged(f"{p.name} is missing")
+            if problem := _not_private(p):
+                raise _Damaged(f"{p.relative_to(self.root)} {problem}; not loaded")
+        try:
+            manifest = json.loads((entry / "manifest.json").read_bytes())
+            value_sha, files = manifest["value_sha256"], dict(manifest["files"])
+        except (ValueError, KeyError, TypeError):
+            raise _Damaged("manifest.json is unreadable") from None
+        if manifest.get("cache_version") != CACHE_VERSION:
+            raise _Damaged("written by another cache version")
+        data = (entry / "value.joblib").read_bytes()
+        if _sha256(data) != value_sha:
+            raise _Damaged(f"value.joblib does not match its checksum ({len(data)} bytes)")
+        for rel, digest in files.items():
+            if _sha256((entry / "files" / rel).read_bytes()) != digest:
+                raise _Damaged(f"files/{rel} does not match its checksum")
+        return data, files
+
+    def _load(self, entry: Path, run_root: Path | None) -> Any:
+        data, files = self._verified(entry)
+        value = joblib.load(io.BytesIO(data))  # the very bytes the checksum vouched for
+        if run_root is not None:
+            for rel in files:
+                (run_root / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(entry / "files" / rel, run_root / rel)
+        return value
+
+    # ------------------------------------------------------------------------------------------ write
+    def _publish(self, name: str, entry: Path, value: Any, run_root: Path | None, new: list[Path]) -> None:
+        tmp = None
+        try:
+            tmp = self._scratch(entry, "tmp")
+            files = {}
+            for rel in new:
                 (tmp / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(run_root / rel, tmp / "files" / rel)
-            joblib.dump(value, tmp / "value.joblib")
-            shutil.rmtree(entry, ignore_errors=True)
-            tmp.rename(entry)
-        return value
+                files[rel.as_posix()] = _sha256((tmp / "files" / rel).read_bytes())
+            buf = io.BytesIO()
+            joblib.dump(value, buf)
+            data = buf.getvalue()
+            _write_synced(tmp / "value.joblib", data)
+            manifest = {"cache_version": CACHE_VERSION, "code": code_hash(), "step": name,
+                        "value_sha256": _sha256(data), "files": files}
+            _write_synced(tmp / "manifest.json", json.dumps(manifest, indent=1).encode())  # last: completes it
+            self._swap_in(tmp, entry)
+        except OSError as exc:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            if exc.errno in DISK_FULL:
+                raise SegtargetError(f"cache directory {self.root}: no space left on the device while saving step "
+                                     f"{name}; free space, set run.cache_dir to another disk, or run with "
+                                     f"--no-cache") from None
+            self._note(f"cache entry for step {name} could not be saved ({_reason(exc)}); the run goes on")
+        except BaseException:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    @contextlib.contextmanager
+    def _writers_lock(self) -> Iterator[None]:
+        """Runs replacing a damaged entry take turns (an flock on the cache directory); readers never wait."""
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: the rename that fails on an existing entry is the only guard
+            yield
+            return
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _swap_in(self, tmp: Path, entry: Path) -> None:
+        """Rename ``tmp`` to ``entry``; an intact entry already there wins, a damaged one is moved aside first."""
+        try:
+            os.rename(tmp, entry)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR):
+                raise
+        with self._writers_lock():  # so no other run's fresh entry lands between this check and the move
+            try:
+                self._verified(entry)
+            except (_Damaged, OSError):
+                aside = self._scratch(entry, "old")
+                try:
+                    os.rename(entry, aside / "damaged")
+                except FileNotFoundError:
+                    pass
+                try:
+                    os.rename(tmp, entry)
+                    tmp = None
+                except OSError as exc:
+                    if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                        raise
+                shutil.rmtree(aside, ignore_errors=True)
+        if tmp is not None:  # another run published an intact entry first: the same key means the same value
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    """Write and flush to the disk, so a power cut after the rename cannot leave a published file cut short."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, _Damaged):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".strip().rstrip(":")

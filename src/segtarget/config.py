@@ -58,7 +58,9 @@ class RunConfig:
     out: str = "results"  # output directory of `segtarget run` (replaced atomically when the run succeeds)
     n_jobs: int = -1  # parallel workers for bootstrap, tuning and refutation refits; -1 = all cores
     parallel_backend: str = "joblib"  # joblib | ray
-    cache_dir: str = ".segtarget-cache"  # where expensive steps are cached by input fingerprint + config
+    # where expensive steps are cached by input fingerprint + config; (unset) = the per-user cache,
+    # $XDG_CACHE_HOME/segtarget or ~/.cache/segtarget. Used only if no other user can write it (see `segtarget cache`)
+    cache_dir: str | None = None
     use_cache: bool = True  # reuse cached steps; false (or --no-cache) recomputes everything
 
     def __post_init__(self):
@@ -67,7 +69,7 @@ class RunConfig:
         c.holds(self.n_jobs != 0, "n_jobs", "a number of workers >= 1, or -1 for all cores (-2 all but one, ...)")
         c.one_of("parallel_backend", ("joblib", "ray"))
         c.holds(bool(self.out.strip()), "out", "an output directory")
-        c.holds(bool(self.cache_dir.strip()), "cache_dir", "a directory (switch caching off with run.use_cache=false)")
+        c.holds(self.cache_dir is None or bool(self.cache_dir.strip()), "cache_dir", "a directory (switch caching off with run.use_cache=false)")
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,12 @@ succeeded, so a failed run never leaves a half-written output directory behind.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import glob
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,20 +54,86 @@ def _check_writable_parent(target: Path) -> Path:
     return parent
 
 
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _disk_full(exc: BaseException, target: Path, what: str) -> SegtargetError | None:
+    """The one-line error for a write that filled the disk (None for any other failure)."""
+    if not (isinstance(exc, OSError) and exc.errno in DISK_FULL):
+        return None
+    return SegtargetError(f"{what} {target}: no space left on the device while writing "
+                          f"{exc.filename or target}; free space or choose another --out "
+                          f"(nothing was replaced: the previous {target.name} is unchanged)")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this host still runs (a killed run's leftovers are recognised by its pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _tidy_killed(target: Path, parent: Path) -> None:
+    """Leftovers of a run killed while writing ``target`` (its process is gone): a half-written temporary
+    directory is removed; a previous output moved aside in the instant before the swap is put back."""
+    for p in parent.glob(f".{glob.escape(target.name)}.*-*"):
+        kind, _, rest = p.name[len(target.name) + 2:].partition("-")
+        pid = rest.split("-")[0]
+        if kind not in ("tmp", "old") or not pid.isdigit() or pid_alive(int(pid)):
+            continue
+        if kind == "old" and not os.path.lexists(target):
+            p.rename(target)
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one step (Linux ``renameat2(RENAME_EXCHANGE)``), so there is no instant without
+    ``b``; False where the system or file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 @contextlib.contextmanager
 def atomic_output_dir(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a fresh temporary directory that replaces ``target`` only if the block succeeds."""
+    """Yield a fresh temporary directory that replaces ``target`` only if the block succeeds.
+
+    A run killed at any point leaves the previous ``target`` in place (the swap is one rename) and a hidden
+    temporary directory that the next run removes; a full disk is one line naming the path.
+    """
     target = Path(target)
     if target.exists() and not target.is_dir():
         raise SegtargetError(f"output directory {target} exists and is a file; choose another --out")
     parent = _check_writable_parent(target)
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    _tidy_killed(target, parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))
     try:
         yield tmp
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        full = _disk_full(exc, target, "output directory")
+        if full is not None:
+            raise full from None
         raise
+    if target.exists() and _exchange(tmp, target):
+        shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous output
+        return
     old = None
     if target.exists():
         old = parent / f".{target.name}.old-{os.getpid()}"
@@ -88,8 +158,11 @@ def atomic_write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         else:
             df.to_parquet(tmp, index=False)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        full = _disk_full(exc, path, "output file")
+        if full is not None:
+            raise full from None
         raise
     return path
 

@@ -323,7 +323,8 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
     return RunResult(config=cfg, data=tables, features=feats, segments=seg, migration=migration, design=cohort,
                      ate=ate_res, design_refutations=refutations, cate=cate, pre_period_segments=pre_seg,
                      cohort_segments=cohort_segments, event_study=es_run, policy_scores=scores, policy=pol,
-                     targets=targets, warnings=warnings, timings=log.timings, cache_hits=cache.hits, gate=gate)
+                     targets=targets, warnings=warnings + cache.notes, timings=log.timings, cache_hits=cache.hits,
+                     gate=gate)
 
 
 def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | None = None) -> Path:

@@ -24,6 +24,7 @@ from . import config_cmd  # noqa: F401
 from . import causal_cmd  # noqa: F401
 from . import validate_cmd  # noqa: F401
 from . import cohort_cmd  # noqa: F401
+from . import cache_cmd  # noqa: F401
 
 
 def main() -> None:

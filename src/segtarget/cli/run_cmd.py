@@ -48,7 +48,7 @@ def run_command(
     cost: Optional[str] = typer.Option(None, "--cost", help="contact cost per household in dollars (print + "
                                                             "postage; default: an assumed $1.00, shown in the report)"),
     margin: Optional[str] = typer.Option(None, "--margin", help="gross margin on incremental sales, in (0, 1]"),
-    no_cache: bool = typer.Option(False, "--no-cache", help="recompute every step"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="recompute every step and leave the step cache alone (where it is: `segtarget cache --path`)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress output"),
 ) -> None:
     """Run everything: segments, campaign effects, targeting policy; write report.html."""
