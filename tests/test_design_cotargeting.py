@@ -65,7 +65,7 @@ def test_the_sentence_quotes_the_table_and_prices_the_extra_campaigns(fixture, t
     pooled = table[table.trial == cot.POOLED].set_index("arm")
     assert shares == [pooled.loc["treated", "share_bc_in_window"], pooled.loc["control", "share_bc_in_window"],
                       pooled.loc["treated", "share_bc_before_4w"], pooled.loc["control", "share_bc_before_4w"]]
-    assert "the bundle" in text and "not counted" in text
+    assert "the bundle" in text and "so nothing subtracts it" in text
     assert res.gap == pytest.approx(0.5) and res.material and res.extra_bc_per_treated == pytest.approx(1.0)
     assert "that is $0.75 per treated household" in res.sentence(contact_cost=0.75)
     sec = cotargeting_section(res, OutputDir(tmp_path), contact_cost=0.75)

@@ -187,7 +187,7 @@ class Cotargeting:
                      f"Type A contact cost (${contact_cost:,.2f}, an assumption; the data have no B/C cost) that is "
                      f"${extra * contact_cost:,.2f} per treated household, not counted.")
         else:
-            text += " (the data have no B/C cost per contact); it is not counted."
+            text += " (the data have no B/C cost per contact, so nothing subtracts it)."
         return text
 
 

@@ -81,6 +81,8 @@ def cotargeting_section(result, out: OutputDir, contact_cost: float | None = Non
                      "household-clustered CI) without the co-targeted units; being co-targeted is decided after "
                      "the start, so that row conditions on a post-treatment event and is not the mailer-alone "
                      "effect; adding in-window B/C exposure as a covariate would be invalid for the same reason. "
+                     "Both rows use one split, which alone moves them by several dollars (benchmarks/RESULTS.md "
+                     "'Co-targeting'): read their difference against the CI width. "
                      + sentence),
         blocks=[Table("cotargeting", result.table, "Type B/C exposure by trial and arm (shares of units)",
                       out.table("cotargeting", result.table)),
