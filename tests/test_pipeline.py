@@ -46,6 +46,12 @@ def test_run_writes_report_tables_and_manifest(pipeline_run):
     assert summary["from_quarter"].tolist() == ["2017Q1", "2017Q2", "2017Q3"]
     assert (root / "tables" / "at_risk.csv").is_file() and (root / "model_quarterly" / "segments.json").is_file()
     assert "migration" in manifest["timings_seconds"]
+    # co-targeting: B/C exposure by arm, the sensitivity row and the bundle sentence on the first screen
+    cot = pd.read_csv(root / "tables" / "cotargeting.csv")
+    pooled = cot[cot.trial == "all trials"].set_index("arm")["share_bc_in_window"]
+    assert pooled["treated"] > pooled["control"] + 0.05
+    assert len(pd.read_csv(root / "tables" / "cotargeting_sensitivity.csv")) == 2
+    assert "together with the Type B/C campaigns its members received" in (root / "report.html").read_text()
 
 
 def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run, small_source, tmp_path):
@@ -63,7 +69,7 @@ def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run,
     changed = run_fast(tmp_path / "cost", cache, source, "policy.cost=5.0").parent
     hits = json.loads((changed / "manifest.json").read_text())["cache_hits"]
     assert {"features", "segments", "design", "ate", "cate-purchase_amount", "cate-purchase_count",
-            "pre-segments", "event-study", "policy-scores", "migration"} <= set(hits)
+            "pre-segments", "event-study", "policy-scores", "migration", "co-targeting"} <= set(hits)
     assert not pd.read_csv(changed / "policy.csv").equals(pd.read_csv(root / "policy.csv"))
 
 
@@ -73,8 +79,8 @@ def test_a_changed_segments_key_recomputes_exactly_the_steps_that_use_the_segmen
     changed = run_fast(tmp_path / "seg", small_run.parent / "cache", f"data.source='{small_source}'",
                        "segments.kmeans_n_init=5").parent
     hits = json.loads((changed / "manifest.json").read_text())["cache_hits"]
-    assert sorted(hits) == sorted(["design", "features", "ate", "design-refutations", "cate-purchase_amount",
-                                   "cate-purchase_count", "policy-scores", "policy-cate"])
+    assert sorted(hits) == sorted(["design", "features", "ate", "design-refutations", "co-targeting",
+                                   "cate-purchase_amount", "cate-purchase_count", "policy-scores", "policy-cate"])
 
 
 def test_run_keeps_every_stage_in_memory_and_write_gives_the_same_files(small_run, small_source, tmp_path):

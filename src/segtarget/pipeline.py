@@ -76,6 +76,7 @@ class RunResult:
     timings: dict[str, float]
     cache_hits: list[str]
     gate: Any | None = None  # DesignGate (causal/design/gate.py), campaign-trials only
+    cotargeting: Any | None = None  # Cotargeting: Type B/C exposure by arm, headline without co-targeted units
 
     @property
     def pre_period_model(self):
@@ -89,6 +90,8 @@ class RunResult:
         out.update({f"cate_models_{o}": r.evaluation for o, r in self.cate.items()})
         out.update({"policies": self.policy.policies, "key_results": self.policy.key_results,
                     "targets": self.targets})
+        if self.cotargeting is not None:
+            out["cotargeting"] = self.cotargeting.table
         if self.event_study is not None:
             out["event_study"] = self.event_study.result.summary_frame()
         return out
@@ -184,7 +187,7 @@ def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list
     the run's warnings in the order the first screen lists them."""
     from .causal.ate.sections import ate_sections
     from .causal.cate.report import cate_report
-    from .causal.design.report import cohort_table, design_section, refutation_section
+    from .causal.design.report import cohort_table, cotargeting_section, design_section, refutation_section
     from .causal.event.pipeline import event_report
     from .features.summary import data_sections
     from .policy.outputs import policy_report
@@ -203,6 +206,9 @@ def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list
     od.table("cohort", cohort_table(res.design, res.ate.nuisances[PRIMARY].e_raw, cfg.ate.overlap_band))
     if res.design_refutations is not None:
         sections.append(refutation_section(res.design_refutations, od, res.gate))
+        warnings += sections[-1].warnings
+    if res.cotargeting is not None:
+        sections.append(cotargeting_section(res.cotargeting, od, cfg.policy.contact_cost))
         warnings += sections[-1].warnings
     es_sections = [] if res.event_study is None else event_report(res.event_study, cfg.event_study, od)
     sections += es_sections  # right after the ATE sections
@@ -226,6 +232,7 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
     from .causal.ate.pipeline import compute_ate
     from .causal.cate.pipeline import compute_cate
     from .causal.design.gate import compute_gate
+    from .causal.design.cotargeting import compute_cotargeting
     from .causal.design.refute import refute_design
     from .causal.design.study import build_design
     from .data import connect, load_source
@@ -280,6 +287,10 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
         with log.step("design gate"):
             gate = cache.run("design-gate", stage_key(k_design, cfg.ate, seed), None,
                              lambda: compute_gate(tables, cohort, cfg.design, cfg.ate, seed))
+    with log.step("co-targeting"):
+        method = ate_res.headline[PRIMARY]["method"]
+        cotargeting = cache.run("co-targeting", stage_key(k_ate, method), None,
+                                lambda: compute_cotargeting(tables, cohort, method, cfg.ate, seed))
     cate = {}
     with log.step("cate"):
         X = cohort.data[list(ate_res.covariates)]
@@ -324,7 +335,7 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
                      ate=ate_res, design_refutations=refutations, cate=cate, pre_period_segments=pre_seg,
                      cohort_segments=cohort_segments, event_study=es_run, policy_scores=scores, policy=pol,
                      targets=targets, warnings=warnings + cache.notes, timings=log.timings, cache_hits=cache.hits,
-                     gate=gate)
+                     gate=gate, cotargeting=cotargeting)
 
 
 def run_pipeline(cfg: Config, *, out: str | Path | None = None, log: RunLog | None = None) -> Path:

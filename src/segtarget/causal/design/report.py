@@ -63,6 +63,36 @@ def design_section(cohort: Cohort, out: OutputDir) -> Section:
     )
 
 
+def cotargeting_section(result, out: OutputDir, contact_cost: float | None = None) -> Section:
+    """B/C exposure by trial and arm (``tables/cotargeting.csv``), the headline with and without co-targeted
+    units (``tables/cotargeting_sensitivity.csv``) and the sentence saying which treatment the headline measures
+    (a first-screen warning when the arms' in-window shares differ by more than 5 points)."""
+    from .cotargeting import BEFORE_WEEKS
+
+    sentence = result.sentence(contact_cost)
+    return Section(
+        key="cotargeting", title="Track 2: what else the treated received (Type B/C co-targeting)",
+        method_note=(f"A unit is co-targeted when a Type B/C campaign it belongs to starts inside its outcome "
+                     f"window; the table also shows B/C starts in the {BEFORE_WEEKS} weeks before the start and "
+                     "B/C campaigns already running at the start (B/C campaigns started before the start are a "
+                     "covariate, bc_campaigns_before). The design does not hold B/C mail fixed, so the headline is "
+                     "the effect of the Type A mailer plus the B/C campaigns that came with it. The sensitivity "
+                     "row re-runs the headline estimator (one household-grouped cross-fitting split, "
+                     "household-clustered CI) without the co-targeted units; being co-targeted is decided after "
+                     "the start, so that row conditions on a post-treatment event and is not the mailer-alone "
+                     "effect; adding in-window B/C exposure as a covariate would be invalid for the same reason. "
+                     "Both rows use one split, which alone moves them by several dollars (benchmarks/RESULTS.md "
+                     "'Co-targeting'): read their difference against the CI width. "
+                     + sentence),
+        blocks=[Table("cotargeting", result.table, "Type B/C exposure by trial and arm (shares of units)",
+                      out.table("cotargeting", result.table)),
+                Table("cotargeting_sensitivity", result.sensitivity,
+                      "Headline estimate (purchase_amount) with and without co-targeted units",
+                      out.table("cotargeting_sensitivity", result.sensitivity))],
+        warnings=[f"co-targeting: {sentence}"] if result.material else [],
+        headline={"sentence": sentence, "gap": result.gap, "material": result.material})
+
+
 def cohort_table(cohort: Cohort, propensity: np.ndarray | None = None, band: float = 0.05) -> pd.DataFrame:
     """The unit table: key, treatment, propensity and overlap flag (when given), every outcome and its window."""
     d = cohort.data
