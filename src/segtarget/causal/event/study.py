@@ -55,6 +55,7 @@ from ...errors import SegtargetError
 from ...stats import Z95
 
 OUTCOMES = ("spend", "baskets")
+CELL_COLUMNS = ["trial", "stratum", "n_treated", "n_control", "n_units", "estimate", "std_error", "weight"]
 ES_COLUMNS = ["level", "group", "term", "rel_week", "estimate", "std_error", "ci_lower", "ci_upper", "p_value",
               "n"]
 
@@ -107,6 +108,44 @@ def _row(level, group, term, rel_week, est, se, n) -> dict:
 
 
 @dataclass(frozen=True)
+class CellFit:
+    """The stratum-cell DiDs of one saturated fit (``EventStudy._cell_fit``)."""
+
+    cells: pd.DataFrame  # one row per stratum cell kept: by-columns, cell, stratum, n_treated, n_control, n_units
+    b: np.ndarray  # the cells' DiD estimates, in the row order of ``cells``
+    V: np.ndarray  # their joint household-clustered covariance (CRV1)
+    scores: np.ndarray  # household x cell contributions with scores.T @ scores == V
+    households: np.ndarray  # household id of each row of ``scores``
+    skipped: list[str]
+
+
+def _weights(cells: pd.DataFrame, group: str | None):
+    """(key, weights over all cells, units) per ``group``: each cell's share of the group's treated units."""
+    keys = cells[group] if group else pd.Series("all", index=cells.index)
+    for key, idx in cells.groupby(keys).groups.items():
+        idx = np.asarray(list(idx))
+        w = np.zeros(len(cells))
+        w[idx] = cells.loc[idx, "n_treated"] / cells.loc[idx, "n_treated"].sum()
+        yield key, w, int(cells.loc[idx, "n_units"].sum())
+
+
+def _household_scores(fit) -> tuple[np.ndarray, np.ndarray]:
+    """Each household's contribution to the coefficient vector: bread x its summed scores, times the square root
+    of pyfixest's small-sample factor, so that the contributions' cross-product is exactly the clustered
+    covariance (CRV1 = ssc x bread x sum_h s_h s_h' x bread). A weighted sum of them is the household-level
+    influence of a weighted average of the coefficients (the bootstrap of ``difference.py`` resamples it)."""
+    from scipy import sparse
+
+    hh = np.asarray(fit._cluster_df.iloc[:, 0])
+    codes, households = pd.factorize(hh)
+    member = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
+                               shape=(len(households), len(codes)))
+    summed = member @ np.asarray(fit._scores, float)
+    ssc = float(np.ravel(fit._ssc)[0])
+    return np.asarray(households), summed @ np.asarray(fit._bread) * np.sqrt(ssc)
+
+
+@dataclass(frozen=True)
 class EventStudyResult:
     """Dynamic effects, pre-trend test and pooled ATTs of one stacked event study."""
 
@@ -117,6 +156,8 @@ class EventStudyResult:
     n_units: int
     n_households: int
     skipped: tuple[str, ...] = ()  # one line per trial / cell left out and why
+    cells: pd.DataFrame | None = None  # CELL_COLUMNS: the trial x stratum DiDs and their weights in the overall ATT
+    influence: pd.Series | None = None  # household id -> its contribution to the overall ATT (sum of squares = SE^2)
 
     @property
     def overall(self) -> dict:
@@ -157,7 +198,8 @@ class EventStudy:
         units["lb"] = _bins(units, ["trial"], "level", self.level_strata)
         units["rb"] = _bins(units, ["trial", "lb"], "recent", self.recent_strata)
         units["stratum"] = units.groupby(["trial", "lb", "rb"]).ngroup()
-        return data.assign(stratum=data["unit"].map(units["stratum"]))
+        units["band"] = units["lb"] * self.recent_strata + units["rb"]  # the stratum's number within its trial
+        return data.assign(stratum=data["unit"].map(units["stratum"]), band=data["unit"].map(units["band"]))
 
     def _valid(self, panel: pd.DataFrame) -> pd.DataFrame:
         if self.outcome not in OUTCOMES:
@@ -201,52 +243,72 @@ class EventStudy:
             test = {"stat": np.nan, "df": 0, "p_value": np.nan, "weeks": "none"}
         return dyn, test
 
-    def _cell_fit(self, panel: pd.DataFrame, by: list[str]):
-        """Per-cell post-period ATTs (``treated x post`` per cell) and their joint clustered covariance."""
+    def _cell_fit(self, panel: pd.DataFrame, by: list[str]) -> CellFit:
+        """One DiD per ``by`` cell x pre-period stratum (``treated x post`` per stratum cell, its own unit and
+        week fixed effects), their joint clustered covariance and each household's score contribution."""
         data, counts, skipped = self._cells(panel, by)
         if counts.empty:
-            return counts, np.array([]), np.empty((0, 0)), skipped
-        # comparisons stay inside a cell (trial or trial x segment) and inside a pre-period stratum
-        data = data.assign(post=(data["treated"] * (data["rel_week"] >= 0)).astype(float),
-                           group=data.groupby(["cell", "stratum"]).ngroup())
-        fit = feols("y ~ i(cell, post) | unit + group^rel_week", data, {"CRV1": "household_id"})
+            return CellFit(counts, np.array([]), np.empty((0, 0)), np.empty((0, 0)), np.array([]), skipped)
+        units = data.drop_duplicates("unit")
+        strata = (units.groupby(["cell", "stratum"])["treated"].agg(n_treated="sum", n_units="size")
+                  .reset_index().merge(counts[[*by, "cell"]], on="cell"))
+        strata["n_control"] = strata["n_units"] - strata["n_treated"]
+        # a stratum without treated units adds nothing to an effect on the treated; one without controls has no
+        # comparison, so its treated are left out of the ATT (said in `skipped`)
+        alone = strata[(strata["n_treated"] > 0) & (strata["n_control"] == 0)]
+        for _, grp in alone.groupby("cell"):
+            skipped.append(f"{_cell_name(grp.iloc[0], by)}: {grp['n_treated'].sum()} treated in {len(grp)} "
+                           "pre-period spend strata without a control (left out of the ATT)")
+        strata = strata[(strata["n_treated"] > 0) & (strata["n_control"] > 0)].reset_index(drop=True)
+        if strata.empty:
+            raise SegtargetError("event study: cannot estimate the ATT: no pre-period spend stratum has both "
+                                 "treated and control units; try a smaller event_study.level_strata")
+        strata["sub"] = np.arange(len(strata))
+        data = data.merge(strata[["cell", "stratum", "sub"]], on=["cell", "stratum"], how="inner")
+        data = data.assign(post=(data["treated"] * (data["rel_week"] >= 0)).astype(float))
+        # saturated: every stratum cell has its own week effects, so each coefficient is that cell's own DiD and
+        # the cells are weighted afterwards by their treated units (not by the regression's variance weights)
+        fit = feols("y ~ i(sub, post) | unit + sub^rel_week", data, {"CRV1": "household_id"})
         coef, _, V = _coef_table(fit)
-        cells = np.array([int(name.split("::")[1].split(":")[0]) for name in coef.index])
-        # pyfixest drops a cell whose post indicator its fixed effects absorb (no pre week left to compare)
-        lost = counts[~counts["cell"].isin(cells)]
-        skipped += [f"{_cell_name(r, by)}: no pre-period week to compare with" for _, r in lost.iterrows()]
-        return counts.set_index("cell").loc[cells].reset_index(), coef.to_numpy(), V, skipped
+        subs = np.array([int(name.split("::")[1].split(":")[0]) for name in coef.index])
+        lost = strata[~strata["sub"].isin(subs)]
+        for _, grp in lost.groupby("cell"):  # pyfixest drops a cell whose post indicator its fixed effects absorb
+            skipped.append(f"{_cell_name(grp.iloc[0], by)}: {grp['n_treated'].sum()} treated in {len(grp)} "
+                           "strata with no pre-period week to compare with")
+        households, scores = _household_scores(fit)
+        return CellFit(strata.set_index("sub").loc[subs].reset_index(), coef.to_numpy(), V, scores, households,
+                       skipped)
 
     @staticmethod
-    def _aggregate(counts: pd.DataFrame, b: np.ndarray, V: np.ndarray, group: str | None, level: str) -> list:
-        """Treated-weighted averages of the cell ATTs within each ``group`` (all cells when None)."""
-        rows = []
-        keys = counts[group] if group else pd.Series("all", index=counts.index)
-        for key, idx in counts.groupby(keys).groups.items():
-            idx = np.asarray(list(idx))
-            w = np.zeros(len(b))
-            w[idx] = counts.loc[idx, "n_treated"] / counts.loc[idx, "n_treated"].sum()
-            rows.append(_row(level, key, "post_att", np.nan, w @ b, np.sqrt(w @ V @ w),
-                             counts.loc[idx, "n_units"].sum()))
-        return rows
+    def _aggregate(cf: CellFit, group: str | None, level: str) -> list:
+        """Treated-weighted averages of the stratum-cell ATTs within each ``group`` (all cells when None)."""
+        return [_row(level, key, "post_att", np.nan, w @ cf.b, np.sqrt(w @ cf.V @ w), n)
+                for key, w, n in _weights(cf.cells, group)]
 
     def fit(self, panel: pd.DataFrame, segment: pd.Series | None = None) -> "EventStudy":
         """``segment`` (optional): one pre-period segment label per unit, indexed by ``panel.unit``."""
         data = self._strata(self._valid(panel))
         self.dynamic_, self.pretrend_ = self._dynamic(data)
-        counts, b, V, skipped = self._cell_fit(data, ["trial"])
-        if counts.empty:
+        cf = self._cell_fit(data, ["trial"])
+        if not len(cf.b):
             raise SegtargetError(f"event study: no trial has {self.min_units} treated and {self.min_units} control "
                                  "units; lower event_study.min_units or check the study design")
-        rows = self._aggregate(counts, b, V, None, "overall") + self._aggregate(counts, b, V, "trial", "trial")
+        skipped = list(cf.skipped)
+        rows = self._aggregate(cf, None, "overall") + self._aggregate(cf, "trial", "trial")
+        (_, w, _), = _weights(cf.cells, None)
+        influence = pd.Series(cf.scores @ w, index=cf.households, name="influence")
+        band = data.drop_duplicates("stratum").set_index("stratum")["band"]
+        cells = cf.cells.assign(stratum=cf.cells["stratum"].map(band), estimate=cf.b,
+                                std_error=np.sqrt(np.diag(cf.V)), weight=w)
         if segment is not None:
             seg = data.assign(segment=data["unit"].map(segment).astype(str))
-            counts, b, V, seg_skipped = self._cell_fit(seg, ["trial", "segment"])
-            rows += self._aggregate(counts, b, V, "segment", "segment") if len(b) else []
-            skipped += seg_skipped
+            sf = self._cell_fit(seg, ["trial", "segment"])
+            rows += self._aggregate(sf, "segment", "segment") if len(sf.b) else []
+            skipped += sf.skipped
         self.pooled_ = pd.DataFrame(rows, columns=ES_COLUMNS)
         self.result_ = EventStudyResult(outcome=self.outcome, dynamic=self.dynamic_[ES_COLUMNS],
                                         pretrend=self.pretrend_, pooled=self.pooled_,
                                         n_units=int(data["unit"].nunique()),
-                                        n_households=int(data["household_id"].nunique()), skipped=tuple(skipped))
+                                        n_households=int(data["household_id"].nunique()), skipped=tuple(skipped),
+                                        cells=cells[CELL_COLUMNS], influence=influence)
         return self
