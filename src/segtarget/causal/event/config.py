@@ -21,6 +21,8 @@ class EventStudyConfig:
     # Further bins on the last 4 pre weeks within each level bin (selection on a recent spike); 1 = off. Makes
     # the pre-trend test partly mechanical (units are matched on pre-period weeks), so it is off by default.
     recent_strata: int = 1
+    # Household-bootstrap draws of the test "doubly-robust headline minus event-study ATT" (event/difference.py).
+    difference_draws: int = 2000
 
     def __post_init__(self):
         c = ConfigCheck("event_study", self)
@@ -29,3 +31,4 @@ class EventStudyConfig:
         c.within("min_units", "[1, inf)")
         c.within("level_strata", "[1, inf)")  # 1 = off
         c.within("recent_strata", "[1, inf)")
+        c.within("difference_draws", "[100, inf)")  # fewer draws make the SE itself noisy
