@@ -133,7 +133,7 @@ def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table
         cate_lower_nested=None if nested is None else nested.lower, gate=gate)
 
 
-def _headline_influence(cohort, ate_res, cfg: Config):
+def headline_influence_of(cohort, ate_res, cfg: Config):
     """The ATE headline's influence per design unit for the event study's outcome (first cross-fitting split,
     the ATE stage's covariates and seed): what the design-difference test resamples by household."""
     from .causal.ate.estimators import headline_influence
@@ -145,7 +145,7 @@ def _headline_influence(cohort, ate_res, cfg: Config):
     d = cohort.data
     X = d[list(ate_res.covariates)].to_numpy(float)
     return headline_influence(ate_res.headline[outcome]["method"], d[outcome].to_numpy(float),
-                              d["treated"].to_numpy(int), ate_res.nuisances[outcome], X, seed=cfg.seed)[1]
+                              d["treated"].to_numpy(int), ate_res.nuisances[outcome], X, seed=cfg.run.seed)[1]
 
 
 def event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cache, key: str,
@@ -163,7 +163,7 @@ def event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cach
         return cache.run("event-study", key, None, lambda: compute_event_study(
             tables, design_units(cohort.data, cohort.windows), cfg.event_study,
             segment=cohort_segments["segment_name"].to_numpy(), ate_table=ate_res.ate,
-            ate_headline=ate_res.headline, dr_influence=_headline_influence(cohort, ate_res, cfg), seed=cfg.seed,
+            ate_headline=ate_res.headline, dr_influence=headline_influence_of(cohort, ate_res, cfg), seed=cfg.run.seed,
             outcome_scale=getattr(cohort, "outcome_scale", "window total")))
     except SegtargetError as exc:
         warnings.append(f"event study skipped: {exc}")

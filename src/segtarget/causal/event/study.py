@@ -16,8 +16,15 @@ whatever the campaign does (regression to the mean, Ashenfelter's dip). A plain 
 negative effect, and its pre-trend test cannot see it because the selection happened inside the pre-period
 (tests/test_event_study.py shows both). Within a stratum treated and controls had the same pre-period mean,
 so both regress alike: the DiD assumes parallel trends *conditional on pre-period spend*, as the
-doubly-robust estimate conditions on the look-back features. ``level_strata = 1`` is the plain stacked DiD. Standard errors are clustered by household (CRV1, pyfixest), which covers the
-repeated weeks of one unit and the several units of one household.
+doubly-robust estimate conditions on the look-back features. ``level_strata = 1`` is the plain stacked DiD.
+
+The caveat (Daw & Hatfield 2018, "Matching and regression to the mean in difference-in-differences analysis",
+Health Services Research 53(6)): matching on pre-period levels removes a bias only when selection acted on
+those (noisy) levels. When treated and controls instead come from populations with different *lasting* levels
+(members picked on a persistent trait), units matched at the same observed pre-period level are a lucky
+control and an unlucky treated household, each regressing to its own population's mean after the start: the
+matching creates the regression-to-the-mean bias the plain DiD did not have. Which case holds is a property
+of the selection rule, not of the data; benchmarks/RESULTS.md measures both on planted campaigns.
 
 Estimands (outcome ``y`` = weekly spend in $, or baskets, per household):
 
@@ -25,12 +32,20 @@ Estimands (outcome ``y`` = weekly spend in $, or baskets, per household):
   week -1): the treated-minus-control difference in week ``k`` minus the same difference in week -1. For
   ``k >= 0`` it is the average effect on the treated in week ``k`` of the campaign *if* treated and controls
   would have moved in parallel without it (parallel trends), pooled over trials with regression weights;
-- pooled post-period ATT per trial: coefficient of ``treated x post`` in the same design with all pre weeks as
-  the baseline (mean post-week difference minus mean pre-week difference), in outcome units per week;
-- overall (and per pre-period segment) ATT: the per-trial (per trial x segment) ATTs averaged with weights
-  equal to each cell's share of treated units, SE from the joint clustered covariance of the cells
-  (w'b, sqrt(w'Vw)), i.e. the treated-weighted ATT of Wing et al., not the implicit variance weighting of one
-  pooled coefficient.
+- pooled post-period ATT of one trial x stratum cell: coefficient of ``treated x post`` with the cell's own
+  unit and week effects (one saturated regression, ``i(cell, post) | unit + cell^rel_week``), i.e. the cell's
+  mean post-week difference minus its mean pre-week difference, in outcome units per week;
+- per trial, overall and per pre-period segment ATT: the cell ATTs averaged with weights equal to each cell's
+  share of the treated units (w'b), so strata and trials count as they do among the treated: the ATT (of the
+  treated that have a control in their stratum; the others are listed in ``skipped``). One ``treated x post``
+  coefficient with stratum x week effects would instead weight strata by n p (1 - p), the variance of
+  treatment within the stratum (tests/test_event_study.py builds a case where the two differ). SE:
+  sqrt(w'Vw), V the joint household-clustered (CRV1) covariance of the cell ATTs; equivalently the root sum of
+  squares of each household's contribution ``w' bread s_h`` (``EventStudyResult.influence``), which the
+  design-difference test (``difference.py``) resamples.
+
+The dynamic effects and the pre-trend test below come from one regression with stratum x week effects, so they
+weight strata by regression variance: they diagnose parallel trends, the cell ATTs are the estimate.
 
 Pre-trend test: a joint Wald test that every pre-period ``beta_k`` (k < -1) is zero, clustered covariance,
 chi-square with one degree of freedom per pre week. A small p-value says treated and controls already
