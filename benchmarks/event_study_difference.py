@@ -51,7 +51,8 @@ def main() -> None:
                                   outcome_scale=getattr(cohort, "outcome_scale", "window total"))
         before, before_se = variance_weighted_att(panel, k)
         o, d = run.result.overall, run.difference
-        rows.append({"level_strata": k, "before (variance-weighted) $/wk": f"{before:+.2f} ± {1.96 * before_se:.2f}",
+        rows.append({"level_strata": k,
+                     "before (variance-weighted) $/wk": f"{before:+.2f} ± {1.96 * before_se:.2f}",
                      "after (treated-weighted) $/wk": f"{o['estimate']:+.2f} ({o['ci_lower']:+.2f}, {o['ci_upper']:+.2f})",
                      "pretrend p": round(run.result.pretrend["p_value"], 3),
                      "DR - ES (window $)": f"{d.estimate:+.1f} ({d.ci_lower:+.1f}, {d.ci_upper:+.1f})",

@@ -17,9 +17,10 @@ Agreement is a test, not an overlap of two CIs: the fourth row is the difference
 study on the same scale, with a household-bootstrap SE that keeps the two estimates' correlation
 (``difference.py``), its 95% CI and p-value. The sentence says "differ by $X (95% CI ..., p = ...)" or "no
 detectable difference (..., the test could detect $Y)": a non-rejection from a test that could only detect
-a difference of several hundred dollars is not agreement. A failed pre-trend test voids the comparison. The report leads with the doubly-robust headline: it
-uses the covariates the design measured for every unit and is the number the policy stage prices; the event
-study is the check on it from a different identifying assumption.
+a difference of several hundred dollars is not agreement. A failed pre-trend test voids the comparison.
+The report leads with the doubly-robust headline: it uses the covariates the design measured for every unit
+and is the number the policy stage prices; the event study is the check on it from a different identifying
+assumption.
 """
 
 from __future__ import annotations
