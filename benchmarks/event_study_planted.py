@@ -10,7 +10,13 @@ Truth per treated unit and week: tau_sales over the unit's complete post weeks (
 cut at the end of the last complete week) / number of those weeks; per trial the mean over treated units,
 overall the treated-weighted mean (the event study's estimand).
 
+Each row also gives the former estimator ("variance-weighted": one ``treated x post`` coefficient per trial
+with trial x stratum x week effects, strata weighted by regression variance within the trial, trials by treated
+units) beside the current one (one DiD per trial x stratum, weighted by treated units).
+
     PYTHONPATH=src python benchmarks/event_study_planted.py [--seeds 0 1 2] [--spike 0.75]
+    # selection on a persistent household trait only (Daw & Hatfield's case against matching on levels):
+    PYTHONPATH=src python benchmarks/event_study_planted.py --selection 0 --spike 0 --trait-sd 0.35 --trait-selection 1
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from segtarget.causal.event.study import EventStudy
+from segtarget.causal.event.study import EventStudy, feols
 from segtarget.causal.event.panel import build_panel
 from segtarget.causal.validation.planted import PlantSpec, plant_campaigns, true_effects
 from segtarget.data import load_source
@@ -55,9 +61,25 @@ def truth(planted, units: pd.DataFrame, panel: pd.DataFrame) -> tuple[float, pd.
     return float((per_trial * n).sum() / n.sum()), per_trial
 
 
-def one(seed: int, effect: str, spike: float, strata: list[tuple[int, int]]) -> list[dict]:
+def variance_weighted_att(panel: pd.DataFrame, level: int, recent: int = 1) -> tuple[float, float]:
+    """The former pooled ATT: per trial one ``treated x post`` coefficient with trial x stratum x week effects
+    (strata weighted by regression variance), trials weighted by treated units; household-clustered SE."""
+    es = EventStudy(level_strata=level, recent_strata=recent)
+    data = es._strata(es._valid(panel))
+    data = data.assign(post=(data["treated"] * (data["rel_week"] >= 0)).astype(float))
+    fit = feols("y ~ i(trial, post) | unit + stratum^rel_week", data, {"CRV1": "household_id"})
+    trials = [int(float(name.split("::")[1].split(":")[0])) for name in fit.coef().index]
+    n = data[data.treated == 1].drop_duplicates("unit").groupby("trial").size().reindex(trials).to_numpy(float)
+    w = n / n.sum()
+    return float(w @ fit.coef().to_numpy()), float(np.sqrt(w @ np.asarray(fit._vcov) @ w))
+
+
+def one(seed: int, effect: str, spike: float, strata: list[tuple[int, int]], selection: float = 1.0,
+        trait_sd: float = 0.0, trait_selection: float = 0.0) -> list[dict]:
     tables = load_source("completejourney", validate=False)
-    planted = plant_campaigns(tables, PlantSpec(effect=effect, lift=0.2, spike_selection=spike, seed=seed))
+    planted = plant_campaigns(tables, PlantSpec(effect=effect, lift=0.2, spike_selection=spike, seed=seed,
+                                                selection=selection, trait_sd=trait_sd,
+                                                trait_selection=trait_selection))
     data_end = tables.con.execute("SELECT max(date) FROM clean_transactions").fetchall()[0][0]
     units = trial_units(planted, data_end)
     panel = build_panel(tables.con, units, 12)
@@ -69,7 +91,10 @@ def one(seed: int, effect: str, spike: float, strata: list[tuple[int, int]]) -> 
         t0 = time.perf_counter()
         res = EventStudy(level_strata=level, recent_strata=recent).fit(panel).result_
         o = res.overall
-        rows.append({"seed": seed, "effect": effect, "spike_selection": spike, "strata": f"{level}x{recent}",
+        before, before_se = variance_weighted_att(panel, level, recent)
+        rows.append({"seed": seed, "effect": effect, "spike_selection": spike, "trait": trait_selection,
+                     "strata": f"{level}x{recent}", "variance_weighted": round(before, 2),
+                     "vw_covers": bool(abs(before - true_all) <= 1.96 * before_se),
                      "treated": int(units.treated.sum()), "truth_per_week": round(true_all, 2),
                      "att_per_week": round(o["estimate"], 2), "ci_lower": round(o["ci_lower"], 2),
                      "ci_upper": round(o["ci_upper"], 2), "covers": bool(o["ci_lower"] <= true_all <= o["ci_upper"]),
@@ -84,9 +109,13 @@ def main() -> None:
     ap.add_argument("--spike", type=float, nargs="+", default=[0.75, 0.0])
     ap.add_argument("--effects", nargs="+", default=["uniform", "none"])
     ap.add_argument("--strata", nargs="+", default=["1x1", "10x1", "5x3"], help="level x recent pre-period strata")
+    ap.add_argument("--selection", type=float, default=1.0, help="logit slope of membership on the spend level")
+    ap.add_argument("--trait-sd", type=float, default=0.0, help="persistent household trait (PlantSpec.trait_sd)")
+    ap.add_argument("--trait-selection", type=float, default=0.0, help="logit slope of membership on the trait")
     a = ap.parse_args()
     strata = [tuple(int(v) for v in s.split("x")) for s in a.strata]
-    rows = [r for sp in a.spike for e in a.effects for s in a.seeds for r in one(s, e, sp, strata)]
+    rows = [r for sp in a.spike for e in a.effects for s in a.seeds
+            for r in one(s, e, sp, strata, a.selection, a.trait_sd, a.trait_selection)]
     print(pd.DataFrame(rows).to_markdown(index=False))
 
 

@@ -51,6 +51,20 @@ def test_att_and_atc_by_hand():
     assert estimators.atc_dr(Y, T, NUIS).estimate == pytest.approx(atc)
 
 
+def test_headline_influence_is_each_estimators_own():
+    """The design-difference test resamples the headline's influence: it must be the estimator's own (same
+    estimate, and its clustered SE the reported SE) for every headline method."""
+    groups = np.array([1, 1, 2, 3, 3, 4])
+    for method, fn in (("aipw", estimators.aipw), ("att", estimators.att_dr), ("atc", estimators.atc_dr),
+                       ("ato", estimators.ato_dr)):
+        est, infl = estimators.headline_influence(method, Y, T, NUIS)
+        row = fn(Y, T, NUIS, groups=groups)
+        assert est == pytest.approx(row.estimate) and len(infl) == 6
+        assert estimators.clustered_se(infl, groups) == pytest.approx(row.std_error)
+    with pytest.raises(ValueError, match="aipw_trim"):
+        estimators.headline_influence("aipw_trim", Y, T, NUIS)
+
+
 def test_naive_and_trim():
     assert estimators.naive(Y, T).estimate == pytest.approx(10 / 3 - 13 / 3)
     rows = estimators.aipw_trimming(Y, T, NUIS, [0.25], min_n=2)

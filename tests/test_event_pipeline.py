@@ -54,19 +54,28 @@ HEAD = {"purchase_amount": {"method": "att", "estimand": "ATT", "estimate": 118.
 def test_step_writes_tables_figure_and_section(tmp_path):
     tables, units = _world(spike=False)
     seg = np.where(units.household_id % 3 == 0, "A", "B")
-    run, sections = run_event_study(tables, units, EventStudyConfig(pre_weeks=8), OutputDir(tmp_path),
-                                    segment=seg, ate_table=ATE, ate_headline=HEAD)
+    # a headline influence per unit (any centred values: the test rescales them to the headline's SE)
+    dr_influence = np.random.default_rng(0).normal(0, 1, len(units))
+    run, sections = run_event_study(tables, units, EventStudyConfig(pre_weeks=8, difference_draws=500),
+                                    OutputDir(tmp_path), segment=seg, ate_table=ATE, ate_headline=HEAD,
+                                    dr_influence=dr_influence, seed=3)
     es = pd.read_csv(tmp_path / "tables" / "event_study.csv")
     assert es.columns.tolist() == ES_COLUMNS
     assert set(es.level) == {"pooled", "overall", "trial", "segment"}
     assert sorted(es[es.term == "dynamic"].rel_week.astype(int)) == list(range(-8, 6))
+    strata = pd.read_csv(tmp_path / "tables" / "event_study_strata.csv")
+    assert strata.n_treated.sum() == units.treated.sum() and strata.weight.sum() == pytest.approx(1.0)
     tri = pd.read_csv(tmp_path / "tables" / "triangulation.csv")
-    assert tri.columns.tolist() == TRI_COLUMNS and len(tri) == 3
+    assert tri.columns.tolist() == TRI_COLUMNS and tri.method.tolist()[-1] == "difference"
     assert (tmp_path / "figures" / "event_study.png").stat().st_size > 10_000
     o = run.result.overall
     assert o["ci_lower"] <= 20 <= o["ci_upper"] and o["ci_lower"] > 0
+    # the difference is DR minus the event study on the window-total scale (6 weeks), its SE at least the DR's
+    d = run.difference
+    assert d.estimate == pytest.approx(118.0 - 6 * o["estimate"]) and d.draws == 500 and d.households == 240
+    assert d.std_error >= 0.9 * np.hypot(30.0, 6 * o["std_error"]) * 0.8  # independent here: SEs add in squares
     (section,) = sections
-    assert section.headline["triangulation"] == run.sentence and "agree" in run.sentence
+    assert section.headline["triangulation"] == run.sentence and "no detectable difference" in run.sentence
     assert not any("pre-trend" in w for w in section.warnings)
     assert "No detectable divergence" in section.blocks[0].html
 
@@ -85,6 +94,8 @@ def test_bad_config_is_a_one_line_error():
         EventStudyConfig(outcome="visits")
     with pytest.raises(SegtargetError, match="event_study.pre_weeks"):
         EventStudyConfig(pre_weeks=0)
+    with pytest.raises(SegtargetError, match="event_study.difference_draws"):
+        EventStudyConfig(difference_draws=10)
 
 
 def test_a_trial_left_out_is_named_in_the_triangulation(tmp_path):

@@ -172,3 +172,63 @@ def test_no_comparison_left_is_a_one_line_error():
     with pytest.raises(SegtargetError, match="event study: cannot estimate") as info:
         EventStudy(level_strata=50, min_units=1).fit(panel)
     assert "\n" not in str(info.value)
+
+
+def _strata_with_different_effects(seed=4):
+    """Two pre-period spend strata (levels 20 and 100, never overlapping) with treated shares 1/2 and 9/10, so
+    the treatment varies more in the first (regression weight n p(1-p): 0.25 vs 0.09) while the treated sit
+    mostly in the second (n p: 0.5 vs 0.9); the effect is +10 $/week in the first stratum and 0 in the second."""
+    rng = np.random.default_rng(seed)
+    weeks, n = np.arange(-6, 6), 1000
+    level = np.r_[np.full(n, 20.0), np.full(n, 100.0)]
+    treated = np.r_[np.arange(n) < n // 2, np.arange(n) < 9 * n // 10].astype(int)
+    effect = np.r_[np.full(n, 10.0), np.zeros(n)]
+    noise_sd = np.r_[np.full(n, 3.0), np.full(n, 12.0)]
+    y = (level[:, None] + noise_sd[:, None] * rng.standard_normal((2 * n, len(weeks)))
+         + (treated * effect)[:, None] * (weeks >= 0))
+    ids = np.arange(2 * n)
+    panel = pd.DataFrame({"unit": np.repeat(ids, len(weeks)), "household_id": np.repeat(ids, len(weeks)), "trial": 1,
+                          "treated": np.repeat(treated, len(weeks)), "rel_week": np.tile(weeks, 2 * n),
+                          "spend": y.ravel(), "baskets": 0})
+    truth = float((treated * effect).sum() / treated.sum())  # the ATT: every treated household counts once
+    return panel, truth
+
+
+def test_strata_are_weighted_like_the_treated_not_by_regression_variance():
+    panel, truth = _strata_with_different_effects()
+    assert truth == pytest.approx(10 * 500 / 1400)
+    res = EventStudy(level_strata=2).fit(panel).result_
+    o = res.overall
+    assert o["ci_lower"] <= truth <= o["ci_upper"] and abs(o["estimate"] - truth) < 0.5
+    # the one-coefficient stratified regression (the former estimator) weights strata by n p(1-p): biased here
+    data = panel.rename(columns={"spend": "y"}).assign(
+        post=lambda d: (d.treated * (d.rel_week >= 0)).astype(float),
+        stratum=lambda d: (d.unit >= 1000).astype(int))
+    pooled = feols("y ~ post | unit + stratum^rel_week", data, {"CRV1": "household_id"})
+    variance_weighted = float(pooled.coef()["post"])
+    assert variance_weighted == pytest.approx(10 * 0.25 / 0.34, abs=0.5)
+    assert not (o["ci_lower"] <= variance_weighted <= o["ci_upper"])
+
+
+def test_strata_weights_equal_the_treated_counts():
+    panel = _selected_on_level(n=3000)
+    res = EventStudy(level_strata=10).fit(panel).result_
+    cells = res.cells
+    # counted independently: equal-count bins of each unit's pre-period mean spend, treated per bin
+    units = panel[panel.rel_week < 0].groupby("unit").agg(level=("spend", "mean"), treated=("treated", "first"))
+    units["bin"] = np.floor((units["level"].rank(method="first") - 1) * 10 / len(units)).astype(int)
+    treated = units.groupby("bin")["treated"].sum()
+    assert cells["stratum"].tolist() == list(range(10))
+    assert cells["n_treated"].tolist() == treated.tolist()
+    assert cells["weight"].to_numpy() == pytest.approx(treated.to_numpy() / treated.sum())
+    assert res.overall["estimate"] == pytest.approx(float(cells["weight"] @ cells["estimate"]))
+
+
+def test_household_contributions_reproduce_the_clustered_se(synth_data):
+    """Every household is a unit of both trials: its contribution to the overall ATT sums over its units, and
+    the contributions' root sum of squares is the household-clustered SE the table reports."""
+    lines, units = synth_data
+    res = EventStudy(level_strata=5).fit(build_panel(_con(lines), units, pre_weeks=4)).result_
+    assert res.influence.index.is_unique and len(res.influence) == units.household_id.nunique()
+    assert np.sqrt((res.influence ** 2).sum()) == pytest.approx(res.overall["std_error"], rel=1e-9)
+    assert abs(res.influence.sum()) < 1e-8 * res.influence.abs().sum()

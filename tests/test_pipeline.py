@@ -38,7 +38,7 @@ def test_run_writes_report_tables_and_manifest(pipeline_run):
     # the event study and the triangulation: tables, figure, and the sentence on the first screen
     assert (root / "figures" / "event_study.png").is_file()
     tri = pd.read_csv(root / "tables" / "triangulation.csv")
-    assert tri["method"].tolist()[1:] == ["event_study", "naive"] and tri["leads_report"].tolist()[0]
+    assert tri["method"].tolist()[1:] == ["event_study", "naive", "difference"] and tri["leads_report"].tolist()[0]
     assert "Triangulation, purchase_amount" in (root / "report.html").read_text()
     assert "event study" in manifest["timings_seconds"]
     # Track 1 migration step: quarter pairs of the embedded year, at-risk list, the quarter-level model

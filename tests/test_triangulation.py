@@ -1,4 +1,4 @@
-"""causal/triangulation.py: same scale, agreement by CI overlap, and every claim of the sentence."""
+"""causal/triangulation.py: same scale, the tested difference of the two designs, and every claim of the sentence."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segtarget.causal.event.triangulation import (cis_overlap, treated_window_weeks, triangulation_sentence,
-                                            triangulation_table)
+from segtarget.causal.event.difference import DesignDifference
+from segtarget.causal.event.triangulation import treated_window_weeks, triangulation_sentence, triangulation_table
 
 ATE = pd.DataFrame([
     {"outcome": "purchase_amount", "method": "naive", "estimand": "ATE", "estimate": 120.0, "std_error": 20.0,
@@ -40,20 +40,39 @@ def test_event_study_is_put_on_the_window_total_scale():
                             outcome_scale="monthly")
 
 
-def test_sentence_agree_and_disagree():
-    agree = triangulation_sentence(triangulation_table(ATE, HEAD, _es(5.0, 1.0), outcome="purchase_amount",
-                                                       treated_weeks=6.0), "purchase_amount")
-    assert "doubly robust ATT +$30 (95% CI +$10 to +$50)" in agree
-    assert "event-study DiD +$30 (95% CI +$18 to +$42)" in agree
-    assert "naive difference +$120" in agree
-    assert "agree (their 95% CIs overlap)" in agree and "weak check" not in agree
-    assert agree.endswith("The report leads with the doubly-robust estimate.")
+def _diff(est, se, p):
+    return DesignDifference(estimate=est, std_error=se, ci_lower=est - 1.96 * se, ci_upper=est + 1.96 * se,
+                            p_value=p, detectable=2.8 * se, households=1500, draws=2000, method="household bootstrap")
+
+
+def test_difference_row_and_the_sentence_say_what_the_test_says():
+    tri = triangulation_table(ATE, HEAD, _es(5.0, 1.0), outcome="purchase_amount", treated_weeks=6.0,
+                              difference=_diff(0.0, 9.0, 1.0))
+    assert tri["method"].tolist() == ["att", "event_study", "naive", "difference"]
+    d = tri.iloc[3]
+    assert d["ci_lower"] == pytest.approx(-17.64) and d["p_value"] == 1.0 and d["n"] == 1500
+    assert "2000 draws over 1,500 households" in d["note"] and "detectable difference" in d["note"]
+    assert tri.loc[0, "p_value"] == pytest.approx(0.0027, abs=1e-4)  # the estimate rows: p of "no effect"
+    same = triangulation_sentence(tri, "purchase_amount")
+    assert "doubly robust ATT +$30 (95% CI +$10 to +$50)" in same
+    assert "event-study DiD +$30 (95% CI +$18 to +$42)" in same
+    assert "naive difference +$120" in same
+    assert "show no detectable difference (+$0, 95% CI −$18 to +$18, p = 1.000; the test could detect $25" in same
+    assert "overlap" not in same and "agree" not in same
+    assert same.endswith("The report leads with the doubly-robust estimate.")
     apart = triangulation_sentence(triangulation_table(ATE, HEAD, _es(-5.0, 1.0), outcome="purchase_amount",
-                                                       treated_weeks=6.0), "purchase_amount")
-    assert "disagree" in apart and "pre-trend" in apart and "−$30" in apart
-    weak = triangulation_sentence(triangulation_table(ATE, HEAD | {"ci_lower": -5.0}, _es(5.0, 4.0),
-                                                      outcome="purchase_amount", treated_weeks=6.0), "purchase_amount")
-    assert "weak check" in weak
+                                                       treated_weeks=6.0, difference=_diff(60.0, 12.0, 6e-7)),
+                                   "purchase_amount")
+    assert "differ by +$60 (95% CI +$36 to +$84, p < 0.001" in apart and "pre-trend" in apart
+    assert "−$30" in apart
+    # CIs that overlap are not agreement: the correlated difference can still be significant
+    close = triangulation_table(ATE, HEAD, _es(3.0, 1.0), outcome="purchase_amount", treated_weeks=6.0,
+                                difference=_diff(12.0, 4.0, 0.0027))
+    assert close.loc[0, "ci_lower"] <= close.loc[1, "ci_upper"]
+    assert "differ by +$12" in triangulation_sentence(close, "purchase_amount")
+    untested = triangulation_sentence(triangulation_table(ATE, HEAD, _es(5.0, 1.0), outcome="purchase_amount",
+                                                          treated_weeks=6.0), "purchase_amount")
+    assert "were not tested against each other" in untested
 
 
 def test_a_failed_pre_trend_test_voids_the_comparison():
@@ -61,10 +80,11 @@ def test_a_failed_pre_trend_test_voids_the_comparison():
                               pretrend_p=0.0004)
     assert "pre-trend test p < 0.001" in tri.loc[1, "note"]
     s = triangulation_sentence(tri, "purchase_amount", pretrend_p=0.0004)
-    assert "cannot be compared" in s and "(p < 0.001)" in s and "agree (" not in s
+    assert "cannot be compared" in s and "(p < 0.001)" in s and "difference (" not in s
     ok = triangulation_sentence(triangulation_table(ATE, HEAD, _es(5.0, 1.0), outcome="purchase_amount",
-                                                    treated_weeks=6.0, pretrend_p=0.4), "purchase_amount", 0.4)
-    assert "agree (their 95% CIs overlap)" in ok
+                                                    treated_weeks=6.0, pretrend_p=0.4,
+                                                    difference=_diff(0.0, 9.0, 1.0)), "purchase_amount", 0.4)
+    assert "no detectable difference" in ok
 
 
 def test_estimand_mismatch_is_stated():
@@ -77,10 +97,7 @@ def test_estimand_mismatch_is_stated():
                                                                     treated_weeks=6.0), "purchase_amount")
 
 
-def test_overlap_and_weeks():
-    a = pd.Series({"ci_lower": 0.0, "ci_upper": 1.0})
-    assert cis_overlap(a, pd.Series({"ci_lower": 1.0, "ci_upper": 2.0}))
-    assert not cis_overlap(a, pd.Series({"ci_lower": 1.01, "ci_upper": 2.0}))
+def test_treated_weeks():
     units = pd.DataFrame({"treated": [1, 1, 0], "outcome_weeks": [6.0, 4.0, 1.0]})
     assert treated_window_weeks(units) == 5.0
 

@@ -133,6 +133,21 @@ def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table
         cate_lower_nested=None if nested is None else nested.lower, gate=gate)
 
 
+def headline_influence_of(cohort, ate_res, cfg: Config):
+    """The ATE headline's influence per design unit for the event study's outcome (first cross-fitting split,
+    the ATE stage's covariates and seed): what the design-difference test resamples by household."""
+    from .causal.ate.estimators import headline_influence
+    from .causal.event.triangulation import ES_OUTCOME
+
+    outcome = ES_OUTCOME[cfg.event_study.outcome]
+    if outcome not in ate_res.headline:
+        return None
+    d = cohort.data
+    X = d[list(ate_res.covariates)].to_numpy(float)
+    return headline_influence(ate_res.headline[outcome]["method"], d[outcome].to_numpy(float),
+                              d["treated"].to_numpy(int), ate_res.nuisances[outcome], X, seed=cfg.run.seed)[1]
+
+
 def event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cache, key: str,
                      warnings: list[str]):
     """Panel event study + triangulation on the study design's units.
@@ -148,7 +163,8 @@ def event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cach
         return cache.run("event-study", key, None, lambda: compute_event_study(
             tables, design_units(cohort.data, cohort.windows), cfg.event_study,
             segment=cohort_segments["segment_name"].to_numpy(), ate_table=ate_res.ate,
-            ate_headline=ate_res.headline, outcome_scale=getattr(cohort, "outcome_scale", "window total")))
+            ate_headline=ate_res.headline, dr_influence=headline_influence_of(cohort, ate_res, cfg), seed=cfg.run.seed,
+            outcome_scale=getattr(cohort, "outcome_scale", "window total")))
     except SegtargetError as exc:
         warnings.append(f"event study skipped: {exc}")
         return None

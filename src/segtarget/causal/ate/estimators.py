@@ -172,26 +172,36 @@ def ratio_dr(Y, T, e, mu, treated_target: bool = True) -> tuple[float, np.ndarra
     return float(sign * (m_a - m_w)), sign * infl
 
 
-def _ratio_dr(Y, T, e, mu, treated_target: bool, method: str, groups=None) -> AteEstimate:
-    est, infl = ratio_dr(Y, T, e, mu, treated_target)
-    return _from_if(method, ESTIMANDS[method], est, infl, groups=groups)
+def headline_influence(method: str, Y, T, nuis: Nuisances, X=None, seed: int = 0) -> tuple[float, np.ndarray]:
+    """(estimate, influence per unit) of the full-sample estimator ``method`` (aipw, att, atc, ato) on one
+    split's nuisances, exactly as its estimator below computes them; ``clustered_se(influence, groups)`` is its
+    SE. Lets another module combine the headline with a second estimate unit by unit (event/difference.py)."""
+    if method == "aipw":
+        psi = dr_scores(Y, T, nuis)
+        return float(psi.mean()), psi - psi.mean()
+    if method == "ato":
+        psi = dr_scores(Y, T, nuis)
+        h = nuis.e * (1 - nuis.e)
+        est = float((h * psi).sum() / h.sum())
+        return est, h * (psi - est) / h.mean()
+    if method in ("att", "atc"):
+        arm = 1 if method == "att" else 0
+        mu = ((nuis.mu0 if arm else nuis.mu1) if X is None
+              else odds_weighted_outcome(Y, T, X, nuis, target_arm=arm, seed=seed))
+        return ratio_dr(Y, T, nuis.e, mu, treated_target=arm == 1)
+    raise ValueError(f"no influence function for method {method!r}; use aipw, att, atc or ato")
 
 
 def att_dr(Y, T, nuis: Nuisances, X=None, seed: int = 0, groups=None) -> AteEstimate:
-    mu0 = nuis.mu0 if X is None else odds_weighted_outcome(Y, T, X, nuis, target_arm=1, seed=seed)
-    return _ratio_dr(Y, T, nuis.e, mu0, True, "att", groups)
+    return _from_if("att", ESTIMANDS["att"], *headline_influence("att", Y, T, nuis, X, seed), groups=groups)
 
 
 def atc_dr(Y, T, nuis: Nuisances, X=None, seed: int = 0, groups=None) -> AteEstimate:
-    mu1 = nuis.mu1 if X is None else odds_weighted_outcome(Y, T, X, nuis, target_arm=0, seed=seed)
-    return _ratio_dr(Y, T, nuis.e, mu1, False, "atc", groups)
+    return _from_if("atc", ESTIMANDS["atc"], *headline_influence("atc", Y, T, nuis, X, seed), groups=groups)
 
 
 def ato_dr(Y, T, nuis: Nuisances, groups=None) -> AteEstimate:
-    psi = dr_scores(Y, T, nuis)
-    h = nuis.e * (1 - nuis.e)
-    est = (h * psi).sum() / h.sum()
-    return _from_if("ato", ESTIMANDS["ato"], est, h * (psi - est) / h.mean(), groups=groups)
+    return _from_if("ato", ESTIMANDS["ato"], *headline_influence("ato", Y, T, nuis), groups=groups)
 
 
 def trim_mask(e_raw: np.ndarray, t: float) -> np.ndarray:

@@ -15,20 +15,24 @@ from .triangulation import format_p
 NOTE = ("A weekly household × week panel is built for every unit of the study design (one household in one "
         "target trial), from {pre} weeks before the trial start to the end of its own outcome window (complete "
         "weeks only; a not-yet-treated control stops the week before its own campaign; weeks without a basket "
-        "are zeros). The trials are stacked: every regression has a unit fixed effect and a trial × pre-period "
-        "spend stratum × week fixed effect, so treated households are compared only with their own trial's "
-        "controls in the same week that spent about as much before the start ({strata} equal-count bins of "
-        "pre-period weekly spend per trial; 1 = none) "
-        "(stacked difference-in-differences; Cengiz et al. 2019, Wing et al. 2024), estimated with pyfixest; "
-        "standard errors are clustered by household. Dynamic effects are relative to week −1. The pooled ATT "
-        "per trial is the post-minus-pre difference in differences; the overall and per-segment ATTs weight the "
-        "trials by their treated units. The pre-trend test is a joint Wald test that all pre-period effects are "
-        "zero: a small p-value means treated and controls were already diverging, a large one does not prove "
-        "parallel trends (low power against slow drifts, blind to shocks that start with the campaign). The "
-        "strata matter: households picked for a high spend before the mailer spend less afterwards whatever "
-        "the mailer does (regression to the mean); without strata that fall reads as a negative effect that a "
-        "flat pre-period cannot reveal (benchmarks/RESULTS.md, planted campaigns). Read the event study as a "
-        "check on the headline, not as a replacement.")
+        "are zeros). The trials are stacked (stacked difference-in-differences; Cengiz et al. 2019, Wing et al. "
+        "2024) and estimated with pyfixest; standard errors are clustered by household. Treated households are "
+        "compared only with their own trial's controls in the same week that spent about as much before the "
+        "start ({strata} equal-count bins of pre-period weekly spend per trial; 1 = none). The pooled ATT is "
+        "one post-minus-pre difference in differences per trial × spend stratum (each with its own unit and "
+        "week effects), averaged with weights equal to each stratum's treated households, so strata and trials "
+        "count as they do among the treated (an effect on the treated, not a regression-variance-weighted "
+        "average); treated households in a stratum without any control are left out and listed. Dynamic effects "
+        "(relative to week −1) and the pre-trend test come from one regression with trial × stratum × week "
+        "effects, so they weight strata by regression variance: a diagnostic, not the estimate. The pre-trend "
+        "test is a joint Wald test that all pre-period effects are zero: a small p-value means treated and "
+        "controls were already diverging, a large one does not prove parallel trends (low power against slow "
+        "drifts, blind to shocks that start with the campaign). The strata matter both ways: households picked "
+        "for a high spend before the mailer spend less afterwards whatever the mailer does (regression to the "
+        "mean), which a plain DiD reads as a negative effect; but when treated and controls come from "
+        "populations with different lasting spend levels, matching them on a noisy pre-period level creates "
+        "regression to the mean of its own (Daw & Hatfield 2018) — benchmarks/RESULTS.md measures both on "
+        "planted campaigns. Read the event study as a check on the headline, not as a replacement.")
 
 
 def event_figure(dynamic: pd.DataFrame, pretrend: dict, ylabel: str):
@@ -75,9 +79,14 @@ def event_study_sections(res: EventStudyResult, tri: pd.DataFrame | None, senten
               Table("event_study_pooled", res.pooled, "Pooled post-period ATT per household-week: overall, per "
                     "trial and per pre-period segment", out.table("event_study", table)),
               Table("event_study_dynamic", res.dynamic, "Dynamic effects (reference week −1 is 0 by construction)")]
+    if res.cells is not None:
+        blocks.append(Table("event_study_strata", res.cells, "The DiD of each trial × pre-period spend stratum and "
+                            "its weight in the overall ATT (its share of the treated)",
+                            out.table("event_study_strata", res.cells)))
     if tri is not None:
         blocks += [Text(f"<p>{html.escape(sentence)}</p>"),
-                   Table("triangulation", tri, "Triangulation: the same trials, window and scale",
+                   Table("triangulation", tri, "Triangulation: the same trials, window and scale; the last row "
+                         "tests the difference of the two designs (household bootstrap)",
                          out.table("triangulation", tri))]
     warnings = [f"event study: left out {s}" for s in res.skipped]
     if res.pretrend["p_value"] < 0.05:

@@ -16,8 +16,15 @@ whatever the campaign does (regression to the mean, Ashenfelter's dip). A plain 
 negative effect, and its pre-trend test cannot see it because the selection happened inside the pre-period
 (tests/test_event_study.py shows both). Within a stratum treated and controls had the same pre-period mean,
 so both regress alike: the DiD assumes parallel trends *conditional on pre-period spend*, as the
-doubly-robust estimate conditions on the look-back features. ``level_strata = 1`` is the plain stacked DiD. Standard errors are clustered by household (CRV1, pyfixest), which covers the
-repeated weeks of one unit and the several units of one household.
+doubly-robust estimate conditions on the look-back features. ``level_strata = 1`` is the plain stacked DiD.
+
+The caveat (Daw & Hatfield 2018, "Matching and regression to the mean in difference-in-differences analysis",
+Health Services Research 53(6)): matching on pre-period levels removes a bias only when selection acted on
+those (noisy) levels. When treated and controls instead come from populations with different *lasting* levels
+(members picked on a persistent trait), units matched at the same observed pre-period level are a lucky
+control and an unlucky treated household, each regressing to its own population's mean after the start: the
+matching creates the regression-to-the-mean bias the plain DiD did not have. Which case holds is a property
+of the selection rule, not of the data; benchmarks/RESULTS.md measures both on planted campaigns.
 
 Estimands (outcome ``y`` = weekly spend in $, or baskets, per household):
 
@@ -25,12 +32,20 @@ Estimands (outcome ``y`` = weekly spend in $, or baskets, per household):
   week -1): the treated-minus-control difference in week ``k`` minus the same difference in week -1. For
   ``k >= 0`` it is the average effect on the treated in week ``k`` of the campaign *if* treated and controls
   would have moved in parallel without it (parallel trends), pooled over trials with regression weights;
-- pooled post-period ATT per trial: coefficient of ``treated x post`` in the same design with all pre weeks as
-  the baseline (mean post-week difference minus mean pre-week difference), in outcome units per week;
-- overall (and per pre-period segment) ATT: the per-trial (per trial x segment) ATTs averaged with weights
-  equal to each cell's share of treated units, SE from the joint clustered covariance of the cells
-  (w'b, sqrt(w'Vw)), i.e. the treated-weighted ATT of Wing et al., not the implicit variance weighting of one
-  pooled coefficient.
+- pooled post-period ATT of one trial x stratum cell: coefficient of ``treated x post`` with the cell's own
+  unit and week effects (one saturated regression, ``i(cell, post) | unit + cell^rel_week``), i.e. the cell's
+  mean post-week difference minus its mean pre-week difference, in outcome units per week;
+- per trial, overall and per pre-period segment ATT: the cell ATTs averaged with weights equal to each cell's
+  share of the treated units (w'b), so strata and trials count as they do among the treated: the ATT (of the
+  treated that have a control in their stratum; the others are listed in ``skipped``). One ``treated x post``
+  coefficient with stratum x week effects would instead weight strata by n p (1 - p), the variance of
+  treatment within the stratum (tests/test_event_study.py builds a case where the two differ). SE:
+  sqrt(w'Vw), V the joint household-clustered (CRV1) covariance of the cell ATTs; equivalently the root sum of
+  squares of each household's contribution ``w' bread s_h`` (``EventStudyResult.influence``), which the
+  design-difference test (``difference.py``) resamples.
+
+The dynamic effects and the pre-trend test below come from one regression with stratum x week effects, so they
+weight strata by regression variance: they diagnose parallel trends, the cell ATTs are the estimate.
 
 Pre-trend test: a joint Wald test that every pre-period ``beta_k`` (k < -1) is zero, clustered covariance,
 chi-square with one degree of freedom per pre week. A small p-value says treated and controls already
@@ -55,6 +70,7 @@ from ...errors import SegtargetError
 from ...stats import Z95
 
 OUTCOMES = ("spend", "baskets")
+CELL_COLUMNS = ["trial", "stratum", "n_treated", "n_control", "n_units", "estimate", "std_error", "weight"]
 ES_COLUMNS = ["level", "group", "term", "rel_week", "estimate", "std_error", "ci_lower", "ci_upper", "p_value",
               "n"]
 
@@ -107,6 +123,44 @@ def _row(level, group, term, rel_week, est, se, n) -> dict:
 
 
 @dataclass(frozen=True)
+class CellFit:
+    """The stratum-cell DiDs of one saturated fit (``EventStudy._cell_fit``)."""
+
+    cells: pd.DataFrame  # one row per stratum cell kept: by-columns, cell, stratum, n_treated, n_control, n_units
+    b: np.ndarray  # the cells' DiD estimates, in the row order of ``cells``
+    V: np.ndarray  # their joint household-clustered covariance (CRV1)
+    scores: np.ndarray  # household x cell contributions with scores.T @ scores == V
+    households: np.ndarray  # household id of each row of ``scores``
+    skipped: list[str]
+
+
+def _weights(cells: pd.DataFrame, group: str | None):
+    """(key, weights over all cells, units) per ``group``: each cell's share of the group's treated units."""
+    keys = cells[group] if group else pd.Series("all", index=cells.index)
+    for key, idx in cells.groupby(keys).groups.items():
+        idx = np.asarray(list(idx))
+        w = np.zeros(len(cells))
+        w[idx] = cells.loc[idx, "n_treated"] / cells.loc[idx, "n_treated"].sum()
+        yield key, w, int(cells.loc[idx, "n_units"].sum())
+
+
+def _household_scores(fit) -> tuple[np.ndarray, np.ndarray]:
+    """Each household's contribution to the coefficient vector: bread x its summed scores, times the square root
+    of pyfixest's small-sample factor, so that the contributions' cross-product is exactly the clustered
+    covariance (CRV1 = ssc x bread x sum_h s_h s_h' x bread). A weighted sum of them is the household-level
+    influence of a weighted average of the coefficients (the bootstrap of ``difference.py`` resamples it)."""
+    from scipy import sparse
+
+    hh = np.asarray(fit._cluster_df.iloc[:, 0])
+    codes, households = pd.factorize(hh)
+    member = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
+                               shape=(len(households), len(codes)))
+    summed = member @ np.asarray(fit._scores, float)
+    ssc = float(np.ravel(fit._ssc)[0])
+    return np.asarray(households), summed @ np.asarray(fit._bread) * np.sqrt(ssc)
+
+
+@dataclass(frozen=True)
 class EventStudyResult:
     """Dynamic effects, pre-trend test and pooled ATTs of one stacked event study."""
 
@@ -117,6 +171,8 @@ class EventStudyResult:
     n_units: int
     n_households: int
     skipped: tuple[str, ...] = ()  # one line per trial / cell left out and why
+    cells: pd.DataFrame | None = None  # CELL_COLUMNS: the trial x stratum DiDs and their weights in the overall ATT
+    influence: pd.Series | None = None  # household id -> its contribution to the overall ATT (sum of squares = SE^2)
 
     @property
     def overall(self) -> dict:
@@ -157,7 +213,8 @@ class EventStudy:
         units["lb"] = _bins(units, ["trial"], "level", self.level_strata)
         units["rb"] = _bins(units, ["trial", "lb"], "recent", self.recent_strata)
         units["stratum"] = units.groupby(["trial", "lb", "rb"]).ngroup()
-        return data.assign(stratum=data["unit"].map(units["stratum"]))
+        units["band"] = units["lb"] * self.recent_strata + units["rb"]  # the stratum's number within its trial
+        return data.assign(stratum=data["unit"].map(units["stratum"]), band=data["unit"].map(units["band"]))
 
     def _valid(self, panel: pd.DataFrame) -> pd.DataFrame:
         if self.outcome not in OUTCOMES:
@@ -201,52 +258,72 @@ class EventStudy:
             test = {"stat": np.nan, "df": 0, "p_value": np.nan, "weeks": "none"}
         return dyn, test
 
-    def _cell_fit(self, panel: pd.DataFrame, by: list[str]):
-        """Per-cell post-period ATTs (``treated x post`` per cell) and their joint clustered covariance."""
+    def _cell_fit(self, panel: pd.DataFrame, by: list[str]) -> CellFit:
+        """One DiD per ``by`` cell x pre-period stratum (``treated x post`` per stratum cell, its own unit and
+        week fixed effects), their joint clustered covariance and each household's score contribution."""
         data, counts, skipped = self._cells(panel, by)
         if counts.empty:
-            return counts, np.array([]), np.empty((0, 0)), skipped
-        # comparisons stay inside a cell (trial or trial x segment) and inside a pre-period stratum
-        data = data.assign(post=(data["treated"] * (data["rel_week"] >= 0)).astype(float),
-                           group=data.groupby(["cell", "stratum"]).ngroup())
-        fit = feols("y ~ i(cell, post) | unit + group^rel_week", data, {"CRV1": "household_id"})
+            return CellFit(counts, np.array([]), np.empty((0, 0)), np.empty((0, 0)), np.array([]), skipped)
+        units = data.drop_duplicates("unit")
+        strata = (units.groupby(["cell", "stratum"])["treated"].agg(n_treated="sum", n_units="size")
+                  .reset_index().merge(counts[[*by, "cell"]], on="cell"))
+        strata["n_control"] = strata["n_units"] - strata["n_treated"]
+        # a stratum without treated units adds nothing to an effect on the treated; one without controls has no
+        # comparison, so its treated are left out of the ATT (said in `skipped`)
+        alone = strata[(strata["n_treated"] > 0) & (strata["n_control"] == 0)]
+        for _, grp in alone.groupby("cell"):
+            skipped.append(f"{_cell_name(grp.iloc[0], by)}: {grp['n_treated'].sum()} treated in {len(grp)} "
+                           "pre-period spend strata without a control (left out of the ATT)")
+        strata = strata[(strata["n_treated"] > 0) & (strata["n_control"] > 0)].reset_index(drop=True)
+        if strata.empty:
+            raise SegtargetError("event study: cannot estimate the ATT: no pre-period spend stratum has both "
+                                 "treated and control units; try a smaller event_study.level_strata")
+        strata["sub"] = np.arange(len(strata))
+        data = data.merge(strata[["cell", "stratum", "sub"]], on=["cell", "stratum"], how="inner")
+        data = data.assign(post=(data["treated"] * (data["rel_week"] >= 0)).astype(float))
+        # saturated: every stratum cell has its own week effects, so each coefficient is that cell's own DiD and
+        # the cells are weighted afterwards by their treated units (not by the regression's variance weights)
+        fit = feols("y ~ i(sub, post) | unit + sub^rel_week", data, {"CRV1": "household_id"})
         coef, _, V = _coef_table(fit)
-        cells = np.array([int(name.split("::")[1].split(":")[0]) for name in coef.index])
-        # pyfixest drops a cell whose post indicator its fixed effects absorb (no pre week left to compare)
-        lost = counts[~counts["cell"].isin(cells)]
-        skipped += [f"{_cell_name(r, by)}: no pre-period week to compare with" for _, r in lost.iterrows()]
-        return counts.set_index("cell").loc[cells].reset_index(), coef.to_numpy(), V, skipped
+        subs = np.array([int(name.split("::")[1].split(":")[0]) for name in coef.index])
+        lost = strata[~strata["sub"].isin(subs)]
+        for _, grp in lost.groupby("cell"):  # pyfixest drops a cell whose post indicator its fixed effects absorb
+            skipped.append(f"{_cell_name(grp.iloc[0], by)}: {grp['n_treated'].sum()} treated in {len(grp)} "
+                           "strata with no pre-period week to compare with")
+        households, scores = _household_scores(fit)
+        return CellFit(strata.set_index("sub").loc[subs].reset_index(), coef.to_numpy(), V, scores, households,
+                       skipped)
 
     @staticmethod
-    def _aggregate(counts: pd.DataFrame, b: np.ndarray, V: np.ndarray, group: str | None, level: str) -> list:
-        """Treated-weighted averages of the cell ATTs within each ``group`` (all cells when None)."""
-        rows = []
-        keys = counts[group] if group else pd.Series("all", index=counts.index)
-        for key, idx in counts.groupby(keys).groups.items():
-            idx = np.asarray(list(idx))
-            w = np.zeros(len(b))
-            w[idx] = counts.loc[idx, "n_treated"] / counts.loc[idx, "n_treated"].sum()
-            rows.append(_row(level, key, "post_att", np.nan, w @ b, np.sqrt(w @ V @ w),
-                             counts.loc[idx, "n_units"].sum()))
-        return rows
+    def _aggregate(cf: CellFit, group: str | None, level: str) -> list:
+        """Treated-weighted averages of the stratum-cell ATTs within each ``group`` (all cells when None)."""
+        return [_row(level, key, "post_att", np.nan, w @ cf.b, np.sqrt(w @ cf.V @ w), n)
+                for key, w, n in _weights(cf.cells, group)]
 
     def fit(self, panel: pd.DataFrame, segment: pd.Series | None = None) -> "EventStudy":
         """``segment`` (optional): one pre-period segment label per unit, indexed by ``panel.unit``."""
         data = self._strata(self._valid(panel))
         self.dynamic_, self.pretrend_ = self._dynamic(data)
-        counts, b, V, skipped = self._cell_fit(data, ["trial"])
-        if counts.empty:
+        cf = self._cell_fit(data, ["trial"])
+        if not len(cf.b):
             raise SegtargetError(f"event study: no trial has {self.min_units} treated and {self.min_units} control "
                                  "units; lower event_study.min_units or check the study design")
-        rows = self._aggregate(counts, b, V, None, "overall") + self._aggregate(counts, b, V, "trial", "trial")
+        skipped = list(cf.skipped)
+        rows = self._aggregate(cf, None, "overall") + self._aggregate(cf, "trial", "trial")
+        (_, w, _), = _weights(cf.cells, None)
+        influence = pd.Series(cf.scores @ w, index=cf.households, name="influence")
+        band = data.drop_duplicates("stratum").set_index("stratum")["band"]
+        cells = cf.cells.assign(stratum=cf.cells["stratum"].map(band), estimate=cf.b,
+                                std_error=np.sqrt(np.diag(cf.V)), weight=w)
         if segment is not None:
             seg = data.assign(segment=data["unit"].map(segment).astype(str))
-            counts, b, V, seg_skipped = self._cell_fit(seg, ["trial", "segment"])
-            rows += self._aggregate(counts, b, V, "segment", "segment") if len(b) else []
-            skipped += seg_skipped
+            sf = self._cell_fit(seg, ["trial", "segment"])
+            rows += self._aggregate(sf, "segment", "segment") if len(sf.b) else []
+            skipped += sf.skipped
         self.pooled_ = pd.DataFrame(rows, columns=ES_COLUMNS)
         self.result_ = EventStudyResult(outcome=self.outcome, dynamic=self.dynamic_[ES_COLUMNS],
                                         pretrend=self.pretrend_, pooled=self.pooled_,
                                         n_units=int(data["unit"].nunique()),
-                                        n_households=int(data["household_id"].nunique()), skipped=tuple(skipped))
+                                        n_households=int(data["household_id"].nunique()), skipped=tuple(skipped),
+                                        cells=cells[CELL_COLUMNS], influence=influence)
         return self

@@ -13,35 +13,50 @@ Scale. The design states whether its outcomes are window totals or per-week rate
 The event study estimates a per-week effect; for window totals it is multiplied by the mean window length of the
 treated units in weeks (days / 7), treating that length as fixed, so the SE scales by the same factor.
 
-Agreement = the two adjusted estimates' 95% CIs overlap. Overlap is a weak standard (two noisy estimates always
-"agree"); the sentence says so when either CI covers zero. The report leads with the doubly-robust headline: it
-uses the covariates the design measured for every unit and is the number the policy stage prices; the event
-study is the check on it from a different identifying assumption.
+Agreement is a test, not an overlap of two CIs: the fourth row is the difference doubly robust minus event
+study on the same scale, with a household-bootstrap SE that keeps the two estimates' correlation
+(``difference.py``), its 95% CI and p-value. The sentence says "differ by $X (95% CI ..., p = ...)" or "no
+detectable difference (..., the test could detect $Y)": a non-rejection from a test that could only detect
+a difference of several hundred dollars is not agreement. A failed pre-trend test voids the comparison.
+The report leads with the doubly-robust headline: it uses the covariates the design measured for every unit
+and is the number the policy stage prices; the event study is the check on it from a different identifying
+assumption.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-TRI_COLUMNS = ["approach", "method", "estimand", "scale", "estimate", "std_error", "ci_lower", "ci_upper", "n",
-               "leads_report", "note"]
+from ...stats import Z95
+from .difference import POWER_Z, DesignDifference
+
+TRI_COLUMNS = ["approach", "method", "estimand", "scale", "estimate", "std_error", "ci_lower", "ci_upper",
+               "p_value", "n", "leads_report", "note"]
 ES_OUTCOME = {"spend": "purchase_amount", "baskets": "purchase_count"}  # event-study outcome -> design outcome
 SCALES = ("window total", "per week")
 
 
+def scale_factor(outcome_scale: str, treated_weeks: float) -> float:
+    """What multiplies the event study's per-week effect to put it on the design's scale (module docstring)."""
+    if outcome_scale not in SCALES:
+        raise ValueError(f"outcome_scale must be one of {SCALES}, got {outcome_scale!r}")
+    return treated_weeks if outcome_scale == "window total" else 1.0
+
+
 def triangulation_table(ate_table: pd.DataFrame, headline: dict, es_overall: dict, *, outcome: str,
                         treated_weeks: float, outcome_scale: str = "window total",
-                        es_note: str = "", pretrend_p: float = float("nan")) -> pd.DataFrame:
-    """One row per approach (doubly robust headline, event study, naive) for ``outcome``.
+                        es_note: str = "", pretrend_p: float = float("nan"),
+                        difference: DesignDifference | None = None) -> pd.DataFrame:
+    """One row per approach (doubly robust headline, event study, naive) for ``outcome``, then the tested
+    difference of the first two when ``difference`` (``difference.difference_test`` on this scale) is given.
 
     ``ate_table``: the ATE stage's table (``ATE_COLUMNS``); ``headline``: its headline dict for ``outcome``;
     ``es_overall``: the event study's overall pooled row (per-week units); ``treated_weeks``: mean outcome
     window length of the treated units, in weeks; ``pretrend_p``: the event study's pre-trend test p-value.
     """
-    if outcome_scale not in SCALES:
-        raise ValueError(f"outcome_scale must be one of {SCALES}, got {outcome_scale!r}")
-    factor = treated_weeks if outcome_scale == "window total" else 1.0
+    factor = scale_factor(outcome_scale, treated_weeks)
     rows_naive = ate_table[(ate_table["outcome"] == outcome) & (ate_table["method"] == "naive")]
     naive = rows_naive.iloc[0] if len(rows_naive) else pd.Series(
         {"estimand": "not in the ATE table", "estimate": np.nan, "std_error": np.nan, "ci_lower": np.nan,
@@ -64,11 +79,19 @@ def triangulation_table(ate_table: pd.DataFrame, headline: dict, es_overall: dic
          "ci_lower": naive["ci_lower"], "ci_upper": naive["ci_upper"], "n": int(naive["n"]), "leads_report": False,
          "note": "treated minus control means, no adjustment"},
     ]
-    return pd.DataFrame(rows, columns=TRI_COLUMNS)
-
-
-def cis_overlap(a: pd.Series, b: pd.Series) -> bool:
-    return bool(a["ci_lower"] <= b["ci_upper"] and b["ci_lower"] <= a["ci_upper"])
+    if difference is not None:
+        d = difference
+        rows.append({"approach": "difference (doubly robust − event study)", "method": "difference",
+                     "estimand": "difference of the two designs", "scale": outcome_scale, "estimate": d.estimate,
+                     "std_error": d.std_error, "ci_lower": d.ci_lower, "ci_upper": d.ci_upper,
+                     "p_value": d.p_value, "n": d.households, "leads_report": False,
+                     "note": f"{d.method}; {d.draws} draws over {d.households:,} households; detectable "
+                             f"difference (80% power, 5% level) {d.detectable:,.2f}"})
+    out = pd.DataFrame(rows, columns=TRI_COLUMNS)
+    # the estimate rows' own two-sided p-value of "no effect"; the difference row keeps the bootstrap's
+    z = out["estimate"] / out["std_error"]
+    out["p_value"] = out["p_value"].fillna(pd.Series(2 * stats.norm.sf(np.abs(z.to_numpy(float))), index=out.index))
+    return out
 
 
 def _money(v: float, dollars: bool) -> str:
@@ -87,24 +110,33 @@ def format_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
+def _difference_verdict(d: pd.Series, dollars: bool) -> str:
+    """The tested difference in words (module docstring); ``d`` is the table's difference row."""
+    ci = f"95% CI {_money(d['ci_lower'], dollars)} to {_money(d['ci_upper'], dollars)}, p {format_p(d['p_value'])}"
+    if d["p_value"] < 0.05:
+        return (f"differ by {_money(d['estimate'], dollars)} ({ci}; doubly robust minus event study, household "
+                "bootstrap): one of the two identifying assumptions — no unmeasured confounding, or parallel "
+                "trends — fails; read the design gate, the pre-trend test and the refutations")
+    detectable = (Z95 + POWER_Z) * float(d["std_error"])
+    return (f"show no detectable difference ({_money(d['estimate'], dollars)}, {ci}; the test could detect "
+            f"{_money(detectable, dollars).lstrip('+')} with 80% power)")
+
+
 def triangulation_sentence(tri: pd.DataFrame, outcome: str, pretrend_p: float = float("nan")) -> str:
-    """The executive-summary sentence: the three numbers, whether the adjusted two agree, which one leads.
+    """The executive-summary sentence: the three numbers, whether the adjusted two differ, which one leads.
 
     ``pretrend_p``: the event study's pre-trend test; below 0.05 the comparison is void (said so)."""
     dr, es, nv = (tri.iloc[i] for i in range(3))
+    diff = tri[tri["method"] == "difference"]
     dollars = outcome in ("purchase_amount", "coupon_product_spend")
     scale = "per week" if dr["scale"] == "per week" else "over the campaign window"
-    agree = cis_overlap(dr, es)
-    covers_zero = any(r["ci_lower"] <= 0 <= r["ci_upper"] for r in (dr, es))
     if pretrend_p < 0.05:
         verdict = (f"cannot be compared: the event study fails its pre-trend test (p {format_p(pretrend_p)}), so "
                    "it neither confirms nor contradicts the headline")
-    elif agree:
-        verdict = "agree (their 95% CIs overlap" + ("; at least one CI includes zero, so this is a weak check)"
-                                                    if covers_zero else ")")
+    elif len(diff):
+        verdict = _difference_verdict(diff.iloc[0], dollars)
     else:
-        verdict = ("disagree (their 95% CIs do not overlap: one of the two identifying assumptions — no "
-                   "unmeasured confounding, or parallel trends — fails; read the pre-trend test and refutations)")
+        verdict = "were not tested against each other (no household contributions of the headline were given)"
     pop = "" if str(dr["estimand"]).startswith("ATT") else f" (note: the headline is the {dr['estimand']}, the event study the ATT)"
     return (f"Triangulation, {outcome} {scale}: doubly robust {dr['estimand']} {_fmt(dr, dollars)}, "
             f"event-study DiD {_fmt(es, dollars)}, naive difference {_fmt(nv, dollars)}; the doubly-robust and "
