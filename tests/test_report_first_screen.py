@@ -62,3 +62,24 @@ def test_first_screen_equals_the_csvs(small_run):
     tone = "good" if g["ci_lower"] > 0 else "bad" if g["ci_upper"] < 0 else "neutral"
     assert box.group(1) == tone
     assert f"${abs(g['profit']):,.0f}" in _text(box.group(2)) and f"${abs(g['ci_lower']):,.0f}" in _text(box.group(2))
+
+
+def test_the_verdict_reads_the_gate_and_its_reasons_are_the_tables_numbers(small_run):
+    """The gate rows of design_refutations.csv decide: a gate in doubt names a failed or weak check whose
+    numbers are those of the table, and never leads to "target this group"."""
+    root = small_run
+    keys = pd.read_csv(root / "tables" / "key_results.csv")
+    sentence, verdict = keys["verdict_sentence"].iloc[0], keys["verdict"].iloc[0]
+    ref = pd.read_csv(root / "tables" / "design_refutations.csv")
+    gate = ref[ref["role"] == "gate"]
+    assert {"check", "trial", "passed", "detectable", "r2_on_covariates"} <= set(ref.columns)
+    assert set(gate["trial"].astype(str)) >= {"pooled"}
+    assert gate["r2_on_covariates"].dropna().lt(0.9).all()  # the gate's placebos are tests, not covariates
+    failed = gate[gate["passed"].astype(str) == "False"]
+    if not failed.empty:
+        assert verdict != "target this group"
+        if verdict == "inconclusive: run this test":
+            assert "fails in" in sentence
+            for r in failed.itertuples():  # every failed row is named with its estimate and CI
+                where = "pooled" if str(r.trial) == "pooled" else f"trial {r.trial}"
+                assert f"{where} ({r.estimate:+,.2f}, 95% CI {r.ci_lower:+,.2f} to {r.ci_upper:+,.2f})" in sentence
