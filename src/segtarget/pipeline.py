@@ -106,7 +106,8 @@ class RunResult:
                             "cache_hits": self.cache_hits, "seed": self.config.run.seed}
                 summary = executive_summary(_facts(self.data), self.segments, self.ate, self.policy, warnings,
                                             tables_dir=root / "tables",
-                                            triangulation=self.event_study.sentence if self.event_study else None)
+                                            triangulation=self.event_study.sentence if self.event_study else None,
+                                            targets=self.targets)
                 render_report(sections, root=root, summary=summary, manifest=manifest)
             log.timings["total"] = round(sum(v for k, v in log.timings.items() if k != "total"), 2)
             (root / "manifest.json").write_text(json.dumps(manifest | {"timings_seconds": log.timings}, indent=2,
@@ -138,13 +139,19 @@ def _key_results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings: list[str],
-                      tables_dir: Path | None = None, triangulation: str | None = None):
-    """The report's first screen from the stage results (any of seg / ate_res / pol may be None).
+                      tables_dir: Path | None = None, triangulation: str | None = None,
+                      targets: pd.DataFrame | None = None):
+    """The report's first screen from the stage results (any of seg / ate_res / pol / targets may be None).
 
     The verdict, the cost assumption and the key results are read back from ``key_results.csv`` so the
-    first screen shows exactly the numbers of the table below it.
+    first screen shows exactly the numbers of the table below it; ``targets`` adds how many listed households
+    lie outside the study population.
     """
+    from .policy.targets import population_line
     from .report.summary import ExecutiveSummary
+
+    if targets is not None:
+        facts = [*facts, ("Target list", population_line(targets))]
 
     segs = None
     if seg is not None:
