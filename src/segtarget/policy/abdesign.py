@@ -213,9 +213,15 @@ def _arms(n_total: int, allocation: float) -> tuple[int, int]:
     return nt, n_total - nt
 
 
-def _weeks(n_treatment: float, contacts_per_week: float | None) -> float:
-    return (float(math.ceil(n_treatment / contacts_per_week)) if contacts_per_week and contacts_per_week > 0
-            and np.isfinite(n_treatment) else float("nan"))
+def _known(x) -> bool:
+    return x is not None and bool(np.isfinite(x))
+
+
+# Quantities the data cannot give (no contact pace, no campaign tables, an effect that does not pay) are None,
+# not NaN, so two plans from the same inputs compare equal.
+def _weeks(n_treatment: float | None, contacts_per_week: float | None) -> float | None:
+    return (float(math.ceil(n_treatment / contacts_per_week)) if _known(contacts_per_week) and contacts_per_week > 0
+            and _known(n_treatment) else None)
 
 
 def decision_test(y_control, pre_control=None, *, margin: float, cost: float, caused_discount: float,
@@ -261,20 +267,20 @@ def decision_test(y_control, pre_control=None, *, margin: float, cost: float, ca
     out["n_treatment_plain"], out["n_control_plain"] = sample_size(sized, sigma, **kw)
     out["weeks"] = _weeks(out["n_treatment"], contacts_per_week)
     for tag, eff in (("headline", head), ("planning", plan)):
-        nt, nc = sample_size(eff, sd, **kw) if eff > 0 else (float("nan"), float("nan"))
+        nt, nc = sample_size(eff, sd, **kw) if eff > 0 else (None, None)
         out[f"n_treatment_{tag}"], out[f"n_control_{tag}"] = nt, nc
     for pop, n in (("eligible", eligible), ("panel", panel)):
-        n = int(n) if n is not None and n > 1 else 0
-        nt, nc = _arms(n, allocation)
-        out[f"{pop}_households"] = n if n else float("nan")
-        out[f"n_treatment_{pop}"], out[f"weeks_{pop}"] = nt, _weeks(nt, contacts_per_week)
+        known = n is not None and n > 1
+        nt, nc = _arms(int(n), allocation) if known else (0, 0)
+        out[f"{pop}_households"] = int(n) if known else None
+        out[f"n_treatment_{pop}"], out[f"weeks_{pop}"] = (nt, _weeks(nt, contacts_per_week)) if known else (None, None)
         for tag, eff in (("headline", head), ("planning", plan)):
-            out[f"power_{tag}_{pop}"] = power_at(eff, sd, nt, nc, alpha=alpha)
-        mde = (_z_one(alpha, power) * sd * math.sqrt(1 / nt + 1 / nc) if nt > 0 and nc > 0 else float("nan"))
-        out[f"mde_profit_{pop}"], out[f"mde_sales_{pop}"] = mde, be_d + mde / margin
+            out[f"power_{tag}_{pop}"] = power_at(eff, sd, nt, nc, alpha=alpha) if known else None
+        mde = _z_one(alpha, power) * sd * math.sqrt(1 / nt + 1 / nc) if known else None
+        out[f"mde_profit_{pop}"], out[f"mde_sales_{pop}"] = mde, be_d + mde / margin if known else None
     n_eligible = out["eligible_households"]
-    out["feasible"] = bool(not np.isfinite(n_eligible) or out["n_treatment"] + out["n_control"] <= n_eligible)
-    out["contacts_per_week"] = float(contacts_per_week) if contacts_per_week else float("nan")
+    out["feasible"] = bool(n_eligible is None or out["n_treatment"] + out["n_control"] <= n_eligible)
+    out["contacts_per_week"] = float(contacts_per_week) if _known(contacts_per_week) else None
     return out
 
 
@@ -294,9 +300,9 @@ def plan_sentence(ab: dict) -> str:
             f"{_usd(ab['breakeven_with_discount'])}, the break-even including the estimated "
             f"{_usd(ab['caused_discount'])} caused discount) needs {ab['n_treatment']:,} contacted + "
             f"{ab['n_control']:,} control households {how} to detect {what} with {ab['power']:.0%} power")
-    pace = lambda w: f", about {w:,.0f} weeks at the retailer's campaign pace" if np.isfinite(w) else ""  # noqa: E731
-    eligible = ab.get("eligible_households", float("nan"))
-    if not np.isfinite(eligible):
+    pace = lambda w: f", about {w:,.0f} weeks at the retailer's campaign pace" if _known(w) else ""  # noqa: E731
+    eligible = ab.get("eligible_households")
+    if not _known(eligible):
         return text + pace(ab["weeks"]) + "."
     who = f"{eligible:,.0f} eligible households (current, no earlier Type A mailer)"
     if ab["feasible"]:
@@ -319,16 +325,15 @@ def power_table(ab: dict) -> pd.DataFrame:
                ("detectable with the panel's households", ab["mde_profit_panel"])]
     rows = []
     for name, eff in effects:
-        if not np.isfinite(eff):
+        if not _known(eff):
             continue
         nt, nc = (sample_size(eff, sd, alpha=alpha, power=ab["power"], allocation=ab["allocation"], one_sided=True)
-                  if eff > 0 else (float("nan"), float("nan")))
+                  if eff > 0 else (None, None))
         row = {"effect": name, "profit_effect": eff, "sales_effect": be_d + eff / m, "n_treatment_needed": nt,
                "n_control_needed": nc}
         for pop in ("eligible", "panel"):
             n = ab[f"{pop}_households"]
-            nt_p, nc_p = _arms(int(n), ab["allocation"]) if np.isfinite(n) else (0, 0)
             row[f"households_{pop}"] = n
-            row[f"power_{pop}"] = power_at(eff, sd, nt_p, nc_p, alpha=alpha)
+            row[f"power_{pop}"] = power_at(eff, sd, *_arms(n, ab["allocation"]), alpha=alpha) if _known(n) else None
         rows.append(row)
     return pd.DataFrame(rows)
