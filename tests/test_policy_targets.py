@@ -82,8 +82,10 @@ def test_households_already_mailed_are_outside_the_study_population(verdict):
     assert population_line(df).endswith("1 more get 'test first' for lying outside the overlap band")
 
 
-def test_study_population_defaults_to_everyone():
+def test_study_population_defaults_to_everyone_and_the_propensity_is_listed():
     df = build_target_list(**_inputs(), breakeven=20.0, rule="CATE > break-even")
-    assert df["in_study_population"].all()
+    assert df["in_study_population"].all() and df["propensity"].isna().all()
+    e = build_target_list(**_inputs(), breakeven=20.0, rule="CATE > break-even", propensity=[0.1, 0.2, 0.3, 0.4, 0.5])
+    assert dict(zip(e["household_id"], e["propensity"])) == {11: 0.1, 12: 0.2, 13: 0.3, 14: 0.4, 15: 0.5}
     with pytest.raises(SegtargetError, match="in_study_population"):
         build_target_list(**_inputs(), breakeven=20.0, rule="CATE > break-even", in_study_population=[True])

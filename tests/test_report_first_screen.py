@@ -69,6 +69,10 @@ def test_first_screen_equals_the_csvs(small_run):
     assert f"{len(targets):,} current households scored in targets.csv; {out:,} (" in _text(summary)
     assert (targets.loc[~targets["in_study_population"].astype(bool), "decision"] == "test first").all()
     assert len(targets) - out == ab["eligible_households"]  # the A/B plan's eligible households are the list's
+    # and the A/B assignment randomises exactly those households, once each
+    assign = pd.read_csv(root / "tables" / "ab_assignment.csv")
+    eligible = set(targets.loc[targets["in_study_population"].astype(bool), "household_id"])
+    assert assign["household_id"].is_unique and set(assign["household_id"]) == eligible
     # the improvement box is coloured by its own CI: green only when the whole CI is above 0
     g = keys.iloc[-1]
     box = re.search(r'<p class="callout (good|neutral|bad)" id="improvement">(.*?)</p>', summary, re.S)

@@ -11,6 +11,7 @@ everything succeeded.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import time
@@ -29,7 +30,7 @@ from .errors import SegtargetError
 from .io import OutputDir, atomic_output_dir
 from .report.section import Section
 from .steps import PRIMARY, compute_migration_step, event_study_step, migration_report, nested_cate, \
-    next_campaign_targets, policy_inputs, policy_scores, pre_period_config, pre_period_segments
+    next_campaign_assignment, next_campaign_targets, policy_inputs, policy_scores, pre_period_config, pre_period_segments
 
 __all__ = ["RunLog", "RunResult", "run", "run_pipeline", "executive_summary", "PRIMARY", "CATE_OUTCOMES"]
 
@@ -321,6 +322,8 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
     with log.step("targets"):
         targets = next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol, cfg,
                                         ate_res.nuisances[PRIMARY].ps_model)
+        # the A/B assignment randomises the eligible households of the list, not the study's units
+        pol = dataclasses.replace(pol, assignment=next_campaign_assignment(targets, cfg))
     return RunResult(config=cfg, data=tables, features=feats, segments=seg, migration=migration, design=cohort,
                      ate=ate_res, design_refutations=refutations, cate=cate, pre_period_segments=pre_seg,
                      cohort_segments=cohort_segments, event_study=es_run, policy_scores=scores, policy=pol,

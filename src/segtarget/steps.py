@@ -190,7 +190,19 @@ def next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_m
     return build_target_list(feats["household_id"].to_numpy(), segs["segment_name"].to_numpy(), cate, lower, upper,
                              breakeven=pol.economics.breakeven, rule=pol.target_rule,
                              in_overlap=(e >= lo) & (e <= hi), verdict=pol.verdict.kind,
-                             in_study_population=None if mailed is None else ~mailed)
+                             in_study_population=None if mailed is None else ~mailed, propensity=e)
+
+
+def next_campaign_assignment(targets: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """The A/B assignment a retailer can run: every household of the target list inside the study population
+    (no Type A mailer yet: the eligible households the A/B plan counts), once each, randomised within
+    segment x propensity-region strata; the epsilon-greedy alternative follows the list's "contact" decisions."""
+    from .policy.abdesign import assignment_frame
+
+    t = targets[targets["in_study_population"].astype(bool)]
+    return assignment_frame(t["household_id"].to_numpy(), t["segment"], t["propensity"].to_numpy(float),
+                            (t["decision"] == "contact").to_numpy(float), overlap=cfg.policy.overlap,
+                            allocation=cfg.policy.allocation, epsilon=cfg.policy.epsilon, seed=cfg.run.seed)
 
 
 def _propensity_for(cohort, covariates: list[str], X: pd.DataFrame, ps_model: str, seed: int) -> np.ndarray:

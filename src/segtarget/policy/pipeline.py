@@ -97,7 +97,9 @@ class PolicyResult:
     scenarios: pd.DataFrame
     segment_actions: pd.DataFrame | None
     ab_design: pd.DataFrame
-    assignment: pd.DataFrame  # next-campaign A/B assignment of the cohort's households
+    # A/B assignment of the cohort's units; the one run replaces it with the target list's eligible households
+    # (steps.next_campaign_assignment), the population the A/B plan counts
+    assignment: pd.DataFrame
     assignments: pd.DataFrame  # policy_assignments.csv
     key_results: pd.DataFrame  # key_results.csv
     recommended_policy: str

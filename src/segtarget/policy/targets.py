@@ -9,7 +9,8 @@ short form:
 * ``everyone``; ``no one``.
 
 ``cate``, ``lower`` and ``upper`` are the expected extra sales from contacting the household and its 95%
-interval. ``in_overlap`` (optional, boolean) marks households whose kind was both contacted and not
+interval. ``propensity`` (optional) is the household's probability of a Type A mailer under past practice.
+``in_overlap`` (optional, boolean) marks households whose kind was both contacted and not
 contacted in the past data; they get the decision "test first" (the estimate would lean on extrapolation).
 
 ``in_study_population`` (optional, boolean; default all true) marks households the trials speak for: no
@@ -35,8 +36,8 @@ import pandas as pd
 from ..errors import SegtargetError, require
 from .rules import budget_policy, risk_adjusted_policy, threshold_policy, top_k_policy
 
-TARGET_COLUMNS = ["household_id", "segment", "cate", "lower", "upper", "in_overlap", "in_study_population", "decision",
-                  "reason"]
+TARGET_COLUMNS = ["household_id", "segment", "cate", "lower", "upper", "propensity", "in_overlap",
+                  "in_study_population", "decision", "reason"]
 _FORMS = "'CATE > break-even', 'CATE > 0', 'top K%', 'budget:N', 'conservative', 'risk:L', 'everyone', 'no one'"
 
 
@@ -106,7 +107,8 @@ OUTSIDE_STUDY = ("outside the study population (already had a Type A mailer; the
 
 
 def build_target_list(household_id, segment, cate, lower, upper, *, breakeven: float, rule: str,
-                      in_overlap=None, verdict: str = "target this group", in_study_population=None) -> pd.DataFrame:
+                      in_overlap=None, verdict: str = "target this group", in_study_population=None,
+                      propensity=None) -> pd.DataFrame:
     """One row per household: the ``targets.csv`` columns, a decision and a plain reason (see module)."""
     cate = np.asarray(cate, float)
     n = len(cate)
@@ -135,8 +137,9 @@ def build_target_list(household_id, segment, cate, lower, upper, *, breakeven: f
                       "overlap band), so no estimate is trusted: include it in a test first")
     for i in np.flatnonzero(~study):  # the more basic reason wins: the estimate is not about this household
         decision[i], reasons[i] = "test first", OUTSIDE_STUDY
+    e = np.full(n, np.nan) if propensity is None else np.asarray(propensity, float)
     df = pd.DataFrame({"household_id": hh, "segment": seg, "cate": cate, "lower": lower, "upper": upper,
-                       "in_overlap": ov, "in_study_population": study, "decision": decision, "reason": reasons})
+                       "propensity": e, "in_overlap": ov, "in_study_population": study, "decision": decision, "reason": reasons})
     # households the trials speak for first, each group by expected effect
     return df.sort_values(["in_study_population", "cate"], ascending=False, kind="stable", ignore_index=True)
 
