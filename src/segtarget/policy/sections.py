@@ -156,9 +156,10 @@ def _ab_section(res, files: dict) -> Section:
             "headline estimate's profit effect (the mean DR profit per valued unit) when it is positive, else for "
             f"the planning effect ({html.escape(ab['planning_basis'] or 'policy.mde')}). Eligible households are "
             "the current ones with no Type A mailer yet (the trials estimate a first mailer's effect); weeks = "
-            "contacted arm / the households the retailer's Type A campaigns contacted per week. Assignment is "
-            "complete randomisation within segment × propensity-region strata; the ε-greedy column follows the "
-            "recommended policy with probability 1 − ε and logs each household's propensity."),
+            "contacted arm / the households the retailer's Type A campaigns contacted per week. The assignment "
+            "randomises the eligible households of the target list once each, completely within segment × "
+            "propensity-region strata; the ε-greedy column follows the list's decisions with probability 1 − ε "
+            "and logs each household's propensity."),
         blocks=[Text(f"<p><b>Plan:</b> {html.escape(plan[0].upper() + plan[1:])}</p>"),
                 Table("ab_design", res.ab_design.round(3), "Power of the decision test at each effect: households "
                       "per arm it needs, and its power with every eligible household and with the whole panel",
