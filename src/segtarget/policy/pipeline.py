@@ -273,9 +273,8 @@ def _decision_test(inp: PolicyInputs, econ: Economics, cfg: PolicyConfig, psi_s:
     randomises eligible households whatever their propensity), the headline effect and caused discount from
     the valued units' scores (their mean is the "everyone" profit per unit)."""
     ctrl = np.asarray(inp.T) == 0
-    disc = None
-    if inp.discount_outcomes is not None and econ.discount:
-        disc = inp.discount_outcomes[list(econ.discount)].to_numpy(float).sum(axis=1)[ctrl]
+    cols = [c for c in econ.discount if inp.discount_outcomes is not None and c in inp.discount_outcomes]
+    disc = inp.discount_outcomes[cols].to_numpy(float).sum(axis=1)[ctrl] if cols else None
     be_d = (econ.cost + float(np.mean(psi_d))) / econ.margin
     # the planning effect: policy.mde above break-even, else a campaign that returns its full cost twice
     above, basis = ((cfg.mde, f"policy.mde = ${cfg.mde:,.2f} above break-even") if cfg.mde > 0
