@@ -53,7 +53,7 @@ def test_first_screen_equals_the_csvs(small_run):
     csv_numbers = {f"{'-' if v < 0 else ''}${abs(v):,.0f}" for v in
                    pd.concat([keys["profit"], keys["ci_lower"], keys["ci_upper"]]).dropna()}
     ab = pd.read_csv(root / "tables" / "ab_decision_test.csv").iloc[0]
-    csv_numbers |= {f"{'-' if ab[k] < 0 else ''}${abs(ab[k]):,.2f}" for k in (
+    csv_numbers |= {"$0"} | {f"{'-' if ab[k] < 0 else ''}${abs(ab[k]):,.2f}" for k in (
         "breakeven_with_discount", "caused_discount", "sized_profit_effect", "headline_profit_effect",
         "mde_profit_eligible", "mde_sales_eligible") if pd.notna(ab[k])}
     assert quoted and quoted <= csv_numbers
