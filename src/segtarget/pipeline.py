@@ -30,7 +30,8 @@ from .errors import SegtargetError
 from .io import OutputDir, atomic_output_dir
 from .report.section import Section
 from .steps import PRIMARY, compute_migration_step, event_study_step, migration_report, nested_cate, \
-    next_campaign_assignment, next_campaign_targets, policy_inputs, policy_scores, pre_period_config, pre_period_segments
+    next_campaign_assignment, next_campaign_targets, policy_inputs, policy_scores, pre_period_config, \
+    pre_period_segments
 
 __all__ = ["RunLog", "RunResult", "run", "run_pipeline", "executive_summary", "PRIMARY", "CATE_OUTCOMES"]
 

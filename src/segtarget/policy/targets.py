@@ -138,8 +138,10 @@ def build_target_list(household_id, segment, cate, lower, upper, *, breakeven: f
     for i in np.flatnonzero(~study):  # the more basic reason wins: the estimate is not about this household
         decision[i], reasons[i] = "test first", OUTSIDE_STUDY
     e = np.full(n, np.nan) if propensity is None else np.asarray(propensity, float)
+    require(len(e) == n, "target list: propensity needs one value per household")
     df = pd.DataFrame({"household_id": hh, "segment": seg, "cate": cate, "lower": lower, "upper": upper,
-                       "propensity": e, "in_overlap": ov, "in_study_population": study, "decision": decision, "reason": reasons})
+                       "propensity": e, "in_overlap": ov, "in_study_population": study, "decision": decision,
+                       "reason": reasons})
     # households the trials speak for first, each group by expected effect
     return df.sort_values(["in_study_population", "cate"], ascending=False, kind="stable", ignore_index=True)
 
@@ -147,8 +149,8 @@ def build_target_list(household_id, segment, cate, lower, upper, *, breakeven: f
 def population_line(targets: pd.DataFrame) -> str:
     """How many listed households the trials speak for, in one line (the report's first screen)."""
     n = len(targets)
-    study = targets["in_study_population"].astype(bool) if "in_study_population" in targets else pd.Series(True,
-                                                                                                        targets.index)
+    study = (targets["in_study_population"].astype(bool) if "in_study_population" in targets
+             else pd.Series(True, index=targets.index))
     out, off = int((~study).sum()), int((study & ~targets["in_overlap"].astype(bool)).sum())
     return (f"{n:,} current households scored in targets.csv; {out:,} ({out / max(n, 1):.0%}) already had a Type A "
             f"mailer, so they are outside the study population (the trials estimate a first mailer's effect) and get "
