@@ -31,8 +31,8 @@ def test_run_writes_report_tables_and_manifest(pipeline_run):
     for name in ("policy.csv", "targets.csv"):
         assert (root / name).is_file()
     targets = pd.read_csv(root / "targets.csv", comment="#")
-    assert list(targets.columns) == ["household_id", "segment", "cate", "lower", "upper", "in_overlap", "decision",
-                                     "reason"]
+    assert list(targets.columns) == ["household_id", "segment", "cate", "lower", "upper", "propensity", "in_overlap",
+                                     "in_study_population", "decision", "reason"]
     assert targets["household_id"].is_unique and targets["reason"].str.len().min() > 10
     assert len(list((root / "figures").glob("*.png"))) >= 20 and len(list((root / "tables").glob("*.csv"))) >= 30
     # the event study and the triangulation: tables, figure, and the sentence on the first screen

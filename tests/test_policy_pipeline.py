@@ -58,7 +58,7 @@ def test_run_policy_end_to_end(tmp_path):
     assert assign.groupby("policy").size().eq(300).all()
     outside = assign.loc[~assign["in_population"], "contact"]
     assert len(outside) > 0 and outside.isna().all()
-    assert {"n_treatment_cuped", "weeks_cuped", "cuped_rho_control"} <= set(res.verdict.ab)
+    assert {"n_treatment", "weeks", "cuped_rho", "power_headline_eligible"} <= set(res.verdict.ab)
     assert set(res.segment_actions["segment"]) == {"Loyal", "Light"}
     assert {"profit_per_contact", "gate_ci_lower", "n_households"} <= set(res.segment_actions.columns)
     for f in ("policy_comparison", "policy_profit_curve", "policy_sensitivity", "segment_actions"):
@@ -142,3 +142,24 @@ def test_nested_cate_rows_decide_for_their_own_fold(tmp_path):
                          PolicyConfig(trees=False), seed=0, out=OutputDir(tmp_path / "d"))
     assert alt.selection.chosen[1] == base.selection.chosen[1] and alt.selection.chosen[2] == base.selection.chosen[2]
     assert alt.selection.chosen[0] != base.selection.chosen[0]
+
+
+def test_the_ab_plan_is_sized_on_the_profit_outcome_of_every_control_household():
+    from segtarget.policy.abdesign import household_moments
+    from segtarget.policy.pipeline import compute_policy
+
+    disc = pd.DataFrame({"retailer_discount": np.random.default_rng(1).exponential(20.0, 300)})
+    inp = _inputs(discount_outcomes=disc, eligible_households=120, panel_households=400)
+    res = compute_policy(inp, PolicyConfig(trees=False), seed=0)
+    ab, h = res.verdict.ab, res.headline
+    # the headline effect it is sized for is the "contact everyone" profit per valued unit
+    assert ab["headline_profit_effect"] == pytest.approx(h["everyone_profit"] / h["n_evaluated"])
+    ctrl = inp.T == 0
+    sd, rho, n_hh = household_moments(0.3 * inp.Y[ctrl] - disc["retailer_discount"].to_numpy()[ctrl],
+                                      inp.pre_spend[ctrl], inp.household_id[ctrl])
+    assert ab["sigma_profit"] == pytest.approx(sd) and ab["cuped_rho"] == pytest.approx(rho)
+    assert ab["n_control_households"] == n_hh < ctrl.sum()
+    assert ab["eligible_households"] == 120 and ab["panel_households"] == 400
+    assert ab["breakeven_with_discount"] == pytest.approx((1.0 + ab["caused_discount"]) / 0.3)
+    assert res.ab_design.set_index("effect").loc["headline estimate", "power_eligible"] == pytest.approx(
+        ab["power_headline_eligible"])

@@ -62,3 +62,30 @@ def test_parse_rule(text, parsed):
 def test_tree_policies_are_not_target_rules():
     with pytest.raises(SegtargetError, match="not a CATE-based rule"):
         build_target_list(**_inputs(), breakeven=20.0, rule="DRPolicyTree")
+
+
+@pytest.mark.parametrize("verdict", ["target this group", "contact everyone", "inconclusive: run this test"])
+def test_households_already_mailed_are_outside_the_study_population(verdict):
+    from segtarget.policy.targets import OUTSIDE_STUDY, population_line
+
+    study = [True, False, True, True, False]  # households 12 and 15 already had a Type A mailer
+    df = build_target_list(**_inputs(), breakeven=20.0, rule="CATE > break-even", verdict=verdict,
+                           in_overlap=[True, True, False, True, True], in_study_population=study)
+    out = df[~df["in_study_population"]]
+    assert set(out["household_id"]) == {12, 15} and set(out["decision"]) == {"test first"}
+    assert (out["reason"] == OUTSIDE_STUDY).all()
+    assert "test first" not in set(df.loc[df["household_id"] == 11, "decision"])
+    # inside the study population first, each part by expected effect
+    assert list(df["household_id"]) == [11, 13, 14, 15, 12]
+    assert population_line(df).startswith("5 current households scored in targets.csv; 2 (40%) already had a "
+                                          "Type A mailer")
+    assert population_line(df).endswith("1 more get 'test first' for lying outside the overlap band")
+
+
+def test_study_population_defaults_to_everyone_and_the_propensity_is_listed():
+    df = build_target_list(**_inputs(), breakeven=20.0, rule="CATE > break-even")
+    assert df["in_study_population"].all() and df["propensity"].isna().all()
+    e = build_target_list(**_inputs(), breakeven=20.0, rule="CATE > break-even", propensity=[0.1, 0.2, 0.3, 0.4, 0.5])
+    assert dict(zip(e["household_id"], e["propensity"])) == {11: 0.1, 12: 0.2, 13: 0.3, 14: 0.4, 15: 0.5}
+    with pytest.raises(SegtargetError, match="in_study_population"):
+        build_target_list(**_inputs(), breakeven=20.0, rule="CATE > break-even", in_study_population=[True])

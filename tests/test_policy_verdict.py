@@ -6,12 +6,22 @@ import pytest
 
 from segtarget.causal.cate.rate import evaluate_ranking
 from segtarget.io import OutputDir
+from segtarget.policy.abdesign import decision_test, plan_sentence
 from segtarget.policy.config import PolicyConfig
 from segtarget.policy.pipeline import PolicyInputs, run_policy
 from segtarget.policy.profit import EffectScores
 from segtarget.policy.verdict import VERDICTS, decide, one_sided_p
 
-AB = {"breakeven": 3.33, "n_treatment_cuped": 1200, "n_control_cuped": 1200, "weeks_cuped": 9.0}
+def _ab():
+    """A real decision test (the verdict states its plan_sentence)."""
+    rng = np.random.default_rng(5)
+    pre = rng.gamma(2.0, 50.0, 3000)
+    y = 2.0 * pre + rng.normal(0, 150, 3000)
+    return decision_test(y, pre, margin=0.3, cost=1.0, caused_discount=0.2, headline_sales=20.0,
+                         planning_sales=9.0, contacts_per_week=120.0, eligible=800, panel=2400)
+
+
+AB = _ab()
 
 
 def _decide(rate_p=0.5, gain_ci=(-5.0, 5.0), everyone_ci=(-10.0, 10.0)):
@@ -31,8 +41,9 @@ def test_uniform_verdicts_and_the_test_to_run():
     assert _decide(everyone_ci=(-30.0, -2.0)).kind == "contact no one"
     v = _decide()
     assert v.kind == "inconclusive: run this test"
-    assert v.sentence.startswith("Inconclusive: run this test.") and "1,200 contacted" in v.sentence
-    assert "9 weeks" in v.sentence and "$3.33" in v.sentence
+    assert v.sentence.startswith("Inconclusive: run this test.") and v.sentence.endswith("; " + plan_sentence(AB))
+    assert f"{AB['n_treatment']:,} contacted" in v.sentence and "more than the 800 eligible households" in v.sentence
+    assert f"${AB['breakeven_with_discount']:,.2f}" in v.sentence
 
 
 def test_one_sided_p():

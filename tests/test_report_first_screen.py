@@ -53,8 +53,26 @@ def test_first_screen_equals_the_csvs(small_run):
     csv_numbers = {f"{'-' if v < 0 else ''}${abs(v):,.0f}" for v in
                    pd.concat([keys["profit"], keys["ci_lower"], keys["ci_upper"]]).dropna()}
     ab = pd.read_csv(root / "tables" / "ab_decision_test.csv").iloc[0]
-    csv_numbers |= {f"${ab['breakeven']:,.2f}"}
+    csv_numbers |= {"$0"} | {f"{'-' if ab[k] < 0 else ''}${abs(ab[k]):,.2f}" for k in (
+        "breakeven_with_discount", "caused_discount", "sized_profit_effect", "headline_profit_effect",
+        "mde_profit_eligible", "mde_sales_eligible") if pd.notna(ab[k])}
     assert quoted and quoted <= csv_numbers
+    if sentence.startswith("Inconclusive"):  # the test it asks for, with the numbers of ab_decision_test.csv
+        assert f"needs {int(ab['n_treatment']):,} contacted + {int(ab['n_control']):,} control" in sentence
+        if not ab["feasible"]:
+            tag = "headline" if ab["sized_for"] == "headline estimate" else "planning"
+            assert f"more than the {int(ab['eligible_households']):,} eligible households" in sentence
+            assert f"has {ab[f'power_{tag}_eligible']:.0%} power" in sentence
+    # the first screen counts the listed households outside the study population (already mailed)
+    targets = pd.read_csv(root / "targets.csv", comment="#")
+    out = int((~targets["in_study_population"].astype(bool)).sum())
+    assert f"{len(targets):,} current households scored in targets.csv; {out:,} (" in _text(summary)
+    assert (targets.loc[~targets["in_study_population"].astype(bool), "decision"] == "test first").all()
+    assert len(targets) - out == ab["eligible_households"]  # the A/B plan's eligible households are the list's
+    # and the A/B assignment randomises exactly those households, once each
+    assign = pd.read_csv(root / "tables" / "ab_assignment.csv")
+    eligible = set(targets.loc[targets["in_study_population"].astype(bool), "household_id"])
+    assert assign["household_id"].is_unique and set(assign["household_id"]) == eligible
     # the improvement box is coloured by its own CI: green only when the whole CI is above 0
     g = keys.iloc[-1]
     box = re.search(r'<p class="callout (good|neutral|bad)" id="improvement">(.*?)</p>', summary, re.S)

@@ -11,6 +11,7 @@ everything succeeded.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import time
@@ -29,7 +30,8 @@ from .errors import SegtargetError
 from .io import OutputDir, atomic_output_dir
 from .report.section import Section
 from .steps import PRIMARY, compute_migration_step, event_study_step, migration_report, nested_cate, \
-    next_campaign_targets, policy_inputs, policy_scores, pre_period_config, pre_period_segments
+    next_campaign_assignment, next_campaign_targets, policy_inputs, policy_scores, pre_period_config, \
+    pre_period_segments
 
 __all__ = ["RunLog", "RunResult", "run", "run_pipeline", "executive_summary", "PRIMARY", "CATE_OUTCOMES"]
 
@@ -110,7 +112,8 @@ class RunResult:
                             "cache_hits": self.cache_hits, "seed": self.config.run.seed}
                 summary = executive_summary(_facts(self.data), self.segments, self.ate, self.policy, warnings,
                                             tables_dir=root / "tables",
-                                            triangulation=self.event_study.sentence if self.event_study else None)
+                                            triangulation=self.event_study.sentence if self.event_study else None,
+                                            targets=self.targets)
                 render_report(sections, root=root, summary=summary, manifest=manifest)
             log.timings["total"] = round(sum(v for k, v in log.timings.items() if k != "total"), 2)
             (root / "manifest.json").write_text(json.dumps(manifest | {"timings_seconds": log.timings}, indent=2,
@@ -142,13 +145,19 @@ def _key_results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings: list[str],
-                      tables_dir: Path | None = None, triangulation: str | None = None):
-    """The report's first screen from the stage results (any of seg / ate_res / pol may be None).
+                      tables_dir: Path | None = None, triangulation: str | None = None,
+                      targets: pd.DataFrame | None = None):
+    """The report's first screen from the stage results (any of seg / ate_res / pol / targets may be None).
 
     The verdict, the cost assumption and the key results are read back from ``key_results.csv`` so the
-    first screen shows exactly the numbers of the table below it.
+    first screen shows exactly the numbers of the table below it; ``targets`` adds how many listed households
+    lie outside the study population.
     """
+    from .policy.targets import population_line
     from .report.summary import ExecutiveSummary
+
+    if targets is not None:
+        facts = [*facts, ("Target list", population_line(targets))]
 
     segs = None
     if seg is not None:
@@ -331,6 +340,8 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
     with log.step("targets"):
         targets = next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol, cfg,
                                         ate_res.nuisances[PRIMARY].ps_model)
+        # the A/B assignment randomises the eligible households of the list, not the study's units
+        pol = dataclasses.replace(pol, assignment=next_campaign_assignment(targets, cfg))
     return RunResult(config=cfg, data=tables, features=feats, segments=seg, migration=migration, design=cohort,
                      ate=ate_res, design_refutations=refutations, cate=cate, pre_period_segments=pre_seg,
                      cohort_segments=cohort_segments, event_study=es_run, policy_scores=scores, policy=pol,

@@ -116,10 +116,14 @@ def nested_cate(cohort, X, T, res, cfg: Config, seed: int):
 
 def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested=None, gate=None):
     from .policy.cost_data import typea_contacts_per_week
+    from .policy.eligibility import eligibility
     from .policy.pipeline import PolicyInputs
+    from .policy.profit import DISCOUNT_OUTCOMES
 
     oof, d = res.oof, cohort.data
     autoc = res.split_rate.autoc
+    # the A/B plan: who a test could randomise (the target list's households with no Type A mailer yet)
+    pop = eligibility(tables, cohort.lookback_days)
     return PolicyInputs(
         household_id=d["household_id"].to_numpy(), Y=d[PRIMARY].to_numpy(float), T=T, X=X,
         cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
@@ -130,7 +134,9 @@ def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table
         pre_spend=d["pre_spend_week"].to_numpy(float), cost_data=cost_table(tables, d),
         contacts_per_week=typea_contacts_per_week(tables),
         cate_nested=None if nested is None else nested.cate,
-        cate_lower_nested=None if nested is None else nested.lower, gate=gate)
+        cate_lower_nested=None if nested is None else nested.lower,
+        discount_outcomes=d[[c for c in DISCOUNT_OUTCOMES if c in d.columns]],
+        eligible_households=None if pop is None else pop.eligible, panel_households=None if pop is None else pop.panel, gate=gate)
 
 
 def headline_influence_of(cohort, ate_res, cfg: Config):
@@ -177,27 +183,40 @@ def next_campaign_targets(tables, cohort, covariates: list[str], cate_res, pre_m
     The look-back window has the design's length and ends the day after the last transaction; recency is
     measured from the window end (``reference_point="window_end"``), households without a basket in it get
     the design's explicit zeros, and index-campaign dummies stay 0 (the reference campaign's level).
-    Households that the ATE's propensity learner puts outside the overlap band get "test first".
+    Households that the ATE's propensity learner puts outside the overlap band get "test first", and so do
+    households that already had a Type A mailer: the trials estimate the effect of a *first* one
+    (``in_study_population`` false; see policy/eligibility.py).
     """
-    from datetime import timedelta
-
+    from .causal.cate.zoo import effect_with_interval
     from .causal.design.covariates import covariates_at
-    from .data.db import first_row
+    from .policy.eligibility import current_households, scoring_start, typea_mailed
     from .policy.targets import build_target_list
 
-    last = first_row(tables.con, "SELECT max(date) FROM clean_transactions")[0]
-    feats = covariates_at(tables, last + timedelta(days=1), cohort.lookback_days)
+    households = current_households(tables, cohort.lookback_days)
+    feats = covariates_at(tables, scoring_start(tables), cohort.lookback_days, households=households)
     # Trial dummies stay 0: the next campaign is scored at the reference (first) trial's level.
     X = pd.DataFrame({c: feats[c] if c in feats else 0.0 for c in covariates})
-    from .causal.cate.zoo import effect_with_interval
-
     cate, lower, upper = effect_with_interval(cate_res.final_model, X)
     segs = pre_model.assign(feats)
     e = _propensity_for(cohort, covariates, X, ps_model, cfg.run.seed)
     lo, hi = cfg.policy.overlap
+    mailed = typea_mailed(tables, feats["household_id"])
     return build_target_list(feats["household_id"].to_numpy(), segs["segment_name"].to_numpy(), cate, lower, upper,
                              breakeven=pol.economics.breakeven, rule=pol.target_rule,
-                             in_overlap=(e >= lo) & (e <= hi), verdict=pol.verdict.kind)
+                             in_overlap=(e >= lo) & (e <= hi), verdict=pol.verdict.kind,
+                             in_study_population=None if mailed is None else ~mailed, propensity=e)
+
+
+def next_campaign_assignment(targets: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """The A/B assignment a retailer can run: every household of the target list inside the study population
+    (no Type A mailer yet: the eligible households the A/B plan counts), once each, randomised within
+    segment x propensity-region strata; the epsilon-greedy alternative follows the list's "contact" decisions."""
+    from .policy.abdesign import assignment_frame
+
+    t = targets[targets["in_study_population"].astype(bool)]
+    return assignment_frame(t["household_id"].to_numpy(), t["segment"], t["propensity"].to_numpy(float),
+                            (t["decision"] == "contact").to_numpy(float), overlap=cfg.policy.overlap,
+                            allocation=cfg.policy.allocation, epsilon=cfg.policy.epsilon, seed=cfg.run.seed)
 
 
 def _propensity_for(cohort, covariates: list[str], X: pd.DataFrame, ps_model: str, seed: int) -> np.ndarray:

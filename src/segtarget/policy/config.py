@@ -62,12 +62,14 @@ class PolicyConfig:
     # Largest contact cost of the grid in dollars; 0 = twice the reference's $12.73-style rule (or $25.46
     # when the data cannot compute that rule).
     sensitivity_cost_max: float = 0.0
-    # A/B test: one-sided test of "sales effect > break-even (cost / margin)". Its power is computed at the
-    # effect break-even + `mde`; 0 = break-even + max(break-even, estimated mean effect - break-even).
+    # A/B plan: the planning effect, in sales dollars above the break-even including the caused discount
+    # ((cost + caused discount) / margin); the plan shows the households it needs and the power at it. 0 = one
+    # break-even more (a campaign that returns its cost and caused discount twice). The decision test is
+    # sized for the headline estimate when that pays, else for this effect.
     mde: float = 0.0
-    # Two-sided significance level of the per-population A/B table (the decision test uses verdict_alpha).
+    # Two-sided level of abdesign.design_table (library use); the run's A/B plan is one-sided at verdict_alpha.
     alpha: float = 0.05
-    # Power of the A/B designs (decision test and per-population table).
+    # Power of the A/B plan (and of abdesign.design_table).
     power: float = 0.80
     # Share of the A/B test households assigned to treatment.
     allocation: float = 0.5
@@ -103,7 +105,7 @@ class PolicyConfig:
         c.each_within("sensitivity_margins", "(0, 1]")
         c.within("sensitivity_cost_steps", "[2, inf)")
         c.within("sensitivity_cost_max", "[0, inf)")  # 0 = twice the reference rule
-        c.within("mde", "[0, inf)")  # 0 = the break-even effect
+        c.within("mde", "[0, inf)")  # 0 = one more break-even
         c.within("alpha", "(0, 0.5)")
         c.within("power", "[0.5, 1)")
         c.within("allocation", "(0, 1)")

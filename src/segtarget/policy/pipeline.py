@@ -28,7 +28,7 @@ import pandas as pd
 from ..errors import require
 from ..io import OutputDir
 from ..report.section import Section
-from .abdesign import assignment_frame, decision_test, design_table
+from .abdesign import assignment_frame, decision_test, power_table
 from .config import PolicyConfig, validate_policy_config
 from .curves import grid_costs, profit_curve, scenarios, sensitivity_grid, share_above
 from .diagnostics import assignments_frame, concentration, key_results_frame, oof_mean
@@ -78,6 +78,11 @@ class PolicyInputs:
     # models of the other folds, and the held-out value is optimistic).
     cate_nested: np.ndarray | None = None
     cate_lower_nested: np.ndarray | None = None
+    # The A/B plan (abdesign.decision_test): the retailer-funded discount columns per unit (window dollars; the
+    # profit outcome's variance), the current households with no Type A mailer yet, and every household.
+    discount_outcomes: pd.DataFrame | None = None
+    eligible_households: int | None = None
+    panel_households: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,9 @@ class PolicyResult:
     scenarios: pd.DataFrame
     segment_actions: pd.DataFrame | None
     ab_design: pd.DataFrame
-    assignment: pd.DataFrame  # next-campaign A/B assignment of the cohort's households
+    # A/B assignment of the cohort's units; the one run replaces it with the target list's eligible households
+    # (steps.next_campaign_assignment), the population the A/B plan counts
+    assignment: pd.DataFrame
     assignments: pd.DataFrame  # policy_assignments.csv
     key_results: pd.DataFrame  # key_results.csv
     recommended_policy: str
@@ -116,6 +123,8 @@ def _check_inputs(inp: PolicyInputs) -> None:
     for name, v in inp.scores.scores.items():
         require(len(v) == n and np.isfinite(v).all(), f"policy inputs: score {name} must be finite, one per unit")
     require(len(inp.X) == n, f"policy inputs: X has {len(inp.X)} rows, Y has {n}")
+    require(inp.discount_outcomes is None or len(inp.discount_outcomes) == n,
+            f"policy inputs: discount_outcomes must have one row per unit ({n})")
     require(n >= 20, f"policy inputs: only {n} units; the policy stage needs at least 20")
     require(np.isfinite(np.asarray(inp.cate, float)).all(), "policy inputs: cate has missing or infinite values")
     require(set(np.unique(inp.T)) <= {0, 1}, "policy inputs: T must be 0/1")
@@ -210,11 +219,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
     table = value_frame(held, psi_s, score, **kw)
     conc = concentration(held, r, clusters, share=cfg.concentration_share)
     ev = table[(table["method"] == "dr") & (table["policy"] == "everyone")].iloc[0]
-    ctrl = np.asarray(inp.T)[m] == 0
-    pre = None if inp.pre_spend is None else np.asarray(inp.pre_spend, float)[m][ctrl]
-    ab = decision_test(np.asarray(inp.Y, float)[m][ctrl], pre, breakeven=econ.breakeven,
-                       delta=_test_effect(cfg, econ, psi_s), alpha=cfg.verdict_alpha,
-                       power=cfg.power, allocation=cfg.allocation, contacts_per_week=inp.contacts_per_week)
+    ab = _decision_test(inp, econ, cfg, psi_s, psi_d)
     rate_p = one_sided_p(inp.rate_estimate, inp.rate_se)
     gate_kw = _gate_terms(inp.gate, econ, psi_d)
     verdict = decide(rate_p=rate_p, gain=sel.gain, gain_ci=sel.gain_ci, everyone=float(ev["profit"]),
@@ -235,9 +240,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
         seg = segment_actions(pd.Series(inp.segment).to_numpy()[m], np.asarray(inp.T)[m], psi_s, score, e[m],
                               sel.pi, breakeven=econ.breakeven, reward=r, clusters=clusters,
                               overlap=cfg.overlap, rate_tolerance=cfg.rate_tolerance)
-    ab_pop = design_table(inp.Y, {"all households": np.ones(len(e), bool), "households in overlap": ov},
-                          mde=ab["effect_at_power"], pre=inp.pre_spend, alpha=cfg.alpha, power=cfg.power,
-                          allocation=cfg.allocation)
+    ab_pop = power_table(ab)
     rec_full = np.zeros(len(e))
     rec_full[m] = sel.pi
     assign = assignment_frame(inp.household_id, inp.segment, e, rec_full, overlap=cfg.overlap,
@@ -274,13 +277,24 @@ def _gate_terms(gate, econ: Economics, psi_d: np.ndarray) -> dict:
             "bracket_profit": (econ.margin * lo - disc - econ.cost, econ.margin * hi - disc - econ.cost)}
 
 
-def _test_effect(cfg: PolicyConfig, econ: Economics, psi_sales: np.ndarray) -> float:
-    """Effect above break-even at which the decision test has its power: ``policy.mde`` when set, else the
-    larger of break-even (a campaign returning its cost twice) and the estimated mean effect minus break-even
-    (a test that would confirm the effect we estimate)."""
-    if cfg.mde > 0:
-        return float(cfg.mde)
-    return float(max(econ.breakeven, float(np.mean(psi_sales)) - econ.breakeven, 0.01))
+def _decision_test(inp: PolicyInputs, econ: Economics, cfg: PolicyConfig, psi_s: np.ndarray,
+                   psi_d: np.ndarray) -> dict:
+    """The A/B plan: sigma and CUPED rho of the profit outcome from every control unit of the cohort (a test
+    randomises eligible households whatever their propensity), the headline effect and caused discount from
+    the valued units' scores (their mean is the "everyone" profit per unit)."""
+    ctrl = np.asarray(inp.T) == 0
+    cols = [c for c in econ.discount if inp.discount_outcomes is not None and c in inp.discount_outcomes]
+    disc = inp.discount_outcomes[cols].to_numpy(float).sum(axis=1)[ctrl] if cols else None
+    be_d = (econ.cost + float(np.mean(psi_d))) / econ.margin
+    # the planning effect: policy.mde above break-even, else a campaign that returns its full cost twice
+    above, basis = ((cfg.mde, f"policy.mde = ${cfg.mde:,.2f} above break-even") if cfg.mde > 0
+                    else (max(be_d, 0.01), "the campaign returns its cost and caused discount twice"))
+    return decision_test(
+        np.asarray(inp.Y, float)[ctrl], None if inp.pre_spend is None else np.asarray(inp.pre_spend, float)[ctrl],
+        discount_control=disc, households=np.asarray(inp.household_id)[ctrl], margin=econ.margin, cost=econ.cost,
+        caused_discount=float(np.mean(psi_d)), headline_sales=float(np.mean(psi_s)), planning_sales=be_d + above,
+        planning_basis=basis, alpha=cfg.verdict_alpha, power=cfg.power, allocation=cfg.allocation,
+        contacts_per_week=inp.contacts_per_week, eligible=inp.eligible_households, panel=inp.panel_households)
 
 
 def _target_rule(sel: SelectionResult) -> str:
@@ -331,7 +345,8 @@ def _headline(table, sel: SelectionResult, verdict: Verdict, econ: Economics, co
         "top_share_everyone": crow.loc["everyone", "top_share"],
         "everyone_without_top": crow.loc["everyone", "value_without_top"],
         "recommended_without_top": crow.loc[RECOMMENDED, "value_without_top"],
-        "ab_n_treatment_cuped": verdict.ab.get("n_treatment_cuped"), "ab_weeks_cuped": verdict.ab.get("weeks_cuped"),
+        "ab_n_treatment": verdict.ab.get("n_treatment"), "ab_weeks": verdict.ab.get("weeks"),
+        "ab_feasible": bool(verdict.ab.get("feasible", True)),
         "gate_status": verdict.gate_status,
         "bracket_profit": tuple(verdict.bracket_profit) if verdict.bracket_profit is not None else None,
     }

@@ -155,23 +155,42 @@ def _segment_section(res, files: dict) -> Section:
 
 
 def _ab_section(res, files: dict) -> Section:
+    from .abdesign import plan_sentence
+
     ab = res.verdict.ab
+    plan = plan_sentence(ab)
     return Section(
         key="ab_design", title="A/B test design for the next campaign",
-        method_note=("The decision test is one-sided: H0 'sales effect ≤ break-even (contact cost / margin)', "
-                     f"level {ab['alpha_one_sided']:g}, power {ab['power']:.0%} at the effect "
-                     f"${ab['effect_at_power']:,.2f}; n = (z₁₋α + z_power)² σ²(1 − ρ²) / (δ² p(1−p)) with σ and "
-                     "the CUPED correlation ρ (pre-period spend) from the control arm; weeks = contacted arm / the "
-                     "households the retailer's Type A campaigns contacted per week. The population table uses "
-                     "the same effect two-sided. Assignment is complete randomisation within segment × "
-                     "propensity-region strata; the ε-greedy column follows the recommended policy with "
-                     "probability 1 − ε and logs each household's propensity."),
-        blocks=[Table("ab_decision_test", pd.DataFrame([ab]).round(3), "The test that settles the decision",
-                      csv=files["decision_test"]),
-                Table("ab_design", res.ab_design.round(3), "Sample size per arm by population, plain and CUPED",
+        method_note=(
+            "The decision test randomises households and compares their profit in the campaign window, margin × "
+            "sales − retailer-funded discount − contact cost if contacted. H0 'profit effect ≤ $0', i.e. a sales "
+            f"effect at most ${ab['breakeven_with_discount']:,.2f} (contact cost + the estimated caused discount "
+            f"${ab['caused_discount']:,.2f}, divided by the margin), is tested one-sided at level "
+            f"{ab['alpha_one_sided']:g}; n per arm = (z₁₋α + z_power)² σ²(1 − ρ²) / (δ² p(1−p)) with δ the "
+            "profit effect. σ and the CUPED correlation ρ with pre-period spend come from the cohort's control "
+            f"units with each household counted once (its units weighted 1/k: a test sees one window per "
+            f"household); CUPED is used when ρ² ≥ 1% (here ρ = {ab['cuped_rho']:.2f}). The test is sized for the "
+            "headline estimate's profit effect (the mean DR profit per valued unit) when it is positive, else for "
+            f"the planning effect ({html.escape(ab['planning_basis'] or 'policy.mde')}). Eligible households are "
+            "the current ones with no Type A mailer yet (the trials estimate a first mailer's effect); weeks = "
+            "contacted arm / the households the retailer's Type A campaigns contacted per week. The assignment "
+            "randomises the eligible households of the target list once each, completely within segment × "
+            "propensity-region strata; the ε-greedy column follows the list's decisions with probability 1 − ε "
+            "and logs each household's propensity."),
+        blocks=[Text(f"<p><b>Plan:</b> {html.escape(plan[0].upper() + plan[1:])}</p>"),
+                Table("ab_design", res.ab_design.round(3), "Power of the decision test at each effect: households "
+                      "per arm it needs, and its power with every eligible household and with the whole panel",
                       csv=files["ab_design"]),
+                Table("ab_decision_test", _quantities(ab), "The test that settles the decision (every number the "
+                      "plan states)", csv=files["decision_test"]),
                 Table("ab_strata", _strata(res), "Households per assignment stratum and arm",
                       csv=files["ab_strata"])])
+
+
+def _quantities(ab: dict) -> pd.DataFrame:
+    """The one-row decision test as (quantity, value) rows, numbers rounded for reading."""
+    shown = [round(v, 3) if isinstance(v, float) else v for v in ab.values()]
+    return pd.DataFrame({"quantity": list(ab), "value": [str(v) for v in shown]})
 
 
 def _strata(res) -> pd.DataFrame:

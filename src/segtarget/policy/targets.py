@@ -9,8 +9,15 @@ short form:
 * ``everyone``; ``no one``.
 
 ``cate``, ``lower`` and ``upper`` are the expected extra sales from contacting the household and its 95%
-interval. ``in_overlap`` (optional, boolean) marks households whose kind was both contacted and not
+interval. ``propensity`` (optional) is the household's probability of a Type A mailer under past practice.
+``in_overlap`` (optional, boolean) marks households whose kind was both contacted and not
 contacted in the past data; they get the decision "test first" (the estimate would lean on extrapolation).
+
+``in_study_population`` (optional, boolean; default all true) marks households the trials speak for: no
+Type A mailer yet (:mod:`segtarget.policy.eligibility`). The trials estimate the effect of a household's
+*first* Type A mailer, so a household that already had one keeps its score for reference but gets
+"test first" whatever the verdict, with the reason "outside the study population"; the list puts the
+households inside the study population first.
 
 ``verdict`` (optional; one of :data:`segtarget.policy.verdict.VERDICTS`) gates the decisions: "target this
 group" applies the rule; "contact everyone" / "contact no one" give every in-overlap household that
@@ -29,7 +36,8 @@ import pandas as pd
 from ..errors import SegtargetError, require
 from .rules import budget_policy, risk_adjusted_policy, threshold_policy, top_k_policy
 
-TARGET_COLUMNS = ["household_id", "segment", "cate", "lower", "upper", "in_overlap", "decision", "reason"]
+TARGET_COLUMNS = ["household_id", "segment", "cate", "lower", "upper", "propensity", "in_overlap",
+                  "in_study_population", "decision", "reason"]
 _FORMS = "'CATE > break-even', 'CATE > 0', 'top K%', 'budget:N', 'conservative', 'risk:L', 'everyone', 'no one'"
 
 
@@ -94,8 +102,13 @@ _UNIFORM = {"contact everyone": ("contact", "the evidence supports contacting ev
                                                     "this household in the decision test (ab_decision_test.csv)")}
 
 
+OUTSIDE_STUDY = ("outside the study population (already had a Type A mailer; the trials estimate the effect of a "
+                 "first one), so no estimate applies: test first")
+
+
 def build_target_list(household_id, segment, cate, lower, upper, *, breakeven: float, rule: str,
-                      in_overlap=None, verdict: str = "target this group") -> pd.DataFrame:
+                      in_overlap=None, verdict: str = "target this group", in_study_population=None,
+                      propensity=None) -> pd.DataFrame:
     """One row per household: the ``targets.csv`` columns, a decision and a plain reason (see module)."""
     cate = np.asarray(cate, float)
     n = len(cate)
@@ -115,13 +128,33 @@ def build_target_list(household_id, segment, cate, lower, upper, *, breakeven: f
         d, why = _UNIFORM[verdict]
         decision[:] = d
         reasons = [f"{why}; {r}" for r in reasons]
+    study = np.ones(n, bool) if in_study_population is None else np.asarray(in_study_population, bool)
+    require(len(ov) == n and len(study) == n, "target list: in_overlap and in_study_population need one value "
+                                              "per household")
     for i in np.flatnonzero(~ov):
         decision[i] = "test first"
         reasons[i] = ("few comparable households were treated differently in the past (propensity outside the "
                       "overlap band), so no estimate is trusted: include it in a test first")
+    for i in np.flatnonzero(~study):  # the more basic reason wins: the estimate is not about this household
+        decision[i], reasons[i] = "test first", OUTSIDE_STUDY
+    e = np.full(n, np.nan) if propensity is None else np.asarray(propensity, float)
+    require(len(e) == n, "target list: propensity needs one value per household")
     df = pd.DataFrame({"household_id": hh, "segment": seg, "cate": cate, "lower": lower, "upper": upper,
-                       "in_overlap": ov, "decision": decision, "reason": reasons})
-    return df.sort_values("cate", ascending=False, kind="stable", ignore_index=True)
+                       "propensity": e, "in_overlap": ov, "in_study_population": study, "decision": decision,
+                       "reason": reasons})
+    # households the trials speak for first, each group by expected effect
+    return df.sort_values(["in_study_population", "cate"], ascending=False, kind="stable", ignore_index=True)
+
+
+def population_line(targets: pd.DataFrame) -> str:
+    """How many listed households the trials speak for, in one line (the report's first screen)."""
+    n = len(targets)
+    study = (targets["in_study_population"].astype(bool) if "in_study_population" in targets
+             else pd.Series(True, index=targets.index))
+    out, off = int((~study).sum()), int((study & ~targets["in_overlap"].astype(bool)).sum())
+    return (f"{n:,} current households scored in targets.csv; {out:,} ({out / max(n, 1):.0%}) already had a Type A "
+            f"mailer, so they are outside the study population (the trials estimate a first mailer's effect) and get "
+            f"'test first'; {off:,} more get 'test first' for lying outside the overlap band")
 
 
 def write_targets(targets: pd.DataFrame, path, verdict_sentence: str, assumption: str) -> None:

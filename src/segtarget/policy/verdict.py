@@ -104,12 +104,10 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
         else:
             why = ("the ranking test does not reject 'no better than random'" if not ranks
                    else "the gain over the best uniform action is not significant")
-        weeks = ab.get("weeks_cuped", float("nan"))
-        pace = f", about {weeks:,.0f} weeks at the retailer's campaign pace" if np.isfinite(weeks) else ""
+        from .abdesign import plan_sentence  # the test's wording lives beside the numbers it states
+
         text = (f"Inconclusive: run this test. Contacting all {units} earns {_money(everyone)} ({_ci(everyone_ci)}) "
-                f"and {why}; a randomised test of 'sales effect > break-even ${ab.get('breakeven', float('nan')):,.2f}' "
-                f"needs {ab.get('n_treatment_cuped', 0):,} contacted + {ab.get('n_control_cuped', 0):,} control "
-                f"households with CUPED{pace}.")
+                f"and {why}; {plan_sentence(ab)}")
     return Verdict(kind, text, float(rate_p), tuple(map(float, gain_ci)), tuple(map(float, everyone_ci)), ab,
                    gate_status, None if bracket_profit is None else tuple(map(float, bracket_profit)))
 
