@@ -96,9 +96,12 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
         text = f"Contact no one: contacting all {units} loses {_money(-everyone)} ({_ci(everyone_ci)})."
     if kind == VERDICTS[3]:
         if doubt:
+            where = ("which spans break-even" if lo_b <= 0 <= hi_b else
+                     "above break-even, but the profit of contacting everyone is not significant" if lo_b > 0 else
+                     "below break-even, but the loss of contacting everyone is not significant")
             bracket = ("" if bracket_profit is None else
                        f"; across the look-back-adjusted and difference-in-differences estimates a contact earns "
-                       f"between {_money2(lo_b)} and {_money2(hi_b)} (95% bounds), which does not clear break-even")
+                       f"between {_money2(lo_b)} and {_money2(hi_b)} (95% bounds), {where}")
             why = (f"the design check cannot rule out bias ({gate_reasons[0] if gate_reasons else gate_status})"
                    f"{bracket}, so the observational numbers cannot decide")
         else:
