@@ -22,6 +22,16 @@ def _norm(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def assert_same_tables(clean, other) -> None:
+    """Every table and the target list of two run directories are equal (wall-clock timings aside)."""
+    for csv in sorted((clean / "tables").glob("*.csv")):
+        a, b = (pd.read_csv(p) for p in (csv, other / "tables" / csv.name))
+        timing = [c for c in a.columns if "seconds" in c]  # wall-clock timings are the only allowed difference
+        pd.testing.assert_frame_equal(_norm(a.drop(columns=timing)), _norm(b.drop(columns=timing)), obj=csv.name,
+                                      check_exact=False, rtol=1e-9, atol=1e-9)
+    assert (clean / "targets.csv").read_text() == (other / "targets.csv").read_text()
+
+
 def test_run_writes_report_tables_and_manifest(pipeline_run):
     root, _ = pipeline_run
     assert (root / "report.html").stat().st_size > 100_000
@@ -59,12 +69,7 @@ def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run,
     root, cache = small_run, small_run.parent / "cache"
     # a fresh cache: everything recomputed from scratch must give identical tables
     again = run_fast(tmp_path / "again", tmp_path / "fresh-cache", source).parent
-    for csv in sorted((root / "tables").glob("*.csv")):
-        a, b = (pd.read_csv(p) for p in (csv, again / "tables" / csv.name))
-        timing = [c for c in a.columns if "seconds" in c]  # wall-clock timings are the only allowed difference
-        pd.testing.assert_frame_equal(_norm(a.drop(columns=timing)), _norm(b.drop(columns=timing)), obj=csv.name,
-                                      check_exact=False, rtol=1e-9, atol=1e-9)
-    assert (root / "targets.csv").read_text() == (again / "targets.csv").read_text()
+    assert_same_tables(root, again)
     # a changed cost reuses every cached step but the policy ones
     changed = run_fast(tmp_path / "cost", cache, source, "policy.cost=5.0").parent
     hits = json.loads((changed / "manifest.json").read_text())["cache_hits"]

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import FAST_RUN, run_fast
 from segtarget.cache import StageCache
-from test_pipeline import _norm
+from test_pipeline import assert_same_tables
 
 pytestmark = pytest.mark.slow
 
@@ -29,15 +29,6 @@ def _cli_run(out, cache, source):
     sets = [a for s in FAST_RUN + [f"run.cache_dir='{cache}'", f"data.source='{source}'"] for a in ("--set", s)]
     return subprocess.Popen([sys.executable, "-c", code, "run", "--quiet", "--out", str(out), *sets], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _same_tables(clean, other):
-    for csv in sorted((clean / "tables").glob("*.csv")):
-        a, b = (pd.read_csv(p) for p in (csv, other / "tables" / csv.name))
-        timing = [c for c in a.columns if "seconds" in c]  # wall-clock timings are the only allowed difference
-        pd.testing.assert_frame_equal(_norm(a.drop(columns=timing)), _norm(b.drop(columns=timing)), obj=csv.name,
-                                      check_exact=False, rtol=1e-9, atol=1e-9)
-    assert (clean / "targets.csv").read_text() == (other / "targets.csv").read_text()
 
 
 def _whole(cache_dir):
@@ -66,11 +57,11 @@ def test_a_damaged_cache_is_reported_recomputed_and_gives_the_clean_tables(small
     assert sorted(damaged) == sorted(f"cache entry for step {s} was damaged (value.joblib does not match its "
                                      f"checksum ({n} bytes)); recomputing" for s, n in (("design", 100),
                                                                                          ("features", 8000)))
-    _same_tables(small_run, tmp_path / "results")
+    assert_same_tables(small_run, tmp_path / "results")
     _whole(cache)
 
 
-def test_two_runs_at_once_on_one_cache_both_succeed_with_the_same_tables(small_run, small_source, tmp_path):
+def test_two_runs_at_once_on_one_cache_both_succeed_with_theassert_same_tables(small_run, small_source, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(small_run.parent / "cache", cache)
     for step in ("design", "features", "event-study"):  # both runs recompute these and publish them at once
@@ -80,7 +71,7 @@ def test_two_runs_at_once_on_one_cache_both_succeed_with_the_same_tables(small_r
     assert [r.returncode for r in runs] == [0, 0], [o[1][-2000:] for o in outs]
     assert not any("damaged" in err or "could not be saved" in err for _, err in outs)
     for i in (1, 2):
-        _same_tables(small_run, tmp_path / f"results{i}")
+        assert_same_tables(small_run, tmp_path / f"results{i}")
     _whole(cache)
 
 
@@ -134,6 +125,6 @@ def test_runs_killed_while_caching_and_while_writing_keep_the_previous_results(s
         if expected == "cache":  # half an entry never carries the real name
             assert not [p for p in StageCache(cache).entries() if p.name.startswith("features-")]
     run_fast(results, cache, f"data.source='{small_source}'")  # the next run succeeds
-    _same_tables(small_run, results)
+    assert_same_tables(small_run, results)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no half-written output left
     _whole(cache)
