@@ -21,6 +21,10 @@ def test_verdict_right_is_judged_against_the_planted_truth():
     # ... but not when it truly earns less
     assert not verdict_right("uniform", "target this group", truth=8, everyone_truth=10)
     assert not verdict_right("uniform", "inconclusive: run this test", truth=0, everyone_truth=10)
+    # a small lift that does not pay its contact cost: contacting no one is the right call
+    assert verdict_right("uniform", "contact no one", truth=-3, everyone_truth=-20)
+    assert not verdict_right("uniform", "contact everyone", truth=-3, everyone_truth=-20)
+    assert not verdict_right("uniform", "contact no one", truth=5, everyone_truth=10)
     assert verdict_right("heterogeneous", "target this group", truth=4, everyone_truth=-30)
     assert not verdict_right("heterogeneous", "target this group", truth=-1, everyone_truth=-30)
     assert not verdict_right("heterogeneous", "contact no one", truth=0, everyone_truth=-30)

@@ -36,14 +36,17 @@ def verdict_right(effect: str, verdict: str, *, truth: float, everyone_truth: fl
     """Whether the verdict is the right decision given the planted truth.
 
     none: never a confident contact. heterogeneous: "target this group" with a true profit above 0.
-    uniform: "contact everyone" - or "target this group" when the targeted policy truly earns at least as much
-    as contacting everyone: a uniform *percentage* lift is not a uniform dollar effect (it grows with spend),
-    so at a material contact cost the oracle itself contacts only part of the cohort.
+    uniform: "contact everyone" when contacting everyone truly pays, "contact no one" when it truly loses (a small
+    lift at a material contact cost) - or "target this group" when the targeted policy truly earns at least as
+    much as contacting everyone, and more than 0: a uniform *percentage* lift is not a uniform dollar effect (it
+    grows with spend), so at a material contact cost the oracle itself contacts only part of the cohort.
     """
     if effect == "uniform" and verdict == "target this group":
         return truth >= everyone_truth and truth > 0
     if verdict == "target this group":
         return effect == "heterogeneous" and truth > 0
+    if effect == "uniform":
+        return verdict == ("contact everyone" if everyone_truth > 0 else "contact no one")
     return verdict in EXPECTED[effect]
 
 
