@@ -63,8 +63,12 @@ class PolicyInputs:
     scores: EffectScores  # AIPW scores ("sales", "retailer_discount", ...) averaged over splits
     folds: np.ndarray  # the folds the CATE was cross-fitted on (grouped by household)
     propensity: np.ndarray  # cross-fitted e(x) before clipping
-    rate_estimate: float = float("nan")  # sample-split AUTOC of the selected CATE model
+    rate_estimate: float = float("nan")  # AUTOC of the selected CATE model's ranking test (median over splits)
     rate_se: float = float("nan")
+    # One-sided p-value of that test, already combined over its splits (2 x median, causal/cate/ranking.py); the
+    # verdict uses it when given, else one_sided_p(rate_estimate, rate_se). ``rate_test`` says how it was formed.
+    rate_p: float = float("nan")
+    rate_test: str = "AUTOC of the selected model on a held-out sample (one split)"
     index_campaign: np.ndarray | None = None
     segment: pd.Series | None = None  # segment name per unit (pre-period assignment)
     pre_spend: np.ndarray | None = None  # pre-period spend per week, for CUPED
@@ -105,6 +109,12 @@ class PolicyResult:
 
     def summary_frame(self) -> pd.DataFrame:
         return self.policies[POLICY_COLUMNS]
+
+
+def ranking_inputs(test) -> dict:
+    """PolicyInputs fields from a :class:`~segtarget.causal.cate.ranking.RankingTest`."""
+    return {"rate_estimate": test.estimate, "rate_se": test.se, "rate_p": test.p_value,
+            "rate_test": test.description}
 
 
 def _check_inputs(inp: PolicyInputs) -> None:
@@ -214,7 +224,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
     ab = decision_test(np.asarray(inp.Y, float)[m][ctrl], pre, breakeven=econ.breakeven,
                        delta=_test_effect(cfg, econ, psi_s), alpha=cfg.verdict_alpha,
                        power=cfg.power, allocation=cfg.allocation, contacts_per_week=inp.contacts_per_week)
-    rate_p = one_sided_p(inp.rate_estimate, inp.rate_se)
+    rate_p = inp.rate_p if np.isfinite(inp.rate_p) else one_sided_p(inp.rate_estimate, inp.rate_se)
     placebo = inp.placebo_ci if inp.placebo_ci is not None else _placebo_ci(inp.scores, m, clusters)
     verdict = decide(rate_p=rate_p, gain=sel.gain, gain_ci=sel.gain_ci, everyone=float(ev["profit"]),
                      everyone_ci=(float(ev["ci_lower"]), float(ev["ci_upper"])), target_label=sel.label,
@@ -243,6 +253,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
                               allocation=cfg.allocation, epsilon=cfg.epsilon, seed=seed)
     assigns = assignments_frame(inp.household_id, inp.index_campaign, m, held, RECOMMENDED)
     head = _headline(table, sel, verdict, econ, conc, m, ov, cfg, inp.scores.n_splits)
+    head["rate_test"] = inp.rate_test
     head["share_above_breakeven"] = share_above(score, econ.breakeven)
     keys = key_results_frame(head)
     result = PolicyResult(
