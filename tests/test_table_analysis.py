@@ -12,7 +12,7 @@ import pandas as pd
 SEGTARGET = str(Path(sys.executable).parent / "segtarget")
 FAST = ["--set", 'cate.models=["t","linear_dml"]', "--set", "cate.n_placebo=3", "--set", "cate.n_random_cause=2",
         "--set", "cate.n_subset=2", "--set", "cate.n_dummy=2", "--set", "cate.n_boot=50", "--set", "ate.dml=false",
-        "--set", "ate.crossfit_repeats=1"]
+        "--set", "ate.crossfit_repeats=1", "--set", "cate.ranking_splits=2"]
 
 
 def test_causal_writes_cate_and_policy(tmp_path):

@@ -52,7 +52,7 @@ class CateConfig:
     n_boot: int = 200
     # Household splits of the ranking test (cate/ranking.py): the selected learner is refit on a random half of
     # the households S times and its AUTOC judged on the other half; p = 2 x median of the S p-values.
-    # Each split costs one fit on half of the units (about a refutation refit's half).
+    # Each split costs one fit of the selected learner on half of the units.
     ranking_splits: int = 10
     # Groups for GATES (5 = CATE quintiles).
     n_groups: int = 5
