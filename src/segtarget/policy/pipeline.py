@@ -308,7 +308,7 @@ def _warnings(sel: SelectionResult, conc: pd.DataFrame, rate_p: float, cfg: Poli
                    f"of the absolute profit contributions of contacting everyone; without them it is "
                    f"${row['value_without_top']:,.0f} instead of ${row['value']:,.0f}.")
     if not np.isfinite(rate_p):
-        out.append("No sample-split ranking test was available, so 'target this group' cannot be concluded.")
+        out.append("No ranking test was available, so 'target this group' cannot be concluded.")
     return out
 
 

@@ -73,7 +73,7 @@ def _policy_section(res, files: dict, outcome: str) -> Section:
     p = h["rate_p_one_sided"]
     sec.blocks.append(Text(
         "<p>How the verdict is reached: <i>target this group</i> needs both the ranking test of the selected "
-        f"sales-CATE model ({html.escape(h.get('rate_test', 'sample split'))}: p = {p:.3f}) below 5% and a "
+        f"sales-CATE model ({html.escape(h.get('rate_test', 'one split'))}: p = {p:.3f}) below 5% and a "
         "held-out gain over the best uniform action with a 95% CI above "
         "$0; otherwise <i>contact everyone</i> / <i>contact no one</i> when contacting everyone has a profit CI "
         "above / below $0; otherwise <i>inconclusive</i>, with the test that would settle it (A/B section). "
