@@ -120,7 +120,7 @@ def render(cohort: dict | None, synth: list[dict], where: str, ihdp: dict | None
                   f"{cohort['p']} covariates), both outcomes, n_jobs=-1: **{cohort['cate_seconds']:.1f} s wall**, "
                   f"{cohort['cate_cpu']:.1f} s CPU (all processes); nuisances beforehand "
                   f"{cohort['nuisance_seconds']:.1f} s. Target <= 60 s: {ok}.", "",
-                  "| outcome | selected | sample-split AUTOC (p) | refutations passed | warnings | stage timings (s, cumulative) |",
+                  "| outcome | selected | ranking test AUTOC (one-sided p, 2×median over household splits) | refutations passed | warnings | stage timings (s, cumulative) |",
                   "|---|---|---|---|---|---|"]
         for o, r in cohort["outcomes"].items():
             lines.append(f"| {o} | {r['selected']} | {r['autoc_split']:.3g} ({r['autoc_split_p']:.2g}) | "

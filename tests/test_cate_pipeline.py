@@ -19,7 +19,7 @@ def _data(n=500, seed=0):
     return Y.to_numpy(), T, X
 
 
-CFG = CateConfig(models=("s", "t", "linear_dml"), n_estimators=100, n_boot=50, ensemble=True)
+CFG = CateConfig(models=("s", "t", "linear_dml"), n_estimators=100, n_boot=50, ensemble=True, ranking_splits=3)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,12 @@ def test_result_contract(run):
     assert res.headline["refutations_passed"].endswith("/5")
     assert steps[0] == ("nuisances", 0.0) and steps[-1] == ("done", 1.0)
     assert isinstance(res.warnings, list) and all(isinstance(w, str) and w for w in res.warnings)
+    # the ranking test: CFG.ranking_splits household splits, combined as 2 x median of the one-sided p-values
+    rt = res.ranking
+    assert rt.n_splits == CFG.ranking_splits and rt.population == "all units"
+    assert rt.p_value == pytest.approx(min(1.0, 2 * np.median(rt.splits["p_value"])))
+    assert rt.p_value < 0.05 and rt.lower > 0  # a strong deal-driven effect is ranked
+    assert res.headline["autoc_split_p"] == rt.p_value and res.headline["ranking_splits"] == CFG.ranking_splits
     # the deal-driven effect is found by the selected model's CATE tree
     assert "deal" in res.rules["rule"].iloc[0]
 
@@ -53,6 +59,7 @@ def test_result_contract(run):
 def test_files_and_sections(run, tmp_path):
     res, sections, root, _, X = run
     for name in ("cate_models_spend_amount", "cate_refutation_spend_amount", "cate_gates_spend_amount",
+                 "cate_ranking_spend_amount",
                  "cate_rules_spend_amount", "cate_importance_spend_amount"):
         assert (root / "tables" / f"{name}.csv").is_file()
     for name in ("distribution", "correlation", "uplift", "gates", "refutation", "importance"):
@@ -72,12 +79,13 @@ def test_files_and_sections(run, tmp_path):
 def test_same_seed_same_numbers_serial_or_parallel(tmp_path):
     Y, T, X = _data(200)
     cfg = CateConfig(models=("s", "t"), n_estimators=50, n_boot=20, n_placebo=3, n_random_cause=2, n_subset=2,
-                     n_dummy=1, folds=3)
+                     n_dummy=1, folds=3, ranking_splits=2)
     a, _ = run_cate(Y, T, X, nuisances=None, cfg=cfg, seed=3, out=OutputDir(tmp_path / "a"), outcome="y", n_jobs=1)
     b, _ = run_cate(Y, T, X, nuisances=None, cfg=cfg, seed=3, out=OutputDir(tmp_path / "b"), outcome="y", n_jobs=2)
     pd.testing.assert_frame_equal(a.evaluation.drop(columns="fit_seconds"), b.evaluation.drop(columns="fit_seconds"))
     pd.testing.assert_frame_equal(a.refutation, b.refutation)
     pd.testing.assert_frame_equal(a.oof, b.oof)
+    pd.testing.assert_frame_equal(a.ranking.splits, b.ranking.splits)
 
 
 @pytest.mark.parametrize("mutate, match", [

@@ -69,6 +69,18 @@ def test_run_policy_end_to_end(tmp_path):
             assert (tmp_path / (block.path if isinstance(block, Figure) else block.csv)).exists()
 
 
+def test_the_verdict_uses_the_combined_ranking_p_when_given(tmp_path):
+    # rate_estimate / rate_se alone say p = 0 (z = 5); the ranking test's combined p (2 x median) says 0.3
+    text = "AUTOC ...; one-sided p = median of 10 household-split p-values ×2"
+    res, _ = run_policy(_inputs(rate_p=0.3, rate_test=text), PolicyConfig(trees=False), seed=0,
+                        out=OutputDir(tmp_path))
+    assert res.verdict.rate_p_one_sided == 0.3 and res.verdict.kind != "target this group"
+    keys = pd.read_csv(tmp_path / "tables" / "key_results.csv")
+    assert (keys["ranking_p_one_sided"] == 0.3).all() and (keys["ranking_test"] == text).all()
+    res, _ = run_policy(_inputs(), PolicyConfig(trees=False), seed=0, out=OutputDir(tmp_path / "b"))
+    assert res.verdict.rate_p_one_sided < 1e-6  # without rate_p: one_sided_p(rate_estimate, rate_se)
+
+
 def test_recommended_value_is_the_held_out_value_of_the_choice(tmp_path):
     res, _ = run_policy(_inputs(seed=5), PolicyConfig(trees=False), seed=0, out=OutputDir(tmp_path))
     dr = res.policies[res.policies["method"] == "dr"].set_index("policy")

@@ -51,6 +51,23 @@ def test_bootstrap_is_reproducible():
     assert a.toc.equals(b.toc)
 
 
+def test_household_bootstrap_counts_a_household_once():
+    # Households of 5 units with a shared shock: the unit bootstrap treats the 5 as independent and understates
+    # the SE; drawing whole households does not. Singleton households give the unit bootstrap's distribution.
+    rng = np.random.default_rng(4)
+    groups = np.repeat(np.arange(200), 5)
+    g = rng.normal(scale=3.0, size=200)[groups] + rng.normal(size=1000)
+    s = rng.normal(size=200)[groups]  # priorities shared within a household, as CATEs of its trials would be
+    unit = rate(g, s, n_boot=300, seed=1)
+    hh = rate(g, s, n_boot=300, seed=1, groups=groups)
+    assert hh.estimate == unit.estimate
+    assert hh.se > 1.5 * unit.se
+    single = rate(g, s, n_boot=300, seed=1, groups=np.arange(1000))
+    assert single.se == pytest.approx(unit.se, rel=0.15)
+    with pytest.raises(ValueError, match="groups"):
+        rate(g, s, groups=groups[:10])
+
+
 def test_dr_scores_by_hand():
     nuis = Nuisances(e=np.array([0.5, 0.25, 0.8]), e_raw=np.array([0.5, 0.25, 0.8]), mu0=np.array([1.0, 2.0, 0.0]),
                      mu1=np.array([3.0, 2.0, 1.0]), folds=np.zeros(3, int), ps_model="given")

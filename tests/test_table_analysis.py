@@ -12,7 +12,7 @@ import pandas as pd
 SEGTARGET = str(Path(sys.executable).parent / "segtarget")
 FAST = ["--set", 'cate.models=["t","linear_dml"]', "--set", "cate.n_placebo=3", "--set", "cate.n_random_cause=2",
         "--set", "cate.n_subset=2", "--set", "cate.n_dummy=2", "--set", "cate.n_boot=50", "--set", "ate.dml=false",
-        "--set", "ate.crossfit_repeats=1"]
+        "--set", "ate.crossfit_repeats=1", "--set", "cate.ranking_splits=2"]
 
 
 def test_causal_writes_cate_and_policy(tmp_path):
@@ -43,3 +43,8 @@ def test_causal_writes_cate_and_policy(tmp_path):
     assert set(pol["method"]) == {"dr", "plugin"}
     html = (out / "report.html").read_text()
     assert "Executive summary" in html and "data:image/png;base64" in html
+    # the verdict's ranking test: 2 household splits (FAST), judged on the policy's valued units
+    keys = pd.read_csv(out / "tables" / "key_results.csv")
+    assert keys["ranking_test"].str.contains("median of 2 household-split p-values ×2").all()
+    assert "propensity in [0.1, 0.9]" in keys["ranking_test"].iloc[0]
+    assert len(pd.read_csv(out / "tables" / "cate_ranking_y.csv")) == 2

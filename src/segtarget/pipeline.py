@@ -304,12 +304,14 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
     with log.step("cate"):
         X = cohort.data[list(ate_res.covariates)]
         T = cohort.data["treated"].to_numpy()
+        # the ranking test is judged on the units the policy values (policy.overlap, policy.value_population)
+        valued = cfg.policy.overlap if cfg.policy.value_population == "overlap" else None
         for o in CATE_OUTCOMES:
-            k_cate = stage_key(k_ate, cfg.cate, o)
+            k_cate = stage_key(k_ate, cfg.cate, o, valued)
             cate[o] = cache.run(f"cate-{o}", k_cate, None, lambda o=o: compute_cate(
                 cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, seed=seed,
                 outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress,
-                groups=cohort.data["household_id"].to_numpy()))
+                groups=cohort.data["household_id"].to_numpy(), overlap=valued))
             warnings += cate[o].warnings
     with log.step("pre-period segments"):
         k_pre = stage_key(k_seg, k_design)

@@ -117,18 +117,17 @@ def nested_cate(cohort, X, T, res, cfg: Config, seed: int):
 def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested=None, gate=None):
     from .policy.cost_data import typea_contacts_per_week
     from .policy.eligibility import eligibility
-    from .policy.pipeline import PolicyInputs
+    from .policy.pipeline import PolicyInputs, ranking_inputs
     from .policy.profit import DISCOUNT_OUTCOMES
 
     oof, d = res.oof, cohort.data
-    autoc = res.split_rate.autoc
     # the A/B plan: who a test could randomise (the target list's households with no Type A mailer yet)
     pop = eligibility(tables, cohort.lookback_days)
     return PolicyInputs(
         household_id=d["household_id"].to_numpy(), Y=d[PRIMARY].to_numpy(float), T=T, X=X,
         cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
         cate_upper=oof["cate_upper"].to_numpy(), scores=scores, folds=res.nuisances.folds,
-        propensity=res.nuisances.e_raw, rate_estimate=autoc.estimate, rate_se=autoc.se,
+        propensity=res.nuisances.e_raw, **ranking_inputs(res.ranking),
         index_campaign=d["index_campaign"].to_numpy(),
         segment=cohort_segments["segment_name"].reset_index(drop=True),
         pre_spend=d["pre_spend_week"].to_numpy(float), cost_data=cost_table(tables, d),

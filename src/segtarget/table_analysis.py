@@ -51,16 +51,17 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
                     margin: float | None = None) -> tuple[list[Section], list[str], object | None]:
     """Run CATE (every outcome) and, with a cost, the policy stage; return sections, warnings, policy."""
     from .causal.cate.pipeline import run_cate, write_cate_outputs
-    from .policy.pipeline import PolicyInputs, run_policy
+    from .policy.pipeline import PolicyInputs, ranking_inputs, run_policy
     from .policy.profit import EffectScores
 
     ids = df[id_col].to_numpy() if id_col else range(len(df))
     T = df[treatment].to_numpy(int)
     X = df[list(ate_res.covariates)].astype(float).reset_index(drop=True)
     sections, warnings, results = [], [], {}
+    valued = cfg.policy.overlap if cfg.policy.value_population == "overlap" else None  # as the policy values
     for o in outcomes:
         res, secs = run_cate(df[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, seed=seed,
-                             out=out, outcome=o)
+                             out=out, outcome=o, groups=pd.Series(ids).to_numpy() if id_col else None, overlap=valued)
         results[o] = res
         sections += secs
         warnings += res.warnings
@@ -75,8 +76,7 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
                               cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
                               cate_upper=oof["cate_upper"].to_numpy(),
                               scores=EffectScores({"sales": first.dr_scores}, 1), folds=first.nuisances.folds,
-                              propensity=first.nuisances.e_raw, rate_estimate=first.split_rate.autoc.estimate,
-                              rate_se=first.split_rate.autoc.se)
+                              propensity=first.nuisances.e_raw, **ranking_inputs(first.ranking))
         pol, secs = run_policy(inputs, pcfg, seed=seed, out=out, outcome=outcomes[0])
         sections += secs
         warnings += pol.warnings

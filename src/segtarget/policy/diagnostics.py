@@ -86,4 +86,7 @@ def key_results_frame(h: dict) -> pd.DataFrame:
     df["verdict_sentence"] = h["verdict_sentence"]
     df["assumption"] = h["assumption"]
     df["n_evaluated"] = h["n_evaluated"]
+    # the ranking test behind "target this group" (rule 1 of the verdict) and how its p-value was formed
+    df["ranking_p_one_sided"] = h["rate_p_one_sided"]
+    df["ranking_test"] = h.get("rate_test", "")
     return df

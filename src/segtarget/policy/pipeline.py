@@ -62,8 +62,12 @@ class PolicyInputs:
     scores: EffectScores  # AIPW scores ("sales", "retailer_discount", ...) averaged over splits
     folds: np.ndarray  # the folds the CATE was cross-fitted on (grouped by household)
     propensity: np.ndarray  # cross-fitted e(x) before clipping
-    rate_estimate: float = float("nan")  # sample-split AUTOC of the selected CATE model
+    rate_estimate: float = float("nan")  # AUTOC of the selected CATE model's ranking test (median over splits)
     rate_se: float = float("nan")
+    # One-sided p-value of that test, already combined over its splits (2 x median, causal/cate/ranking.py); the
+    # verdict uses it when given, else one_sided_p(rate_estimate, rate_se). ``rate_test`` says how it was formed.
+    rate_p: float = float("nan")
+    rate_test: str = "AUTOC of the selected model on a held-out sample (one split)"
     index_campaign: np.ndarray | None = None
     segment: pd.Series | None = None  # segment name per unit (pre-period assignment)
     pre_spend: np.ndarray | None = None  # pre-period spend per week, for CUPED
@@ -113,6 +117,12 @@ class PolicyResult:
 
     def summary_frame(self) -> pd.DataFrame:
         return self.policies[POLICY_COLUMNS]
+
+
+def ranking_inputs(test) -> dict:
+    """PolicyInputs fields from a :class:`~segtarget.causal.cate.ranking.RankingTest`."""
+    return {"rate_estimate": test.estimate, "rate_se": test.se, "rate_p": test.p_value,
+            "rate_test": test.description}
 
 
 def _check_inputs(inp: PolicyInputs) -> None:
@@ -220,7 +230,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
     conc = concentration(held, r, clusters, share=cfg.concentration_share)
     ev = table[(table["method"] == "dr") & (table["policy"] == "everyone")].iloc[0]
     ab = _decision_test(inp, econ, cfg, psi_s, psi_d)
-    rate_p = one_sided_p(inp.rate_estimate, inp.rate_se)
+    rate_p = inp.rate_p if np.isfinite(inp.rate_p) else one_sided_p(inp.rate_estimate, inp.rate_se)
     gate_kw = _gate_terms(inp.gate, econ, psi_d)
     verdict = decide(rate_p=rate_p, gain=sel.gain, gain_ci=sel.gain_ci, everyone=float(ev["profit"]),
                      everyone_ci=(float(ev["ci_lower"]), float(ev["ci_upper"])), target_label=sel.label,
@@ -247,6 +257,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
                               allocation=cfg.allocation, epsilon=cfg.epsilon, seed=seed)
     assigns = assignments_frame(inp.household_id, inp.index_campaign, m, held, RECOMMENDED)
     head = _headline(table, sel, verdict, econ, conc, m, ov, cfg, inp.scores.n_splits)
+    head["rate_test"] = inp.rate_test
     head["share_above_breakeven"] = share_above(score, econ.breakeven)
     if inp.gate is not None and not inp.gate.bracket.empty:
         # break-even including the caused discount, in sales dollars per contacted unit
@@ -321,7 +332,7 @@ def _warnings(sel: SelectionResult, conc: pd.DataFrame, rate_p: float, cfg: Poli
                    f"of the absolute profit contributions of contacting everyone; without them it is "
                    f"${row['value_without_top']:,.0f} instead of ${row['value']:,.0f}.")
     if not np.isfinite(rate_p):
-        out.append("No sample-split ranking test was available, so 'target this group' cannot be concluded.")
+        out.append("No ranking test was available, so 'target this group' cannot be concluded.")
     return out
 
 

@@ -3,8 +3,9 @@
 For one planted source (:mod:`segtarget.causal.validation.planted`) the decision runs as in the one run, with cheaper
 learners: study design -> cross-fitted nuisances -> AIPW scores of sales and retailer discount averaged
 over splits -> an out-of-fold and a nested out-of-fold CATE of one zoo learner (default the S-learner: of
-the zoo it ranked the planted households best and fastest, see RESULTS.md) and its sample-split AUTOC
-test (fit on a random half of the households, ranked and scored on the other half) -> :func:`run_policy`.
+the zoo it ranked the planted households best and fastest, see RESULTS.md) and its ranking test
+(:mod:`segtarget.causal.cate.ranking`: refit on repeated household halves, AUTOC on the other halves' valued
+units, p = 2 x median) -> :func:`run_policy`.
 The planted truth gives every unit's true effect on sales and on the retailer discount, hence the true
 profit of any decision vector: ``sum_i pi_i (m tau_sales_i - tau_disc_i - c)`` over the valued units, and
 the oracle's (contact exactly the units whose true profit is positive).
@@ -25,7 +26,7 @@ import pandas as pd
 
 from ..io import OutputDir
 from .config import PolicyConfig
-from .pipeline import PolicyInputs, run_policy
+from .pipeline import PolicyInputs, ranking_inputs, run_policy
 from .profit import averaged_scores, grouped_folds
 
 EXPECTED = {"none": ("contact no one", "inconclusive: run this test"), "uniform": ("contact everyone",),
@@ -77,7 +78,7 @@ class RegimeResult:
     n_units: int
     recommended: str
     verdict_truth: float = float("nan")  # true profit of the action the verdict names (0 for no one / a test)
-    rate_p: float = float("nan")  # one-sided p of the sample-split ranking test
+    rate_p: float = float("nan")  # one-sided p of the ranking test (2 x median over household splits)
     gain_ci: tuple[float, float] = (float("nan"), float("nan"))  # held-out gain over the best uniform action
     gate_status: str = "not run"  # the design gate's status (causal/design/gate.py)
     pattern: str = ""  # the selection pattern the gate's two tests point to
@@ -94,51 +95,76 @@ class RegimeResult:
         return pd.DataFrame([d])
 
 
-def _split_rate(Y, T, X, scores, groups, model: str, seed: int):
-    """AUTOC of ``model`` fit on a random half of the households and judged on the other half."""
-    from ..causal.cate.rate import evaluate_ranking
-    from ..causal.cate.zoo import build_model, default_params
-    from ..causal.cate.config import CateConfig
+@dataclass(frozen=True)
+class PlantedCohort:
+    """The one run's study design on a (planted) source, its cross-fitted nuisances and averaged AIPW scores."""
 
-    rng = np.random.default_rng([seed, 7919])
-    hh = np.unique(groups)
-    half = np.isin(groups, rng.choice(hh, size=len(hh) // 2, replace=False))
-    m = build_model(model, default_params(model, CateConfig()), seed).fit(Y[half], T[half], X=X[half])
-    cate = m.effect(X[~half])
-    return evaluate_ranking(scores[~half], cate, n_boot=200, seed=seed).autoc
+    cohort: object  # causal.design.study result (data, covariates, windows)
+    T: np.ndarray
+    Y: np.ndarray  # sales in the campaign window
+    groups: np.ndarray  # household id per unit
+    folds: np.ndarray  # grouped by household
+    nuis: object  # Nuisances of sales
+    scores: object  # EffectScores of sales and the retailer discount
+
+    @property
+    def X(self) -> pd.DataFrame:
+        return self.cohort.data[list(self.cohort.covariates)]
 
 
-def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "s",
-                    clip: float = 0.01, overlap=(0.1, 0.9), gate: bool = True) -> tuple[PolicyInputs, pd.DataFrame]:
-    """PolicyInputs for ``tables`` (the one run's causal steps, with cheap learners) and the cohort data."""
+def planted_cohort(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, clip: float = 0.01) -> PlantedCohort:
+    """Design -> cross-fitted nuisances (grouped folds) -> AIPW scores averaged over ``repeats`` splits."""
     from ..causal.config import DesignConfig
     from ..causal.design.study import build_design
     from ..causal.nuisance import crossfit_nuisances
-    from ..causal.cate.nested import nested_oof_cate
-    from ..causal.cate.zoo import default_params, oof_cate_many
-    from ..causal.cate.config import CateConfig
 
     cohort = build_design(tables, DesignConfig())
     d = cohort.data
-    X = d[list(cohort.covariates)]
-    Xa, T, Y = X.to_numpy(float), d["treated"].to_numpy(int), d["purchase_amount"].to_numpy(float)
+    Xa, T, Y = d[list(cohort.covariates)].to_numpy(float), d["treated"].to_numpy(int), d["purchase_amount"].to_numpy(float)
     groups = d["household_id"].to_numpy()
     folds = grouped_folds(T, groups, n_folds, seed)
     nuis = crossfit_nuisances(Y, T, Xa, seed=seed, clip=(clip, 1 - clip), folds=folds)
     scores = averaged_scores({"sales": Y, "retailer_discount": d["retailer_discount"].to_numpy(float)}, T, Xa,
                              {"sales": nuis}, groups=groups, repeats=repeats, n_folds=n_folds, seed=seed,
                              clip=(clip, 1 - clip))
-    params = default_params(model, CateConfig())
-    oof = oof_cate_many({model: params}, Y, T, Xa, folds, seed, n_jobs=1)[model]
-    nested = nested_oof_cate(model, params, seed, Y, T, Xa, folds, (oof.cate, oof.lower, oof.upper))
-    autoc = _split_rate(Y, T, Xa, scores.scores["sales"], groups, model, seed)
-    from ..causal.config import AteConfig
+    return PlantedCohort(cohort, T, Y, groups, folds, nuis, scores)
+
+
+def planted_ranking_test(pc: PlantedCohort, *, model: str = "s", seed: int = 0, overlap=(0.1, 0.9),
+                         n_splits: int = 10):
+    """The one run's ranking test (causal/cate/ranking.py) for the learner ``model``, fixed before seeing the
+    data, with its default parameters: refit on ``n_splits`` household halves, judged on the valued units."""
+    from ..causal.cate.config import CateConfig
+    from ..causal.cate.ranking import ranking_test
+    from ..causal.cate.zoo import default_params
+
+    return ranking_test(model, default_params(model, CateConfig()), pc.Y, pc.T, pc.X.to_numpy(float),
+                        pc.scores.scores["sales"], propensity=pc.nuis.e_raw, overlap=overlap, groups=pc.groups,
+                        n_splits=n_splits, seed=seed)
+
+
+def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "s",
+                    clip: float = 0.01, overlap=(0.1, 0.9), gate: bool = True,
+                    ranking_splits: int = 10) -> tuple[PolicyInputs, pd.DataFrame]:
+    """PolicyInputs for ``tables`` (the one run's causal steps, with cheap learners) and the cohort data."""
+    from ..causal.cate.nested import nested_oof_cate
+    from ..causal.cate.zoo import default_params, oof_cate_many
+    from ..causal.cate.config import CateConfig
+    from ..causal.config import AteConfig, DesignConfig
     from ..causal.design.gate import compute_gate
 
-    dg = compute_gate(tables, cohort, DesignConfig(), AteConfig(folds=n_folds, clip=clip), seed) if gate else None
+    pc = planted_cohort(tables, seed=seed, repeats=repeats, n_folds=n_folds, clip=clip)
+    d, X, T, Y, groups, nuis = pc.cohort.data, pc.X, pc.T, pc.Y, pc.groups, pc.nuis
+    Xa = X.to_numpy(float)
+    params = default_params(model, CateConfig())
+    oof = oof_cate_many({model: params}, Y, T, Xa, pc.folds, seed, n_jobs=1)[model]
+    nested = nested_oof_cate(model, params, seed, Y, T, Xa, pc.folds, (oof.cate, oof.lower, oof.upper))
+    rt = planted_ranking_test(pc, model=model, seed=seed, overlap=overlap, n_splits=ranking_splits)
+    dg = (compute_gate(tables, pc.cohort, DesignConfig(), AteConfig(folds=n_folds, clip=clip), seed) if gate
+          else None)
     inp = PolicyInputs(household_id=groups, Y=Y, T=T, X=X.reset_index(drop=True), cate=oof.cate,
-                       cate_lower=oof.lower, cate_upper=oof.upper, scores=scores, folds=folds,
-                       propensity=nuis.e_raw, rate_estimate=autoc.estimate, rate_se=autoc.se,
+                       cate_lower=oof.lower, cate_upper=oof.upper, scores=pc.scores, folds=pc.folds,
+                       propensity=nuis.e_raw, **ranking_inputs(rt),
                        index_campaign=d["index_campaign"].to_numpy(), pre_spend=d["pre_spend_week"].to_numpy(float),
                        gate=dg, cate_nested=nested.cate, cate_lower_nested=nested.lower)
     return inp, d

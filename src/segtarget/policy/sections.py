@@ -89,9 +89,9 @@ def _policy_section(res, files: dict, outcome: str) -> Section:
                            "= contact cost / margin.</p>"))
     p = h["rate_p_one_sided"]
     sec.blocks.append(Text(
-        "<p>How the verdict is reached: <i>target this group</i> needs both the sample-split ranking test (AUTOC "
-        "of the selected sales-CATE model, fit on half of the households and scored on the other half; "
-        f"one-sided p = {p:.3f}) below 5% and a held-out gain over the best uniform action with a 95% CI above "
+        "<p>How the verdict is reached: <i>target this group</i> needs both the ranking test of the selected "
+        f"sales-CATE model ({html.escape(h.get('rate_test', 'one split'))}: p = {p:.3f}) below 5% and a "
+        "held-out gain over the best uniform action with a 95% CI above "
         "$0; otherwise <i>contact everyone</i> / <i>contact no one</i> when contacting everyone has a profit CI "
         "above / below $0; otherwise <i>inconclusive</i>, with the test that would settle it (A/B section). "
         f"Concentration: the top 1% of units carry {h['top_share_everyone']:.0%} of the absolute contributions "

@@ -2,9 +2,9 @@
 
 Rules, in this order (alpha = ``policy.verdict_alpha``, one-sided):
 
-1. **Target this group** only when the sample-split ranking test (AUTOC of the selected CATE model, fit on a
-   random half and scored on the other half; :mod:`segtarget.causal.cate.rate`) rejects "no better than random"
-   at alpha one-sided, AND the held-out gain of the cross-fitted selection over the best uniform action
+1. **Target this group** only when the ranking test (AUTOC of the selected CATE learner refit on random household
+   halves and scored on the valued units of the other half, p = 2 x the median of the split p-values;
+   :mod:`segtarget.causal.cate.ranking`) rejects "no better than random" at alpha one-sided, AND the held-out gain of the cross-fitted selection over the best uniform action
    (everyone / no one, chosen the same way) has a 95% CI above 0.
 2. **Contact everyone** when the profit of contacting every evaluated unit has a 95% CI above 0;
    **contact no one** when it is below 0.

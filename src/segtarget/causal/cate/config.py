@@ -50,6 +50,10 @@ class CateConfig:
     ensemble: bool = False
     # Bootstrap replicates for the RATE / TOC confidence intervals.
     n_boot: int = 200
+    # Household splits of the ranking test (cate/ranking.py): the selected learner is refit on a random half of
+    # the households S times and its AUTOC judged on the other half; p = 2 x median of the S p-values.
+    # Each split costs one fit of the selected learner on half of the units.
+    ranking_splits: int = 10
     # Groups for GATES (5 = CATE quintiles).
     n_groups: int = 5
     # Refutation refits of the selected model.
@@ -74,7 +78,7 @@ class CateConfig:
         for name in ("folds", "inner_cv"):
             c.within(name, "[2, inf)")
         for name in ("n_estimators", "forest_trees", "forest_min_leaf", "sample_threshold", "sample_size",
-                     "tree_depth"):
+                     "tree_depth", "ranking_splits"):
             c.within(name, "[1, inf)")
         # tune_timeout: any number (<= 0 means no time limit, see tuning.py)
         for name in ("n_trials", "n_boot", "n_placebo", "n_random_cause", "n_subset", "n_dummy"):

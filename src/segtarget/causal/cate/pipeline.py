@@ -7,7 +7,8 @@ cross-fitted nuisances; see :mod:`selection` for the selection rule):
 2. Optional Optuna tuning per model on a held-out loss (:mod:`tuning`).
 3. Out-of-fold CATE for every model on the nuisances' folds (:mod:`zoo`).
 4. Model comparison table (DR loss, R-score, AUTOC/QINI, BLP, GATES, DR and naive uplift areas).
-5. Selection; refit of the selected model on all units (``final_model``) and its refutations.
+5. Selection; refit of the selected model on all units (``final_model``) and its refutations; the ranking
+   test of the selected model on repeated household splits, judged on the valued units (:mod:`ranking`).
 6. SHAP importance and a CATE tree on the selected model's out-of-fold CATE; figures and report sections.
 
 Above ``cate.sample_threshold`` units, steps 2-6 run on a stratified sample and the selected model scores
@@ -31,7 +32,8 @@ from ...stats import Z95
 from .calibration import dr_loss
 from .config import CateConfig
 from ..nuisance import Nuisances, crossfit_nuisances, dr_scores
-from .rate import RankingEvaluation, evaluate_ranking
+from .ranking import RankingTest, ranking_test
+from .rate import RankingEvaluation
 from .selection import add_loss_differences, ensemble_members, evaluate_model, select_model
 from .zoo import LABELS, check_models, default_params, oof_cate_many
 
@@ -50,7 +52,7 @@ class CateResult:
     evaluation: pd.DataFrame  # one row per model (cate_models.csv)
     refutation: pd.DataFrame  # one row per test (refutation.csv)
     rate: dict[str, RankingEvaluation]  # per model, pooled out-of-fold (descriptive; see docs/cate.md)
-    split_rate: RankingEvaluation  # selected model fit on a random half, ranked and scored on the other half
+    ranking: RankingTest  # selected learner refit on S household halves, AUTOC on the other halves' valued units
     final_model: Any  # selected model refit on all (sampled) units: effect(X), effect_interval(X), predict(X)
     headline: dict[str, Any]
     warnings: list[str]
@@ -166,15 +168,15 @@ def _headline(outcome, selected, table, scores, refutation, breakeven, oof_sel) 
     return h
 
 
-def _warnings(outcome, selected, table, refutation, split_rate: RankingEvaluation) -> list[str]:
+def _warnings(outcome, selected, table, refutation, rt: RankingTest) -> list[str]:
     row = table.set_index("model").loc[selected]
     label = LABELS.get(selected, selected)
     out = []
-    a = split_rate.autoc
-    if not a.lower > 0:
-        out.append(f"{outcome}: the model cannot rank households better than random: {label} fit on half of "
-                   f"the households and scored on the other half has AUTOC {a.estimate:.3g} "
-                   f"(95% CI [{a.lower:.3g}, {a.upper:.3g}]).")
+    if not rt.p_value < 0.05:
+        out.append(f"{outcome}: the model cannot rank households better than random: {label} refit on half of "
+                   f"the households and scored on the other half ({rt.population}) has median AUTOC "
+                   f"{rt.estimate:.3g} (95% CI [{rt.lower:.3g}, {rt.upper:.3g}], one-sided p = {rt.p_value:.3g}, "
+                   f"median of {rt.n_splits} household-split p-values ×2).")
     if not (row["blp_p"] < 0.05 and row["blp_slope"] > 0):
         out.append(f"{outcome}: the calibration test finds no evidence that {label}'s CATEs track the true "
                    f"effects (BLP slope {row['blp_slope']:.3g}, p = {row['blp_p']:.3g}).")
@@ -186,22 +188,25 @@ def _warnings(outcome, selected, table, refutation, split_rate: RankingEvaluatio
 
 def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisances | None, cfg: CateConfig,
              seed: int, out: OutputDir, outcome: str, breakeven: float | None = None,
-             n_jobs: int = -1, progress=None, groups: np.ndarray | None = None) -> tuple[CateResult, list[Section]]:
+             n_jobs: int = -1, progress=None, groups: np.ndarray | None = None,
+             overlap: tuple[float, float] | None = None) -> tuple[CateResult, list[Section]]:
     """:func:`compute_cate`, then write its tables and figures through ``out`` and return the report sections."""
     from .report import cate_report
 
     result = compute_cate(Y, T, X, nuisances=nuisances, cfg=cfg, seed=seed, outcome=outcome, breakeven=breakeven,
-                          n_jobs=n_jobs, progress=progress, groups=groups)
+                          n_jobs=n_jobs, progress=progress, groups=groups, overlap=overlap)
     return result, cate_report(result, out)
 
 
 def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisances | None, cfg: CateConfig,
                  seed: int, outcome: str, breakeven: float | None = None, n_jobs: int = -1,
-                 progress=None, groups: np.ndarray | None = None) -> CateResult:
+                 progress=None, groups: np.ndarray | None = None,
+                 overlap: tuple[float, float] | None = None) -> CateResult:
     """The whole CATE stage for one outcome, in memory.
 
-    ``groups`` (household id per unit) keeps a household's units together in the half-sample split of the
-    ranking test."""
+    ``groups`` (household id per unit) keeps a household's units together in the household splits and the
+    bootstrap of the ranking test; ``overlap`` (the policy's propensity band) restricts the test to the units
+    the policies are valued on (None: every unit)."""
     from .scale import sample_rows, scale_warning, score_everyone, subset_nuisances
     from .refute import run_refutations
 
@@ -237,11 +242,13 @@ def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nu
                                                        seed=seed, seconds=seconds)
     t["evaluation"] = time.perf_counter()
     _say(progress, "refutation", 0.65)
-    final, refutation, runs, split = run_refutations(selected, params[selected], seed, Y, T, X.to_numpy(float),
-                                              nuis=nuis, scores=scores, cfg=cfg, n_jobs=n_jobs, groups=groups)
+    final, refutation, runs = run_refutations(selected, params[selected], seed, Y, T, X.to_numpy(float),
+                                              nuis=nuis, scores=scores, cfg=cfg, n_jobs=n_jobs)
     t["refutation"] = time.perf_counter()
-    held = np.setdiff1d(np.arange(len(Y)), split.rows)
-    split_rate = evaluate_ranking(scores[held], split.cate[held], n_boot=cfg.n_boot, seed=seed)
+    rt = ranking_test(selected, params[selected], Y, T, X.to_numpy(float), scores, propensity=nuis.e_raw,
+                      overlap=overlap, groups=groups, n_splits=cfg.ranking_splits, n_boot=cfg.n_boot, seed=seed,
+                      n_jobs=n_jobs)
+    t["ranking test"] = time.perf_counter()
     frame = pd.DataFrame({f"cate_{m}": c for m, c in cates.items()})
     frame["cate"] = cates[selected]
     sel = oof.get(selected)
@@ -255,7 +262,7 @@ def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nu
     importance, r2 = shap_importance(X, cates[selected], seed=seed)
     rules = cate_tree_rules(X, cates[selected], scores, depth=cfg.tree_depth, min_leaf=cfg.tree_min_leaf, seed=seed)
     t["interpretation"] = time.perf_counter()
-    warnings = _warnings(outcome, selected, table, refutation, split_rate)
+    warnings = _warnings(outcome, selected, table, refutation, rt)
     full = frame
     if rows is not None:
         full = score_everyone(frame, rows, final, X_all.to_numpy(float))
@@ -264,12 +271,13 @@ def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nu
     headline = _headline(outcome, selected, table, scores_all, refutation, breakeven, full["cate"].to_numpy())
     if rows is not None:
         headline["cate_sample"] = len(rows)
-    headline.update({"autoc_split": split_rate.autoc.estimate, "autoc_split_lower": split_rate.autoc.lower,
-                     "autoc_split_upper": split_rate.autoc.upper, "autoc_split_p": split_rate.autoc.p_value})
+    # the ranking test: median AUTOC over the household splits, median 95% bounds, one-sided 2 x median p
+    headline.update({"autoc_split": rt.estimate, "autoc_split_lower": rt.lower, "autoc_split_upper": rt.upper,
+                     "autoc_split_p": rt.p_value, "ranking_splits": rt.n_splits})
     headline["surrogate_r2"] = r2
     result = CateResult(
         outcome=outcome, oof=full, selected=selected, selection_reason=reason, dr_scores=scores_all, nuisances=nuis,
-        evaluation=table, refutation=refutation, rate=rates, split_rate=split_rate, final_model=final,
+        evaluation=table, refutation=refutation, rate=rates, ranking=rt, final_model=final,
         headline=headline, warnings=warnings, gates=gts,
         importance=importance, rules=rules,
         refutation_runs=runs, tuning=tuning, params=params, naive_curves=naive_curves(Y, T, frame, list(cates)),

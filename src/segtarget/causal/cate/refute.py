@@ -36,7 +36,6 @@ class RefitOutcome:
     kind: str
     cate: np.ndarray  # CATE of the refit on all units
     model: object | None  # only kept for the "final" refit
-    rows: np.ndarray | None = None  # units the refit was fit on (kept for the "split" refit)
 
 
 @single_threaded
@@ -44,7 +43,7 @@ def _refit_task(task) -> RefitOutcome:
     kind, name, params, seed, Y, T, X, rows, X_pred = task
     model = build_model(name, params, seed).fit(Y[rows], T[rows], X=X[rows])
     cate = model.effect(X_pred)
-    return RefitOutcome(kind, cate, model if kind == "final" else None, rows if kind == "split" else None)
+    return RefitOutcome(kind, cate, model if kind == "final" else None)
 
 
 def _strata_permutation(T: np.ndarray, e: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -73,17 +72,15 @@ def half_split(T: np.ndarray, rng: np.random.Generator, groups: np.ndarray | Non
     return np.flatnonzero(np.isin(groups, np.concatenate(picked)))
 
 
-def refit_tasks(name: str, params: dict, seed: int, Y, T, X, *, nuis, cfg: CateConfig,
-                groups: np.ndarray | None = None) -> list[tuple]:
-    """The final refit, the half-sample refit for the sample-split RATE, and every refutation refit."""
+def refit_tasks(name: str, params: dict, seed: int, Y, T, X, *, nuis, cfg: CateConfig) -> list[tuple]:
+    """The final refit and every refutation refit (the ranking test's refits are in :mod:`ranking`)."""
     Y = np.asarray(Y, float)
     T = np.asarray(T, int)
     X = np.asarray(X, float)
     n = len(Y)
     rng = np.random.default_rng([seed, 7919])
     allrows = np.arange(n)
-    tasks = [("final", name, params, seed, Y, T, X, allrows, X),
-             ("split", name, params, seed, Y, T, X, half_split(T, rng, groups), X)]
+    tasks = [("final", name, params, seed, Y, T, X, allrows, X)]
     for _ in range(cfg.n_placebo):
         tasks.append(("placebo", name, params, seed, Y, _strata_permutation(T, nuis.e, rng), X, allrows, X))
     for _ in range(cfg.n_random_cause):
@@ -161,21 +158,20 @@ def refutation_table(outcomes: list[RefitOutcome], scores) -> pd.DataFrame:
 
 
 def run_refutations(name: str, params: dict, seed: int, Y, T, X, *, nuis, scores, cfg: CateConfig,
-                    n_jobs: int = 1, backend: str = "joblib", groups: np.ndarray | None = None
-                    ) -> tuple[object, pd.DataFrame, pd.DataFrame, RefitOutcome]:
+                    n_jobs: int = 1, backend: str = "joblib"
+                    ) -> tuple[object, pd.DataFrame, pd.DataFrame]:
     """Refit the selected model on all units and run every refutation.
 
     ``seed`` is the run seed (per-model seeds are derived from it). Returns (final model, one-row-per-test
-    table, one-row-per-refit table with each refit's ATE and CATE spread, the half-sample refit).
+    table, one-row-per-refit table with each refit's ATE and CATE spread).
     """
     from ...parallel import parallel_map
 
-    outs = parallel_map(_refit_task, refit_tasks(name, params, seed, Y, T, X, nuis=nuis, cfg=cfg, groups=groups),
+    outs = parallel_map(_refit_task, refit_tasks(name, params, seed, Y, T, X, nuis=nuis, cfg=cfg),
                         n_jobs=n_jobs, backend=backend)
     final = next(o.model for o in outs if o.kind == "final")
     full = next(o.cate for o in outs if o.kind == "final")
     runs = pd.DataFrame([{"kind": o.kind, "ate": float(o.cate.mean()), "cate_sd": float(o.cate.std()),
                           "spearman_vs_full": _spearman(o.cate, full) if o.kind == "subset" else np.nan}
-                         for o in outs if o.kind != "split"])
-    split = next(o for o in outs if o.kind == "split")
-    return final, refutation_table(outs, scores), runs, split
+                         for o in outs])
+    return final, refutation_table(outs, scores), runs

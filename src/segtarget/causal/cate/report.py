@@ -25,7 +25,11 @@ METHOD_NOTE = (
     "the BLP slope is 1 for calibrated CATEs and 0 for uninformative ones; GATES are DR effects by CATE "
     "quintile. The selected model has the least dispersed CATEs among the models within one standard error "
     "of the lowest DR loss. The naive binned AUUC/Qini of the reference are shown for comparison only: with a "
-    "non-randomised treatment they are confounded, and their random-targeting baseline is shown next to them."
+    "non-randomised treatment they are confounded, and their random-targeting baseline is shown next to them. "
+    "These pooled out-of-fold numbers compare models; whether the selected model ranks better than random is "
+    "decided by the ranking test: the selected learner refit on S random halves of the households, its AUTOC "
+    "on the other half's valued units with a household bootstrap, one-sided p = median of the S "
+    "household-split p-values ×2 (Chernozhukov, Demirer, Duflo & Fernández-Val)."
 )
 
 EVAL_COLUMNS = {
@@ -80,6 +84,7 @@ def _model_section(res, out: OutputDir, s: str, scale_note: str = "") -> Section
     blocks.append(Figure("gates", out.figure(f"cate_gates_{s}", cate_plots.gates_plot(
         g, blp, f"GATES, {LABELS.get(res.selected, res.selected)}: {res.outcome}")), "Group effects by CATE quintile"))
     blocks.append(Table(f"cate_gates_{s}", _fmt_table(g), "GATES of the selected model (DR, 95% CI)", csv=gcsv))
+    blocks += _ranking_blocks(res.ranking, out, s)
     if res.tuning is not None:
         tcsv = out.table(f"cate_tuning_{s}", res.tuning)
         blocks.append(Table(f"cate_tuning_{s}", _fmt_table(res.tuning), "Optuna tuning (held-out loss)", csv=tcsv))
@@ -88,7 +93,22 @@ def _model_section(res, out: OutputDir, s: str, scale_note: str = "") -> Section
     return Section(key=f"cate_{s}", title=title, method_note=method, blocks=blocks, warnings=[
         w for w in res.warnings if "refutation" not in w], headline={
         f"cate_{s}_model": h["selected_model"], f"cate_{s}_autoc": h["autoc"],
-        f"cate_{s}_autoc_ci": (h["autoc_lower"], h["autoc_upper"])})
+        f"cate_{s}_autoc_ci": (h["autoc_lower"], h["autoc_upper"]), f"cate_{s}_ranking_p": res.ranking.p_value})
+
+
+def _ranking_blocks(rt, out: OutputDir, s: str) -> list:
+    """The ranking test: its verdict in one sentence and the per-split table."""
+    csv = out.table(f"cate_ranking_{s}", rt.splits)
+    ranks = "ranks" if rt.p_value < 0.05 else "does not rank"
+    text = (f"<p><b>Ranking test:</b> the selected model {ranks} the held-out valued households better than "
+            f"random at 5%: median AUTOC {rt.estimate:.4g} (95% CI {rt.lower:.4g} to {rt.upper:.4g}), one-sided "
+            f"p = {rt.p_value:.3g} = median of {rt.n_splits} household-split p-values ×2. Each split refits the "
+            f"learner on half of the households and ranks the other half's units ({html.escape(rt.population)})."
+            " The learner and its hyperparameters were chosen on all units (the held-out halves included); "
+            "only the ranking is held out.</p>")
+    return [Text(text), Table(f"cate_ranking_{s}", _fmt_table(rt.splits),
+                              "Ranking test per household split (AUTOC, bootstrap over households; p one-sided; "
+                              "bounds at 97.5% so their median is a 95% interval)", csv=csv)]
 
 
 def _refutation_section(res, out: OutputDir, s: str) -> Section:

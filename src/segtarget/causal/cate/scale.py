@@ -5,7 +5,7 @@ Definitions
 - **sample**: ``cate.sample_size`` units drawn by :func:`segtarget.scale.stratified_sample` within strata
   of treatment arm x outcome quintile (:func:`segtarget.scale.outcome_strata`), seeded by the run seed.
   The zoo (tuning, out-of-fold CATE), the model comparison, the selection, the refutations, the
-  sample-split RATE and the interpretation all run on the sample, on the sampled units' own out-of-fold
+  ranking test and the interpretation all run on the sample, on the sampled units' own out-of-fold
   nuisances and DR scores (no refit of the nuisances).
 - **scoring**: the selected model refit on the whole sample (``final_model``) predicts the CATE of every
   unit outside the sample; sampled units keep their out-of-fold CATE. Both are predictions from models
