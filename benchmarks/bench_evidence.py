@@ -9,6 +9,7 @@ the covariates do not fully capture (``segtarget.causal.validation.planted``):
 * both-null: both rules; no effect
 * trait-small: the persistent trait, a realistic 3% uniform lift
 * observed-large: the observed rule, a 30% uniform lift
+* cotarget-null: the observed rule, no effect of the mailer, a co-targeted Type B campaign with a 10% lift of its own
 
 Recorded per run: the gate's status and pattern, whether the reported interval (look-back CI when the gate passes,
 else the bracket) covers the true ATT, the verdict, whether it is a confident contact that truly earns <= 0.
@@ -37,6 +38,10 @@ REGIMES = {
     "both-null": dict(effect="none", trait_sd=0.35, trait_selection=1.0, **SPIKE),
     "trait-small": dict(effect="uniform", lift=0.03, **TRAIT),
     "observed-large": dict(effect="uniform", lift=0.30, selection=1.0, spike_selection=0.75),
+    # a planted Type B campaign on 35% of the members (7% of the rest) adds 10% to their sales: the mailer alone
+    # does nothing, the bundle does something; the truth scored is the mailer's own (0)
+    "cotarget-null": dict(effect="none", selection=1.0, spike_selection=0.75, cotarget_share=0.35,
+                          cotarget_lift=0.10),
 }
 
 
