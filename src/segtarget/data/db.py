@@ -14,7 +14,9 @@ def first_row(con, sql: str, params: list | None = None) -> tuple | None:
 
 
 def view_exists(con, name: str) -> bool:
-    """True if a view or table called ``name`` exists on the connection."""
+    """True if a view or table called ``name`` exists on the connection (DuckDB's, or the Spark engine's)."""
+    if hasattr(con, "has_view"):  # data.spark_engine.SparkConnection
+        return con.has_view(name)
     return first_row(con, "SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = ?) + "
                           "(SELECT count(*) FROM duckdb_tables() WHERE table_name = ?)", [name, name])[0] > 0
 
