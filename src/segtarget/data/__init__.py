@@ -13,8 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .db import first_row
-from .engine import OVERVIEW_SQL
+from .db import OVERVIEW_SQL, first_row
 from ..errors import SegtargetError
 from .sources import finish_views, register_completejourney, register_dunnhumby, register_tables
 from .validate import CLEAN_FILTER, check_keys, check_types, quality_table

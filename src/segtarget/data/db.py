@@ -6,6 +6,11 @@ fetch the whole (tiny) result instead of calling ``fetchone``.
 
 from __future__ import annotations
 
+# Households, baskets, lines, date range and spend of the clean transactions (the same on every engine).
+OVERVIEW_SQL = """SELECT count(DISTINCT household_id) AS households, count(DISTINCT basket_id) AS baskets,
+    count(*) AS lines, min(date) AS first_date, max(date) AS last_date, round(sum(sales_value), 2) AS sales_value
+    FROM clean_transactions"""
+
 
 def first_row(con, sql: str, params: list | None = None) -> tuple | None:
     """The first row of a query (None if it returned none), leaving no unfinished result behind."""

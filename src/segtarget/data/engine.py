@@ -26,17 +26,15 @@ from typing import Iterator
 import pandas as pd
 
 from ..errors import ConfigCheck
+from .db import OVERVIEW_SQL
 from .schema import SCHEMA
 
 ENGINES = ("duckdb", "spark")
-OVERVIEW_SQL = """SELECT count(DISTINCT household_id) AS households, count(DISTINCT basket_id) AS baskets,
-    count(*) AS lines, min(date) AS first_date, max(date) AS last_date, round(sum(sales_value), 2) AS sales_value
-    FROM clean_transactions"""
 
 
 @dataclass(frozen=True)
 class SparkConfig:
-    """How the run reaches Spark when ``data.engine = "spark"`` (see docs/scale.md)."""
+    """How the run reaches Spark when `data.engine = "spark"` (see docs/scale.md)."""
 
     master: str = ""  # Spark master URL, e.g. spark://head:7077; "" = SEGTARGET_SPARK_MASTER or local[*]
     staging_dir: str = ""  # where non-`tables:` sources are exported for Spark; must be readable by every executor
@@ -155,4 +153,4 @@ def open_engine(engine: str = "duckdb", spark_cfg: SparkConfig | None = None) ->
         yield _SparkEngine(spark, cfg, stack)
 
 
-__all__ = ["ENGINES", "OVERVIEW_SQL", "SparkConfig", "SparkTables", "export_canonical", "open_engine"]
+__all__ = ["ENGINES", "SparkConfig", "SparkTables", "export_canonical", "open_engine"]
