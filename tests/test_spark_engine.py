@@ -141,3 +141,26 @@ def test_run_sql_steps_on_standalone_cluster_equal_duckdb(fixture_dir, spark, de
     for name, frame in duck.items():
         assert list(spk[name].columns) == list(frame.columns), name
         pd.testing.assert_frame_equal(spk[name], frame, check_dtype=False, rtol=1e-9, atol=1e-6, obj=name)
+
+
+@pytest.mark.slow
+def test_segtarget_run_engine_spark_equals_duckdb(small_source, spark, tmp_path):
+    """The whole reduced run (conftest.FAST_RUN) on a fifth of the embedded households, once per engine: every
+    SQL step ran on the cluster, so the models saw the same tables and give the same numbers."""
+    from conftest import FAST_RUN
+
+    from segtarget.config import load_config
+    from segtarget.pipeline import run
+
+    res = {}
+    for engine in ("duckdb", "spark"):
+        cfg = load_config(None, FAST_RUN + [f"data.source='{small_source}'", f"data.engine='{engine}'",
+                                            "run.use_cache=false", f"run.cache_dir='{tmp_path / engine}'"])
+        res[engine] = run(cfg)
+    duck, spk = res["duckdb"], res["spark"]
+    assert isinstance(spk.data, SparkTables) and not isinstance(duck.data, SparkTables)
+    pd.testing.assert_frame_equal(spk.design.data, duck.design.data, check_dtype=False, rtol=1e-9, atol=1e-6)
+    pd.testing.assert_frame_equal(spk.features, duck.features, check_dtype=False, rtol=1e-9, atol=1e-6)
+    pd.testing.assert_frame_equal(spk.data.overview(), duck.data.overview(), check_dtype=False)
+    for name, table in duck.tables().items():
+        pd.testing.assert_frame_equal(spk.tables()[name], table, check_dtype=False, rtol=1e-6, atol=1e-6, obj=name)

@@ -225,6 +225,11 @@ def _read(spark, root: str, table: str):
     return None
 
 
+# Every temp view a load or a step's CREATE makes (dropping a cached view also uncaches it).
+_OWN_VIEWS = (*SCHEMA, *(f"src_{t}" for t in SCHEMA), "typed_transactions", "raw_promotions", "clean_transactions",
+              "promotion_keys")
+
+
 def register_views(spark, root: str, *, fill_missing: bool = True, cache: bool = False) -> set[str]:
     """Spark temp views of every canonical table found under ``root`` (names as on the DuckDB connection:
     ``transactions``, ``clean_transactions``, ``products``, ``raw_promotions``, ``households``, ...).
@@ -232,6 +237,9 @@ def register_views(spark, root: str, *, fill_missing: bool = True, cache: bool =
     ``fill_missing`` adds absent optional columns as NULL, as the ``tables:`` loader does; an export of a
     loaded source (``fill_missing=False``) keeps exactly the columns the DuckDB view had. ``cache`` keeps the
     clean transactions in Spark's memory (spilling to disk) for a run that scans them many times."""
+    # A session outlives a load (a notebook, the tests): views of an earlier source must not leak into this one.
+    for name in _OWN_VIEWS:
+        spark.catalog.dropTempView(name)
     found = set()
     for table, columns in SCHEMA.items():
         df = _read(spark, root, table)
