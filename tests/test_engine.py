@@ -65,3 +65,14 @@ def test_spark_tables_answer_view_checks_and_keep_the_overview():
     # The report is written after the Spark session stopped: the overview is computed once and kept.
     assert tables.overview().iloc[0]["households"] == 3 and tables.overview().iloc[0]["households"] == 3
     assert con.queries == 1
+
+
+@pytest.mark.parametrize("command", ["run", "cohort"])
+def test_engine_option_is_checked_before_any_work(command, tmp_path):
+    from typer.testing import CliRunner
+
+    from segtarget.cli import app
+
+    res = CliRunner().invoke(app, [command, "--engine", "polars", "--out", str(tmp_path / "x.csv")])
+    assert res.exit_code != 0 and "data.engine" in str(res.exception)
+    assert not (tmp_path / "x.csv").exists()
