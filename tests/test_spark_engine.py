@@ -128,13 +128,15 @@ def _steps(tables, design: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-@pytest.mark.parametrize("design", ["campaign-trials", "first-typeA"])
-def test_run_sql_steps_on_standalone_cluster_equal_duckdb(fixture_dir, spark, design):
+# A local path is validated by DuckDB and read by Spark; a URI (here file://) is read by Spark alone.
+@pytest.mark.parametrize("design,uri", [("campaign-trials", False), ("first-typeA", True)])
+def test_run_sql_steps_on_standalone_cluster_equal_duckdb(fixture_dir, spark, design, uri):
     assert spark.sparkContext.master.startswith("spark://") and _executors(spark) == WORKERS
     duck = _steps(load_source(f"tables:{fixture_dir}"), design)
     with open_engine("spark", SparkConfig()) as engine:
-        tables = engine.load(f"tables:{fixture_dir}")
+        tables = engine.load(f"tables:file://{fixture_dir}" if uri else f"tables:{fixture_dir}")
         assert isinstance(tables, SparkTables)
+        assert ("not run" in tables.quality["action"].iloc[0]) == uri
         spk = _steps(tables, design)
     assert spk.keys() == duck.keys()
     assert len(duck["cohort"]) > 50 and duck["cohort"]["treated"].sum() > 0
