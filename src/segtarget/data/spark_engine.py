@@ -26,6 +26,7 @@ import functools
 import os
 import re
 import tempfile
+import warnings
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterator
@@ -113,7 +114,9 @@ class SparkResult:
             return pd.DataFrame()
         from pyspark.sql.types import DateType, DecimalType
 
-        out = self._frame.toPandas()
+        with warnings.catch_warnings():  # pyspark warns on every call under pandas 3; the conversion is checked
+            warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+            out = self._frame.toPandas()
         for f in self._frame.schema.fields:  # DuckDB's .df(): DATE -> datetime64, DECIMAL -> float
             if isinstance(f.dataType, DateType):
                 out[f.name] = pd.to_datetime(out[f.name]).astype("datetime64[us]")
@@ -141,7 +144,9 @@ class SparkConnection:
         return self.spark.catalog.tableExists(_ALIASES.get(name, name))
 
     def register(self, name: str, df: pd.DataFrame) -> None:
-        self.spark.createDataFrame(df, schema=_spark_schema(df)).createOrReplaceTempView(name)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+            self.spark.createDataFrame(df, schema=_spark_schema(df)).createOrReplaceTempView(name)
 
     def unregister(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
