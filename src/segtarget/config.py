@@ -20,6 +20,7 @@ from .errors import ConfigCheck, SegtargetError
 from .causal.config import AteConfig, DesignConfig
 from .causal.cate.config import CateConfig
 from .causal.event.config import EventStudyConfig
+from .data.engine import ENGINES, SparkConfig
 from .features.config import FeatureConfig
 from .policy.config import PolicyConfig
 from .segments.config import SegmentConfig
@@ -32,12 +33,14 @@ class DataConfig:
     source: str = "completejourney"  # completejourney | dunnhumby:PATH | tables:PATH
     start: str | None = None  # ISO date; inclusive
     end: str | None = None  # ISO date; exclusive
+    engine: str = "duckdb"  # where the data-heavy SQL runs: duckdb (in process) | spark (see [spark], docs/scale.md)
 
     def __post_init__(self):
         c = ConfigCheck("data", self)
         kind, _, arg = self.source.partition(":")
         c.holds(self.source == "completejourney" or (kind in ("dunnhumby", "tables") and bool(arg)), "source",
                 "completejourney, dunnhumby:PATH or tables:PATH")
+        c.one_of("engine", ENGINES)
         dates = {}
         for name in ("start", "end"):
             value = getattr(self, name)
@@ -83,6 +86,7 @@ class Config:
     cate: CateConfig = field(default_factory=CateConfig)
     event_study: EventStudyConfig = field(default_factory=EventStudyConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
 
     def __post_init__(self):
         ConfigCheck("", self)  # each section is its own dataclass, which checked itself

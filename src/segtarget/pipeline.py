@@ -237,14 +237,22 @@ def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list
 
 def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
     """Compute every stage of the one run and return the results. Nothing is written but the cache, which keeps
-    values only (``None``: no stage writes files)."""
+    values only (``None``: no stage writes files). The data-heavy SQL runs on ``data.engine`` (a Spark session
+    started for the run stops when it returns; the results are pandas and numpy)."""
+    from .data.engine import open_engine
+
+    with open_engine(cfg.data.engine, cfg.spark) as engine:
+        return _run_stages(cfg, engine, log=log)
+
+
+def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
     from .causal.ate.pipeline import compute_ate
     from .causal.cate.pipeline import compute_cate
     from .causal.design.gate import compute_gate
     from .causal.design.cotargeting import compute_cotargeting
     from .causal.design.refute import refute_design
     from .causal.design.study import build_design
-    from .data import connect, load_source
+    from .data import connect
     from .features import compute_features
     from .policy.cost_data import cost_table
     from .policy.pipeline import compute_policy
@@ -257,7 +265,7 @@ def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
     with log.step("data"):
         fc = cfg.features
         con = connect(fc.memory_limit, fc.threads, fc.temp_directory)
-        tables = load_source(cfg.data.source, con=con)
+        tables = engine.load(cfg.data.source, con=con)
         fp = tables.fingerprint
         n_households = int(tables.overview().iloc[0]["households"])
         if n_households < MIN_HOUSEHOLDS:

@@ -17,6 +17,8 @@ def cohort_command(
     out: Path = typer.Option(..., "--out", help="output file, .csv or .parquet"),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
     set_: List[str] = typer.Option([], "--set", help="override a config value: design.key=value (repeatable)"),
+    engine: Optional[str] = typer.Option(None, "--engine", help="duckdb | spark: where the design's SQL runs "
+                                                                "(data.engine; see docs/scale.md)"),
 ) -> None:
     """One row per study unit (household_id, index_campaign): treated, covariates, outcomes and their window.
 
@@ -30,16 +32,17 @@ def cohort_command(
     if out.suffix not in (".parquet", ".csv"):
         raise SegtargetError(f"parameter --out {out}: use a .parquet or .csv suffix")
     overrides = list(set_)
-    for key, value in (("data.source", data), ("design.design", design)):
+    for key, value in (("data.source", data), ("design.design", design), ("data.engine", engine)):
         if value is not None:
             overrides.append(f"{key}={value!r}")
     cfg = load_config(config, overrides)
 
     from ..causal.design.study import build_design
-    from ..data import load_source
+    from ..data.engine import open_engine
     from ..io import atomic_write_table
 
-    cohort = build_design(load_source(cfg.data.source), cfg.design)
+    with open_engine(cfg.data.engine, cfg.spark) as eng:
+        cohort = build_design(eng.load(cfg.data.source), cfg.design)
     d = cohort.data
     cols = [*cohort.unit_key, "treated", *cohort.covariates, "pre_spend_week", *cohort.outcomes,
             "outcome_start", "outcome_end", "outcome_weeks", "truncated"]

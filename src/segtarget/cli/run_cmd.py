@@ -48,6 +48,9 @@ def run_command(
     cost: Optional[str] = typer.Option(None, "--cost", help="contact cost per household in dollars (print + "
                                                             "postage; default: an assumed $1.00, shown in the report)"),
     margin: Optional[str] = typer.Option(None, "--margin", help="gross margin on incremental sales, in (0, 1]"),
+    engine: Optional[str] = typer.Option(None, "--engine", help="duckdb | spark: where the data-heavy SQL runs "
+                                                                "(data.engine; spark needs the spark extra, see "
+                                                                "docs/scale.md)"),
     no_cache: bool = typer.Option(False, "--no-cache", help="recompute every step and leave the step cache alone (where it is: `segtarget cache --path`)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress output"),
 ) -> None:
@@ -57,7 +60,7 @@ def run_command(
 
     overrides = list(set_)
     cost_v, margin_v = _money_flags(cost, margin)
-    for key, value in (("data.source", data), ("run.seed", seed), ("policy.cost", cost_v), ("policy.margin", margin_v),
+    for key, value in (("data.source", data), ("data.engine", engine), ("run.seed", seed), ("policy.cost", cost_v), ("policy.margin", margin_v),
                        ("run.out", str(out) if out else None)):
         if value is not None:
             overrides.append(f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}")

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .db import first_row
+from .db import OVERVIEW_SQL, first_row
 from ..errors import SegtargetError
 from .sources import finish_views, register_completejourney, register_dunnhumby, register_tables
 from .validate import CLEAN_FILTER, check_keys, check_types, quality_table
@@ -37,10 +37,7 @@ class Tables:
 
     def overview(self) -> pd.DataFrame:
         """Households, baskets, lines, date range and spend of the clean transactions."""
-        return self.con.execute("""SELECT count(DISTINCT household_id) AS households,
-            count(DISTINCT basket_id) AS baskets, count(*) AS lines, min(date) AS first_date,
-            max(date) AS last_date, round(sum(sales_value), 2) AS sales_value
-            FROM clean_transactions""").df()
+        return self.con.execute(OVERVIEW_SQL).df()
 
 
 def _fingerprint(source: str, files: dict[str, Path]) -> str:

@@ -6,6 +6,11 @@ fetch the whole (tiny) result instead of calling ``fetchone``.
 
 from __future__ import annotations
 
+# Households, baskets, lines, date range and spend of the clean transactions (the same on every engine).
+OVERVIEW_SQL = """SELECT count(DISTINCT household_id) AS households, count(DISTINCT basket_id) AS baskets,
+    count(*) AS lines, min(date) AS first_date, max(date) AS last_date, round(sum(sales_value), 2) AS sales_value
+    FROM clean_transactions"""
+
 
 def first_row(con, sql: str, params: list | None = None) -> tuple | None:
     """The first row of a query (None if it returned none), leaving no unfinished result behind."""
@@ -14,7 +19,9 @@ def first_row(con, sql: str, params: list | None = None) -> tuple | None:
 
 
 def view_exists(con, name: str) -> bool:
-    """True if a view or table called ``name`` exists on the connection."""
+    """True if a view or table called ``name`` exists on the connection (DuckDB's, or the Spark engine's)."""
+    if hasattr(con, "has_view"):  # data.spark_engine.SparkConnection
+        return con.has_view(name)
     return first_row(con, "SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = ?) + "
                           "(SELECT count(*) FROM duckdb_tables() WHERE table_name = ?)", [name, name])[0] > 0
 

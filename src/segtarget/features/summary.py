@@ -55,7 +55,8 @@ def data_sections(tables, feats: pd.DataFrame, out: OutputDir) -> list[Section]:
     feat = Section(
         key="features", title="Household features",
         method_note=(f"{len(FEATURE_NAMES)} behavioural features per household over the whole period, computed "
-                     "in one DuckDB query (definitions in the feature dictionary, "
+                     "in one SQL query, on DuckDB or on Spark with data.engine = spark (definitions in the "
+                     "feature dictionary, "
                      "segtarget features --describe). They match the reference implementation's "
                      "values exactly on the embedded data."),
         blocks=[Table("feature_summary", summary, "Distribution of every feature", out.table("feature_summary", summary),
