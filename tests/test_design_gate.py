@@ -131,3 +131,13 @@ def test_a_persistent_trait_is_flagged_on_the_real_transactions():
     lo, hi = dg.interval
     assert lo <= 0 <= hi
     assert set(dg.checks["trial"]) >= {"pooled", "8", "13", "18"}
+
+
+def test_a_trial_the_test_could_not_check_keeps_the_gate_from_passing():
+    strong = _checks([(g.LOOKBACK_TEST, "pooled", 0.1, -0.5, 0.7, 1.0, True),
+                      (g.LOOKBACK_TEST, "8", 0.1, -0.5, 0.7, 1.0, True)])
+    two = pd.concat([BRACKET.assign(n_treated=100),
+                     BRACKET.assign(trial="8", n_treated=60), BRACKET.assign(trial="27", n_treated=40)])
+    status, reasons = g._status(strong, two, window=10.0)
+    assert status == "not testable" and "trial 27 (40% of the treated)" in reasons[0]
+    assert g._status(strong, two[two["trial"] != "27"], window=10.0)[0] == "passed"

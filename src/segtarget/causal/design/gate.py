@@ -29,10 +29,11 @@ controls, no matching on pre-period levels). Under selection on a transitory sho
 and DiD is biased; under a persistent trait the other way round; where either may hold, the two bracket the
 effect (Angrist & Pischke 2009, section 5.4; Ding & Li 2019, Political Analysis).
 
-**Status.** ``passed``: the look-back test passes everywhere and could detect a bias as large as the effect
-it guards (the lagged ATT, scaled to the outcome window). ``failed``: it fails (pooled or in a trial).
-``underpowered``: it passes but could not have detected such a bias. ``not testable``: no trial has history
-before its look-back. The verdict (:mod:`segtarget.policy.verdict`) judges on the whole bracket unless passed.
+**Status.** ``passed``: the look-back test passes in every trial of the estimate and pooled, and could detect a
+bias as large as the effect it guards (the lagged ATT, scaled to the outcome window). ``failed``: it fails
+(pooled or in a trial). ``underpowered``: it passes but could not have detected such a bias. ``not testable``:
+a trial of the estimate (or every trial) has no history before its look-back, so its selection cannot be
+checked (on planted data a trait that the tested trials hid behind an offsetting spike showed up there). The verdict (:mod:`segtarget.policy.verdict`) judges on the whole bracket unless passed.
 
 **Sensitivity** (in the spirit of Rambachan & Roth 2023, relative magnitudes): if the post-period departure
 from parallel trends per week is at most M times the pre-period departure measured by the pre-trend test,
@@ -366,6 +367,13 @@ def _status(checks: pd.DataFrame, bracket: pd.DataFrame, window: float) -> tuple
         return "failed", [f"the backcast placebo (weekly spend before the look-back, which the "
                           f"campaign cannot move) fails in {where}{tail}: members differ in a way the look-back "
                           "does not capture"]
+    # a trial in the estimate that the test could not check may carry the very bias the others were cleared of
+    untested = bracket[(bracket["trial"] != "pooled") & ~bracket["trial"].isin(ran["trial"])]
+    if not untested.empty:
+        share = untested["n_treated"].sum() / bracket.loc[bracket["trial"] == "pooled", "n_treated"].iloc[0]
+        return "not testable", [f"trial {', '.join(untested['trial'])} ({share:.0%} of the treated) has fewer than "
+                                f"{MIN_BACKCAST_WEEKS} weeks of data before its look-back, so how its members were "
+                                "picked cannot be checked (design.short_history = 'skip' leaves such trials out)"]
     pooled = ran[ran["trial"] == "pooled"].iloc[0]
     lag = abs(float(bracket.loc[bracket["trial"] == "pooled", "lagged_att"].iloc[0]))
     detect = float(pooled["detectable"]) * window  # the bias per week it could detect, over the outcome window
