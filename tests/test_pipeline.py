@@ -74,7 +74,7 @@ def test_same_seed_same_tables_and_cost_change_recomputes_only_policy(small_run,
     changed = run_fast(tmp_path / "cost", cache, source, "policy.cost=5.0").parent
     hits = json.loads((changed / "manifest.json").read_text())["cache_hits"]
     assert {"features", "segments", "design", "ate", "cate-purchase_amount", "cate-purchase_count",
-            "pre-segments", "event-study", "policy-scores", "migration", "co-targeting"} <= set(hits)
+            "pre-segments", "event-study", "policy-scores", "migration", "co-targeting", "design-gate"} <= set(hits)
     assert not pd.read_csv(changed / "policy.csv").equals(pd.read_csv(root / "policy.csv"))
 
 
@@ -84,7 +84,7 @@ def test_a_changed_segments_key_recomputes_exactly_the_steps_that_use_the_segmen
     changed = run_fast(tmp_path / "seg", small_run.parent / "cache", f"data.source='{small_source}'",
                        "segments.kmeans_n_init=5").parent
     hits = json.loads((changed / "manifest.json").read_text())["cache_hits"]
-    assert sorted(hits) == sorted(["design", "features", "ate", "design-refutations", "co-targeting",
+    assert sorted(hits) == sorted(["design", "features", "ate", "design-refutations", "design-gate", "co-targeting",
                                    "cate-purchase_amount", "cate-purchase_count", "policy-scores", "policy-cate"])
 
 
