@@ -114,22 +114,22 @@ def test_did_covariates_leave_out_spend_levels():
 
 @pytest.mark.slow
 def test_a_persistent_trait_is_flagged_on_the_real_transactions():
-    """Planted no-effect campaigns whose members were picked on a strong persistent trait: the gate does not
-    pass, and the bracket covers the true zero."""
+    """Planted no-effect campaigns whose members were picked on a persistent trait (seed 0 of the trait-null
+    regime of benchmarks/bench_evidence.py): the backcast placebo sees the trait and the gate fails, with a
+    placebo that is a test (R^2 below the limit) and a row per trial."""
     from segtarget.causal.config import AteConfig, DesignConfig
     from segtarget.causal.design.study import build_design
     from segtarget.causal.validation.planted import PlantSpec, plant_campaigns
     from segtarget.data import load_source
 
-    spec = PlantSpec(effect="none", trait_sd=0.6, trait_selection=2.0, selection=0.0, spike_selection=0.0,
-                     real_typea="relabel", seed=0)
+    spec = PlantSpec(effect="none", trait_sd=0.35, trait_selection=1.0, selection=0.0, spike_selection=0.0,
+                     real_typea="relabel", seed=0, discount_rate=0.02)
     tables = plant_campaigns(load_source("completejourney", validate=False), spec).tables
     cohort = build_design(tables, DesignConfig())
     dg = g.compute_gate(tables, cohort, DesignConfig(), AteConfig(), seed=0)
     look = dg.checks[(dg.checks["check"] == g.LOOKBACK_TEST) & (dg.checks["trial"] == "pooled")].iloc[0]
     assert dg.status == "failed" and look["estimate"] > 0 and look["r2_on_covariates"] < 0.9
-    lo, hi = dg.interval
-    assert lo <= 0 <= hi
+    assert "fails in pooled" in dg.reasons[0] and not dg.passed
     assert set(dg.checks["trial"]) >= {"pooled", "8", "13", "18"}
 
 

@@ -56,6 +56,8 @@ def test_first_screen_equals_the_csvs(small_run):
     csv_numbers |= {"$0"} | {f"{'-' if ab[k] < 0 else ''}${abs(ab[k]):,.2f}" for k in (
         "breakeven_with_discount", "caused_discount", "sized_profit_effect", "headline_profit_effect",
         "mde_profit_eligible", "mde_sales_eligible") if pd.notna(ab[k])}
+    csv_numbers |= {f"{'-' if v < 0 else ''}${abs(v):,.2f}" for v in  # the bracket a gate in doubt quotes
+                    keys[["bracket_profit_lower", "bracket_profit_upper"]].iloc[0].dropna()}
     assert quoted and quoted <= csv_numbers
     if sentence.startswith("Inconclusive"):  # the test it asks for, with the numbers of ab_decision_test.csv
         assert f"needs {int(ab['n_treatment']):,} contacted + {int(ab['n_control']):,} control" in sentence

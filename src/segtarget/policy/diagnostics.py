@@ -89,4 +89,8 @@ def key_results_frame(h: dict) -> pd.DataFrame:
     # the ranking test behind "target this group" (rule 1 of the verdict) and how its p-value was formed
     df["ranking_p_one_sided"] = h["rate_p_one_sided"]
     df["ranking_test"] = h.get("rate_test", "")
+    # the design gate the verdict read, and the bracket (profit per contact) it quotes when the gate is in doubt
+    bracket = h.get("bracket_profit") or (float("nan"), float("nan"))
+    df["gate_status"] = h.get("gate_status", "not run")
+    df["bracket_profit_lower"], df["bracket_profit_upper"] = bracket
     return df

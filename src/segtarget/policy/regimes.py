@@ -112,13 +112,15 @@ class PlantedCohort:
         return self.cohort.data[list(self.cohort.covariates)]
 
 
-def planted_cohort(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, clip: float = 0.01) -> PlantedCohort:
-    """Design -> cross-fitted nuisances (grouped folds) -> AIPW scores averaged over ``repeats`` splits."""
+def planted_cohort(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, clip: float = 0.01,
+                   design=None) -> PlantedCohort:
+    """Design (``design``: a DesignConfig, default the run's) -> cross-fitted nuisances (grouped folds) -> AIPW
+    scores averaged over ``repeats`` splits."""
     from ..causal.config import DesignConfig
     from ..causal.design.study import build_design
     from ..causal.nuisance import crossfit_nuisances
 
-    cohort = build_design(tables, DesignConfig())
+    cohort = build_design(tables, design or DesignConfig())
     d = cohort.data
     Xa, T, Y = d[list(cohort.covariates)].to_numpy(float), d["treated"].to_numpy(int), d["purchase_amount"].to_numpy(float)
     groups = d["household_id"].to_numpy()
@@ -145,7 +147,7 @@ def planted_ranking_test(pc: PlantedCohort, *, model: str = "s", seed: int = 0, 
 
 def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5, model: str = "s",
                     clip: float = 0.01, overlap=(0.1, 0.9), gate: bool = True,
-                    ranking_splits: int = 10) -> tuple[PolicyInputs, pd.DataFrame]:
+                    ranking_splits: int = 10, design=None) -> tuple[PolicyInputs, pd.DataFrame]:
     """PolicyInputs for ``tables`` (the one run's causal steps, with cheap learners) and the cohort data."""
     from ..causal.cate.nested import nested_oof_cate
     from ..causal.cate.zoo import default_params, oof_cate_many
@@ -153,15 +155,15 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
     from ..causal.config import AteConfig, DesignConfig
     from ..causal.design.gate import compute_gate
 
-    pc = planted_cohort(tables, seed=seed, repeats=repeats, n_folds=n_folds, clip=clip)
+    pc = planted_cohort(tables, seed=seed, repeats=repeats, n_folds=n_folds, clip=clip, design=design)
     d, X, T, Y, groups, nuis = pc.cohort.data, pc.X, pc.T, pc.Y, pc.groups, pc.nuis
     Xa = X.to_numpy(float)
     params = default_params(model, CateConfig())
     oof = oof_cate_many({model: params}, Y, T, Xa, pc.folds, seed, n_jobs=1)[model]
     nested = nested_oof_cate(model, params, seed, Y, T, Xa, pc.folds, (oof.cate, oof.lower, oof.upper))
     rt = planted_ranking_test(pc, model=model, seed=seed, overlap=overlap, n_splits=ranking_splits)
-    dg = (compute_gate(tables, pc.cohort, DesignConfig(), AteConfig(folds=n_folds, clip=clip), seed) if gate
-          else None)
+    dg = (compute_gate(tables, pc.cohort, design or DesignConfig(), AteConfig(folds=n_folds, clip=clip), seed)
+          if gate else None)
     inp = PolicyInputs(household_id=groups, Y=Y, T=T, X=X.reset_index(drop=True), cate=oof.cate,
                        cate_lower=oof.lower, cate_upper=oof.upper, scores=pc.scores, folds=pc.folds,
                        propensity=nuis.e_raw, **ranking_inputs(rt),
@@ -171,12 +173,12 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
 
 
 def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int = 2,
-               model: str = "s", gate: bool = True) -> RegimeResult:
+               model: str = "s", gate: bool = True, design=None) -> RegimeResult:
     """Run the decision on a planted source and score it against the planted truth."""
     from ..causal.validation.planted import true_effects
 
     inp, d = decision_inputs(planted.tables, seed=seed, repeats=repeats, model=model, overlap=cfg.overlap,
-                             gate=gate)
+                             gate=gate, design=design)
     res, _ = run_policy(inp, cfg, seed=seed, out=OutputDir(Path(out)))
     truth = true_effects(planted, d[["household_id", "index_campaign"]])
     r_true = cfg.margin * truth["tau_sales"].to_numpy() - truth["tau_retailer_discount"].to_numpy() - cfg.contact_cost
