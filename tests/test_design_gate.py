@@ -31,7 +31,7 @@ def test_status_fails_names_the_trial_and_says_where_it_passes():
                  (g.LOOKBACK_TEST, "13", 0.1, -2.0, 2.2, 2.0, True)])
     status, reasons = g._status(t, BRACKET, window=10.0)
     assert status == "failed"
-    assert "trial 8 (+3.00" in reasons[0] and "passes in trial 13" in reasons[0]
+    assert "trial 8 (+3.00 a week" in reasons[0] and "passes in trial 13" in reasons[0]
 
 
 def test_a_pass_counts_only_with_the_power_to_find_a_bias_as_large_as_the_effect():

@@ -102,4 +102,4 @@ def test_the_verdict_reads_the_gate_and_its_reasons_are_the_tables_numbers(small
             assert "fails in" in sentence
             for r in failed.itertuples():  # every failed row is named with its estimate and CI
                 where = "pooled" if str(r.trial) == "pooled" else f"trial {r.trial}"
-                assert f"{where} ({r.estimate:+,.2f}, 95% CI {r.ci_lower:+,.2f} to {r.ci_upper:+,.2f})" in sentence
+                assert f"{where} ({r.estimate:+,.2f} a week, 95% CI {r.ci_lower:+,.2f} to {r.ci_upper:+,.2f})" in sentence

@@ -360,7 +360,7 @@ def _status(checks: pd.DataFrame, bracket: pd.DataFrame, window: float) -> tuple
                                 "persistent household trait cannot be checked"]
     failed = ran[ran["passed"] == False]  # noqa: E712
     if not failed.empty:
-        where = ", ".join(f"{'pooled' if r.trial == 'pooled' else 'trial ' + r.trial} ({r.estimate:+,.2f}, "
+        where = ", ".join(f"{'pooled' if r.trial == 'pooled' else 'trial ' + r.trial} ({r.estimate:+,.2f} a week, "
                           f"95% CI {r.ci_lower:+,.2f} to {r.ci_upper:+,.2f})" for r in failed.itertuples())
         ok = [r.trial for r in ran.itertuples() if r.passed and r.trial != "pooled"]
         tail = f"; it passes in trial {', '.join(ok)}" if ok else ""
