@@ -103,10 +103,11 @@ def test_a_design_gate_in_doubt_blocks_every_confident_verdict_unless_the_whole_
     ok = _decide(everyone_ci=(2.0, 30.0))
     assert decide(rate_p=0.5, gain=0.0, gain_ci=(-5.0, 5.0), everyone=16.0, everyone_ci=(2.0, 30.0),
                   target_label="x", share=1.0, n_units=500, ab=AB, gate_status="passed").kind == ok.kind
-    # a failed gate still allows a confident action when both ends of the bracket agree; never "target"
+    # a gate in doubt never contacts, not even when both ends of the bracket clear break-even (a persistent trait
+    # can bias both upward); it can still say "contact no one" when both ends lose
     both = dict(gain=1.0, everyone=16.0, target_label="x", share=1.0, n_units=500, ab=AB, gate_status="failed")
-    assert decide(rate_p=0.5, gain_ci=(-5.0, 5.0), everyone_ci=(2.0, 30.0), bracket_profit=(0.5, 9.0),
-                  **both).kind == "contact everyone"
+    v = decide(rate_p=0.5, gain_ci=(-5.0, 5.0), everyone_ci=(2.0, 30.0), bracket_profit=(0.5, 9.0), **both)
+    assert v.kind == "inconclusive: run this test" and "above break-even under both assumptions" in v.sentence
     assert decide(rate_p=0.5, gain_ci=(-5.0, 5.0), everyone_ci=(-30.0, -2.0), bracket_profit=(-9.0, -0.5),
                   **both).kind == "contact no one"
     assert decide(rate_p=0.001, gain_ci=(1.0, 9.0), everyone_ci=(-10.0, 10.0), bracket_profit=(0.5, 9.0),

@@ -62,8 +62,8 @@ def _gate_text(status, bracket) -> str:
                 "effect), so the verdict rests on the look-back-adjusted scores.")
     span = ("" if bracket is None else f" Across the look-back-adjusted and DiD estimates a contact earns between "
             f"${bracket[0]:,.2f} and ${bracket[1]:,.2f} (95% bounds).")
-    return (f"Design gate: {status}; the verdict may be confident only if the whole bracket clears break-even, and "
-            f"never recommends targeting.{span} See the design refutations table.")
+    return (f"Design gate: {status}; the verdict never recommends contacting (targeting or everyone) and says "
+            f"'contact no one' only if the whole bracket loses money.{span} See the design refutations table.")
 
 
 def _policy_section(res, files: dict, outcome: str) -> Section:

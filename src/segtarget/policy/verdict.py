@@ -15,11 +15,12 @@ Design gate (:mod:`segtarget.causal.design.gate`): unless its status is ``passed
 outcome the campaign cannot move and the covariates do not determine, shows no gap and had the power to show
 one as large as the effect), the observational scores may carry a bias no policy rule can remove. Then
 
-* "target this group" is never concluded (the ranking rests on the same scores);
-* "contact everyone" needs, besides rule 2, the whole bracket to clear break-even: the profit per contacted
-  unit under the look-back adjustment AND under difference-in-differences, each at its 95% lower bound;
-  "contact no one" needs both upper bounds below 0;
-* otherwise the verdict is "inconclusive: run this test" and names what failed, per trial where it differs.
+* no confident contact: neither "target this group" nor "contact everyone" (a failed gate can never produce a
+  confident "contact"; on planted data a persistent trait biased *both* ends of the bracket upward, so even a
+  bracket above break-even is no evidence to contact);
+* "contact no one" needs, besides rule 2, both ends' upper 95% bounds of the profit per contact below 0;
+* otherwise the verdict is "inconclusive: run this test", names what failed (per trial where it differs) and
+  states where the bracket lies against break-even.
 
 A planted no-effect campaign whose members were picked on a persistent household trait showed why: the
 look-back-adjusted estimate alone said "contact everyone" with a tight CI (benchmarks/RESULTS.md, "Evidence").
@@ -87,7 +88,7 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
         kind = VERDICTS[0]
         text = (f"Target this group: {target_label} ({share:.0%} contacted) adds {_money(gain)} profit over the "
                 f"best uniform action ({_ci(gain_ci)}) on {units}, each valued on a fold the choice did not see.")
-    elif everyone_ci[0] > 0 and (not doubt or lo_b > 0):
+    elif everyone_ci[0] > 0 and not doubt:
         kind = VERDICTS[1]
         text = (f"Contact everyone: contacting all {units} earns {_money(everyone)} profit ({_ci(everyone_ci)}); "
                 "no targeting rule beats it with evidence.")
@@ -97,7 +98,8 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
     if kind == VERDICTS[3]:
         if doubt:
             where = ("which spans break-even" if lo_b <= 0 <= hi_b else
-                     "above break-even, but the profit of contacting everyone is not significant" if lo_b > 0 else
+                     "above break-even under both assumptions, which a design in doubt cannot turn into evidence to "
+                     "contact" if lo_b > 0 else
                      "below break-even, but the loss of contacting everyone is not significant")
             bracket = ("" if bracket_profit is None else
                        f"; across the look-back-adjusted and difference-in-differences estimates a contact earns "
