@@ -110,7 +110,9 @@ def _steps(tables, design: str) -> dict[str, pd.DataFrame]:
     from segtarget.causal.design.study import build_design
     from segtarget.causal.event.panel import build_panel, design_units
     from segtarget.features import compute_features
-    from segtarget.policy.cost_data import cost_table, pre_campaign_sales, typea_contacts_per_week
+    from segtarget.causal.design.gate import _backcast_spend
+    from segtarget.causal.design.weekly_gap import _weekly_spend
+    from segtarget.policy.cost_data import cost_table, typea_contacts_per_week
     from segtarget.segments.quarters import quarterly_features
 
     cohort = build_design(tables, DesignConfig(design=design))
@@ -121,7 +123,9 @@ def _steps(tables, design: str) -> dict[str, pd.DataFrame]:
     out["panel"] = build_panel(tables.con, design_units(cohort.data, cohort.windows), pre_weeks=8)
     out |= {f"quarter_{q}": f for q, f in quarterly_features(tables).items()}
     out["cost"] = cost_table(tables, cohort.data)
-    out["placebo"] = pd.DataFrame({"y": pre_campaign_sales(tables, cohort.data, cohort.windows)})
+    # the design gate's backcast spend and the weekly gap's spend matrix
+    out["backcast"] = pd.DataFrame({"y": _backcast_spend(tables.con, cohort.data, cohort.windows, 12)})
+    out["weekly"] = pd.DataFrame(_weekly_spend(tables.con, cohort.data, cohort.windows, -24, 9))
     out["contacts"] = pd.DataFrame({"per_week": [typea_contacts_per_week(tables)]})
     out["next_campaign"] = covariates_at(tables, "2017-12-01", cohort.lookback_days)
     out["overview"] = tables.overview()

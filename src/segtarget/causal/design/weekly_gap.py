@@ -34,14 +34,16 @@ def _weekly_spend(con, data: pd.DataFrame, windows: pd.DataFrame, first_week: in
     u = data[["household_id", "index_campaign"]].reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
     u = u.merge(windows[["index_campaign", "start_date"]], on="index_campaign", how="left").sort_values("_row")
     u["start_date"] = pd.to_datetime(u["start_date"]).dt.date
-    con.register("gap_units_df", u[["_row", "household_id", "start_date"]])
+    # the window bounds are computed here so the one SQL string also runs on Spark (no interval arithmetic)
+    u["lo"] = [s + timedelta(weeks=first_week) for s in u["start_date"]]
+    u["hi"] = [s + timedelta(weeks=last_week + 1) for s in u["start_date"]]
+    con.register("gap_units_df", u[["_row", "household_id", "start_date", "lo", "hi"]])
     try:
         got = con.execute(f"""SELECT u._row, CAST(floor(date_diff('day', u.start_date, t.date) / 7) AS INTEGER) AS w,
                 {exact_sum('t.sales_value')} AS y
             FROM gap_units_df u JOIN clean_transactions t ON t.household_id = u.household_id
-             AND t.date >= u.start_date + INTERVAL ({7 * first_week}) DAY
-             AND t.date < u.start_date + INTERVAL ({7 * (last_week + 1)}) DAY
-            GROUP BY ALL""").df()
+             AND t.date >= u.lo AND t.date < u.hi
+            GROUP BY u._row, w""").df()
     finally:
         con.unregister("gap_units_df")
     Y = np.zeros((len(u), last_week - first_week + 1))
