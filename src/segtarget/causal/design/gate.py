@@ -33,12 +33,11 @@ effect (Angrist & Pischke 2009, section 5.4; Ding & Li 2019, Political Analysis)
 bias as large as the effect it guards (the lagged ATT, scaled to the outcome window). ``failed``: it fails
 (pooled or in a trial). ``underpowered``: it passes but could not have detected such a bias. ``not testable``:
 a trial of the estimate (or every trial) has no history before its look-back, so its selection cannot be
-checked (on planted data a trait that the tested trials hid behind an offsetting spike showed up there). The verdict (:mod:`segtarget.policy.verdict`) judges on the whole bracket unless passed.
+checked (on planted data a trait that the tested trials hid behind an offsetting spike showed up there). Unless passed, the verdict (:mod:`segtarget.policy.verdict`) never contacts.
 
-**Sensitivity** (in the spirit of Rambachan & Roth 2023, relative magnitudes): if the post-period departure
-from parallel trends per week is at most M times the pre-period departure measured by the pre-trend test,
-the DiD end's interval widens by M x |pre-trend per week| x window weeks; the report gives the M at which
-its lower end reaches a threshold (break-even, in the policy step).
+**Sensitivity** (after Rambachan & Roth 2023, relative magnitudes): with post-period trend departures of at most M
+times the pre-trend's per week, the DiD interval widens by M x |pre-trend| x window weeks; ``breakdown`` gives the
+M at which its lower end reaches a threshold (break-even, in the policy step).
 """
 
 from __future__ import annotations
