@@ -17,9 +17,10 @@ class DesignConfig:
     post_weeks: int = 4
     # campaign-trials: covariate look-back before every trial start, in weeks (the same for every trial).
     lookback_weeks: int = 12
-    # campaign-trials: a trial with less look-back history than lookback_weeks: run (with what it has,
-    # flagged in the report) | skip (left out, with the reason)
-    short_history: str = "run"
+    # campaign-trials: a trial with less look-back history than lookback_weeks: skip (left out, with the
+    # reason, so every trial's covariates span one look-back length and its selection can be checked before
+    # the look-back) | run (with what it has, flagged in the report; its trial is "not testable" by the gate)
+    short_history: str = "skip"
     # campaign-trials: trials whose available look-back is shorter than this many weeks are always skipped.
     min_lookback_weeks: int = 2
     # campaign-trials: controls whose window is cut short by their own later campaign: drop (outcomes are

@@ -3,8 +3,9 @@
 For every Type A campaign c with start S_c and end E_c (dates, inclusive):
 
 * **look-back**: [S_c - L, S_c) with L = ``lookback_weeks`` weeks for every trial; a trial whose data start
-  later than S_c - L uses what it has (``short_history="run"``, flagged) or is left out (``"skip"``); less
-  than ``min_lookback_weeks`` of history is always left out.
+  later than S_c - L is left out (``short_history="skip"``, the default: one look-back length for every
+  trial) or uses what it has (``"run"``, flagged; the design gate cannot check it); less than
+  ``min_lookback_weeks`` of history is always left out.
 * **eligible**: no Type A membership in a campaign that started before S_c, and at least one basket in the
   look-back.
 * **treated**: eligible members of c. **Controls**: eligible non-members of c (``control_pool``: all of them,
