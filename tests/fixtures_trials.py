@@ -36,7 +36,8 @@ BASKETS = [  # household, basket, date, sales
 CAMPAIGNS = [(1, "A", D(2017, 2, 6), D(2017, 2, 12)), (2, "A", D(2017, 2, 15), D(2017, 2, 20)),
              (3, "B", D(2017, 1, 20), D(2017, 3, 1))]
 MEMBERS = [(1, 1), (5, 1), (2, 2), (6, 3)]
-CONFIG = {"lookback_weeks": 4, "post_weeks": 1, "min_lookback_weeks": 1}
+# "run": these tiny fixtures test the window rules, and shifted trials here start before 4 weeks of data
+CONFIG = {"lookback_weeks": 4, "post_weeks": 1, "min_lookback_weeks": 1, "short_history": "run"}
 
 
 def frames(baskets=BASKETS, members=MEMBERS, campaigns=CAMPAIGNS) -> dict[str, pd.DataFrame]:

@@ -118,7 +118,7 @@ def test_lookback_longer_than_data_names_the_key(tmp_path):
                                         ("design", "typeA")])
 def test_bad_design_keys(tmp_path, key, value):
     with pytest.raises(SegtargetError, match=f"design.{key}"):
-        _cohort(tmp_path, cfg=DesignConfig(**CONFIG, **{key: value}))
+        _cohort(tmp_path, cfg=DesignConfig(**{**CONFIG, key: value}))
 
 
 def test_short_history_run_or_skip(tmp_path):
@@ -126,6 +126,7 @@ def test_short_history_run_or_skip(tmp_path):
     w = _cohort(tmp_path, "r", cfg=dataclasses.replace(cfg, lookback_weeks=6)).windows.set_index("index_campaign")
     assert bool(w.loc[1, "short_history"]) and w.loc[1, "lookback_days"] == 34
     assert not bool(w.loc[2, "short_history"])
+    assert DesignConfig().short_history == "skip"  # the default: one look-back length for every trial
     skip = _cohort(tmp_path, "s", cfg=dataclasses.replace(cfg, lookback_weeks=6, short_history="skip"))
     assert set(skip.data.index_campaign) == {2} and "design.short_history=skip" in skip.skipped.reason.iloc[0]
 
