@@ -38,9 +38,10 @@ class Learner:
     build: Callable[[dict, int], Any]  # (params, seed) -> unfitted estimator
     defaults: Callable[[Any], dict]  # CateConfig -> params
     intervals: bool = False  # the estimator's effect_interval is a real (1 - alpha) interval (else NaN bounds)
-    # (optuna trial, CateConfig) -> params; None: the learner is not tuned (its defaults are used). Name the
-    # suggested values after the params' groups (``num_leaves`` in "base", ``final_num_leaves`` in "final")
-    # so the defaults can be enqueued as the first trial.
+    # (optuna trial, CateConfig) -> params; None: the learner is not tuned (its defaults are used). Name each
+    # suggested value after its place in params ("alpha" for params["alpha"], "num_leaves" for
+    # params["base"]["num_leaves"], "final_num_leaves" for params["final"]["num_leaves"]) so the tuner can
+    # try the defaults first.
     search_space: Callable[[Any, Any], dict] | None = None
     cost: int = 0  # relative fit time: costlier learners are scheduled first, so a pool does not end on one
 

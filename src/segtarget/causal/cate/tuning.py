@@ -56,12 +56,15 @@ def suggest_params(name: str, trial, cfg: CateConfig) -> dict[str, Any]:
 
 
 def _flat(params: dict) -> dict:
-    """Optuna's flat names for a nested parameter dict (to enqueue the defaults): ``key`` for the "base" group,
-    ``group_key`` for the others (names a search space does not suggest are ignored by Optuna)."""
+    """Optuna's flat names for a parameter dict (to enqueue the defaults): a top-level value keeps its name; in a
+    group, ``key`` for "base" and ``group_key`` for the others (names the search space does not suggest are
+    ignored by Optuna)."""
     flat = {}
     for group, values in params.items():
         if isinstance(values, dict):
             flat.update({(k if group == "base" else f"{group}_{k}"): v for k, v in values.items()})
+        else:
+            flat[group] = values
     return flat
 
 
