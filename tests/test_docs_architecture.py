@@ -91,7 +91,8 @@ def test_cate_learner_example_runs_through_the_zoo_in_parallel_workers(ridge_lea
 
 
 def test_cate_learner_example_is_tuned_over_its_search_space(ridge_learner):
-    from segtarget.causal.cate.tuning import tune_model
+    from segtarget.causal.cate.tuning import held_out_loss, tune_model
+    from segtarget.causal.cate.zoo import model_seed
 
     Y, T, X, _ = _units(300)
     folds = make_folds(T, 3, 0)
@@ -99,7 +100,9 @@ def test_cate_learner_example_is_tuned_over_its_search_space(ridge_learner):
     mu0, mu1 = np.zeros(len(Y)), np.zeros(len(Y))
     scores = T * Y / e - (1 - T) * Y / (1 - e)
     data = {"Y": Y, "T": T, "X": X, "folds": folds, "scores": scores, "e": e, "mu0": mu0, "mu1": mu1}
-    res = tune_model(ridge_learner, data, CateConfig(models=(ridge_learner,), n_trials=4, tune_timeout=0), seed=0)
+    cfg = CateConfig(models=(ridge_learner,), n_trials=4, tune_timeout=0)
+    res = tune_model(ridge_learner, data, cfg, seed=0)
     assert res.n_trials == 4 and res.best_loss <= res.default_loss
-    assert res.history["loss"].iloc[0] == res.default_loss  # the defaults ran first
+    defaults = held_out_loss(ridge_learner, {"alpha": 1.0}, model_seed(0, ridge_learner), data, "dr", cfg.tune_folds)
+    assert res.default_loss == defaults  # the first trial ran the defaults
     assert set(res.params) == {"alpha"}
