@@ -101,11 +101,19 @@ def test_without_registered_learners_tasks_are_untouched():
     assert carrying_learners(len) is len
 
 
+def test_cache_token_covers_registered_learners_only(mean_diff):
+    assert registry.cache_token(BUILTIN_NAMES) == ""
+    first = registry.cache_token(("t", "mean_diff"))
+    assert first and registry.cache_token(("mean_diff",)) == first
+    register_learner(Learner("mean_diff", "changed", _build, lambda cfg: {}), replace=True)
+    assert registry.cache_token(("t", "mean_diff")) not in ("", first)  # new code: the cached CATE is stale
+
+
 def test_model_seed_follows_the_name_not_a_position(mean_diff, monkeypatch):
     seeds = {n: model_seed(42, n) for n in BUILTIN_NAMES}
     assert len(set(seeds.values())) == len(seeds)
     # Reordering the table (or adding a learner, as the fixture did) re-seeds no one.
-    monkeypatch.setattr(registry, "_LEARNERS", dict(reversed(list(registry._LEARNERS.items()))))
+    monkeypatch.setattr(registry._REGISTRY, "rows", dict(reversed(list(registry._REGISTRY.rows.items()))))
     monkeypatch.setattr(registry, "BUILTIN", tuple(reversed(registry.BUILTIN)))
     monkeypatch.setattr(zoo, "MODEL_NAMES", tuple(reversed(zoo.MODEL_NAMES)))
     assert {n: model_seed(42, n) for n in BUILTIN_NAMES} == seeds

@@ -55,6 +55,13 @@ def test_registered_source_loads_validates_and_shows_in_help(frames):
         load_source("frames:/somewhere")  # takes no path
 
 
+def test_registered_source_fingerprint_changes_with_its_registration(frames):
+    first = load_source("frames").fingerprint
+    assert load_source("frames").fingerprint == first
+    register_source(DataSource("frames", register_frames, takes_path=False), replace=True)
+    assert load_source("frames").fingerprint != first  # its code is outside the package hash: no stale cache
+
+
 def test_registered_source_type_check_names_the_column(frames):
     def register_bad(con):
         register_frames(con)

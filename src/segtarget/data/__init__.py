@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .db import OVERVIEW_SQL, first_row
-from .registry import DataSource, find_source, register_source, source_specs
+from .registry import DataSource, cache_token, find_source, register_source, source_specs
 
 # DuckDB and pandas load with the first source: `segtarget --help` reads the source registry for its --data
 # help and should start without them.
@@ -91,7 +91,7 @@ def load_source(spec: str, *, con: duckdb.DuckDBPyConnection | None = None, vali
         check_keys(con, files)
         tables.quality = quality_table(con, files)
     con.execute(f"CREATE VIEW clean_transactions AS SELECT * FROM transactions WHERE {CLEAN_FILTER}")
-    tables.fingerprint = _fingerprint(str(spec), files)
+    tables.fingerprint = _fingerprint(str(spec) + cache_token(source), files)
     return tables
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import SegtargetError
+from ..registry import Registry
 from .sources import register_completejourney, register_dunnhumby, register_tables
 
 
@@ -53,31 +54,23 @@ BUILTIN = (
 )
 BUILTIN_NAMES = tuple(source.name for source in BUILTIN)
 
-_SOURCES: dict[str, DataSource] = {source.name: source for source in BUILTIN}
+_REGISTRY = Registry("data source", DataSource, BUILTIN, "register_source")
 
 
 def register_source(source: DataSource, *, replace: bool = False) -> DataSource:
     """Add ``source`` so ``data.source`` / ``--data`` may name it; a taken name is refused unless ``replace``
     (built-in sources are never replaced)."""
-    if not isinstance(source, DataSource):
-        raise SegtargetError(f"register_source: expected a DataSource, got {type(source).__name__}")
-    if source.name in BUILTIN_NAMES or (source.name in _SOURCES and not replace):
-        raise SegtargetError(f"data source '{source.name}' is already registered; pick another name"
-                             + ("" if source.name in BUILTIN_NAMES else " or pass replace=True"))
-    _SOURCES[source.name] = source
-    return source
+    return _REGISTRY.register(source, replace=replace)
 
 
 def unregister_source(name: str) -> None:
     """Remove a source added with :func:`register_source` (built-ins stay)."""
-    if name in BUILTIN_NAMES:
-        raise SegtargetError(f"data source '{name}' is built in and cannot be removed")
-    _SOURCES.pop(name, None)
+    _REGISTRY.unregister(name)
 
 
 def source_specs() -> tuple[str, ...]:
     """How every registered source is written, built-ins first: ``("completejourney", "dunnhumby:PATH", ...)``."""
-    return tuple(source.spec for source in _SOURCES.values())
+    return tuple(source.spec for source in _REGISTRY.rows.values())
 
 
 def source_help() -> str:
@@ -89,10 +82,15 @@ def find_source(spec: str) -> tuple[DataSource, Path | None]:
     """The row ``spec`` names and its path (None for a source without one); an unknown or malformed spec is a
     one-line error listing the registered sources."""
     name, colon, arg = str(spec).partition(":")
-    source = _SOURCES.get(name)
+    source = _REGISTRY.rows.get(name)
     if source is None or source.takes_path != bool(arg) or (colon and not arg):
         raise SegtargetError(f"data source {str(spec)!r} is not recognised; use one of: {', '.join(source_specs())}")
     return source, (Path(arg).expanduser() if source.takes_path else None)
+
+
+def cache_token(source: DataSource) -> str:
+    """Part of the input fingerprint: a registered source runs code the package hash does not cover."""
+    return _REGISTRY.cache_token([source.name])
 
 
 def is_source(spec: str) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ...errors import SegtargetError
+from ...registry import Registry
 from . import builtin as b
 
 
@@ -77,63 +78,58 @@ BUILTIN = (
 )
 BUILTIN_NAMES = tuple(learner.name for learner in BUILTIN)  # the default cate.models
 
-_LEARNERS: dict[str, Learner] = {learner.name: learner for learner in BUILTIN}
+_REGISTRY = Registry("CATE learner", Learner, BUILTIN, "register_learner")
 
 
 def register_learner(learner: Learner, *, replace: bool = False) -> Learner:
-    """Add ``learner`` to the table so ``cate.models`` may name it; returns it.
-
-    A name already in the table is refused unless ``replace`` (built-in learners are never replaced).
-    """
-    if not isinstance(learner, Learner):
-        raise SegtargetError(f"register_learner: expected a Learner, got {type(learner).__name__}")
-    if learner.name in BUILTIN_NAMES or (learner.name in _LEARNERS and not replace):
-        raise SegtargetError(f"CATE learner '{learner.name}' is already registered; pick another name"
-                             + ("" if learner.name in BUILTIN_NAMES else " or pass replace=True"))
-    _LEARNERS[learner.name] = learner
-    return learner
+    """Add ``learner`` so ``cate.models`` may name it; returns it. A name already in the table is refused
+    unless ``replace`` (built-in learners are never replaced)."""
+    return _REGISTRY.register(learner, replace=replace)
 
 
 def unregister_learner(name: str) -> None:
     """Remove a learner added with :func:`register_learner` (built-ins stay)."""
-    if name in BUILTIN_NAMES:
-        raise SegtargetError(f"CATE learner '{name}' is built in and cannot be removed")
-    _LEARNERS.pop(name, None)
+    _REGISTRY.unregister(name)
 
 
 def learner_names() -> tuple[str, ...]:
     """Every registered learner's key: the built-ins first, then the registered ones in order."""
-    return tuple(_LEARNERS)
+    return tuple(_REGISTRY.rows)
 
 
 def get_learner(name: str) -> Learner:
     """The row of ``name``; an unknown name is a config error naming ``cate.models``."""
     try:
-        return _LEARNERS[name]
+        return _REGISTRY.rows[name]
     except (KeyError, TypeError):
         raise SegtargetError(f"config cate.models: unknown model '{name}'; choose from "
-                             f"{', '.join(_LEARNERS)} (or register it with register_learner)") from None
+                             f"{', '.join(_REGISTRY.rows)} (or register it with register_learner)") from None
 
 
 def has_intervals(name: str) -> bool:
     """Whether ``name``'s CATEs come with per-unit intervals (never for the ensemble or an unknown name)."""
-    return name in _LEARNERS and _LEARNERS[name].intervals
+    return name in _REGISTRY.rows and _REGISTRY.rows[name].intervals
 
 
 def check_models(models: tuple[str, ...]) -> tuple[str, ...]:
     """Validate ``cate.models`` against the registry; duplicates are dropped, order kept."""
     if not models:
-        raise SegtargetError("config cate.models: empty; list at least one of " + ", ".join(_LEARNERS))
+        raise SegtargetError("config cate.models: empty; list at least one of " + ", ".join(_REGISTRY.rows))
     for m in models:
         get_learner(m)
     return tuple(dict.fromkeys(models))
+
+
+def cache_token(models) -> str:
+    """Part of the CATE step's cache key: registered learners run code the package hash does not cover."""
+    return _REGISTRY.cache_token(models)
 
 
 class _Labels(Mapping):
     """Live read-only ``name -> label`` of every registered learner plus the ensemble."""
 
     def _table(self) -> dict[str, str]:
-        return {**{n: learner.label for n, learner in _LEARNERS.items()}, ENSEMBLE: "Ensemble"}
+        return {**{n: learner.label for n, learner in _REGISTRY.rows.items()}, ENSEMBLE: "Ensemble"}
 
     def __getitem__(self, name: str) -> str:
         return self._table()[name]
@@ -158,11 +154,11 @@ class _Carrying:
 
     def __call__(self, item):
         for learner in self.learners:
-            _LEARNERS.setdefault(learner.name, learner)
+            _REGISTRY.rows.setdefault(learner.name, learner)
         return self.func(item)
 
 
 def carrying_learners(func):
     """``func`` ready for ``parallel_map``: with the registered (non built-in) learners if there are any."""
-    extra = tuple(learner for name, learner in _LEARNERS.items() if name not in BUILTIN_NAMES)
-    return _Carrying(func, extra) if extra else func
+    added = _REGISTRY.added()
+    return _Carrying(func, added) if added else func
