@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,39 @@ def test_rows_rules_and_tokens():
     assert "c" not in reg.rows and reg.cache_token(["c"]) == ""
     with pytest.raises(SegtargetError, match="widget 'a' is built in"):
         reg.unregister("a")
+
+
+PLUGIN = '''
+from segtarget.causal.cate.registry import Learner, register_learner
+from segtarget.data.registry import DataSource, register_source
+from segtarget.data.sources import register_tables
+
+register_source(DataSource("shop", register_tables))  # the canonical layout under another name
+register_learner(Learner("plug_t", "Plugged T-learner", build=lambda p, s: None, defaults=lambda cfg: {}))
+'''
+
+
+def _cli(tmp_path, *args, plugins: str):
+    import os
+    import subprocess
+    import sys
+
+    import segtarget
+
+    (tmp_path / "my_plugin.py").write_text(PLUGIN)
+    src = Path(segtarget.__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(tmp_path)]), "SEGTARGET_PLUGINS": plugins}
+    return subprocess.run([sys.executable, "-c", "from segtarget.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_cli_loads_plugins_named_in_the_environment(tmp_path):
+    args = ("config", "--show", "--set", 'cate.models=["t", "plug_t"]', "--set", "data.source='shop:/x'")
+    proc = _cli(tmp_path, *args, plugins="my_plugin")
+    assert proc.returncode == 0, proc.stderr
+    assert '"plug_t"' in proc.stdout and "shop:/x" in proc.stdout
+    proc = _cli(tmp_path, *args, plugins="")
+    assert proc.returncode == 2 and "unknown model 'plug_t'" in proc.stderr
+    proc = _cli(tmp_path, *args, plugins="no_such_plugin")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: SEGTARGET_PLUGINS: cannot import 'no_such_plugin'")

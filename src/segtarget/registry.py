@@ -56,3 +56,18 @@ class Registry:
         """Part of a cache key for a step that uses ``names``: empty when all are built in (module comment)."""
         added = sorted(n for n in names if n in self.rows and n not in self.builtin)
         return f"{_PROCESS}:" + ",".join(f"{n}#{self._serials[n]}" for n in added) if added else ""
+
+
+def load_plugins(modules: str) -> tuple[str, ...]:
+    """Import the comma-separated ``modules`` (the CLI passes ``$SEGTARGET_PLUGINS``); each registers its sources or
+    learners on import, so ``segtarget`` commands accept them like the built-ins. Returns the modules imported."""
+    import importlib
+
+    names = tuple(m.strip() for m in modules.split(",") if m.strip())
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise SegtargetError(f"SEGTARGET_PLUGINS: cannot import '{name}' ({exc}); put its folder on PYTHONPATH "
+                                 "or install it") from None
+    return names
