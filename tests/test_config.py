@@ -137,7 +137,7 @@ def test_every_config_key_has_a_comment():
 
 # ------------------------------------------------------------------------------------- validated on construction
 @pytest.mark.parametrize("override, rule", [
-    ("data.source='parquet:/x'", "completejourney, dunnhumby:PATH or tables:PATH"),
+    ("data.source='parquet:/x'", "one of completejourney, dunnhumby:PATH, tables:PATH"),
     ("data.start='2017-13-40'", "ISO date"),
     ("data.end='2017-01-01'", "after data.start"),  # with data.start below
     ("run.seed=-1", "in [0, 2147483647]"),

@@ -17,7 +17,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 STAGES = [
     ("base", ["segtarget", "segtarget.errors", "segtarget.io", "segtarget.stats", "segtarget.plotting",
               "segtarget.threads", "segtarget.parallel",
-              "segtarget._ray_backend", "segtarget.scale", "segtarget.cache", "segtarget.report.section"]),
+              "segtarget._ray_backend", "segtarget.scale", "segtarget.cache", "segtarget.report.section",
+              "segtarget.registry"]),
     ("data", ["segtarget.data", "segtarget.synth"]),
     ("features", ["segtarget.features"]),
     ("segments", ["segtarget.segments"]),

@@ -21,6 +21,7 @@ from .causal.config import AteConfig, DesignConfig
 from .causal.cate.config import CateConfig
 from .causal.event.config import EventStudyConfig
 from .data.engine import ENGINES, SparkConfig
+from .data.registry import is_source, source_specs
 from .features.config import FeatureConfig
 from .policy.config import PolicyConfig
 from .segments.config import SegmentConfig
@@ -30,16 +31,15 @@ from .segments.config import SegmentConfig
 class DataConfig:
     """Where the transactions come from."""
 
-    source: str = "completejourney"  # completejourney | dunnhumby:PATH | tables:PATH
+    # completejourney | dunnhumby:PATH | tables:PATH, or a source added with register_source (data/registry.py)
+    source: str = "completejourney"
     start: str | None = None  # ISO date; inclusive
     end: str | None = None  # ISO date; exclusive
     engine: str = "duckdb"  # where the data-heavy SQL runs: duckdb (in process) | spark (see [spark], docs/scale.md)
 
     def __post_init__(self):
         c = ConfigCheck("data", self)
-        kind, _, arg = self.source.partition(":")
-        c.holds(self.source == "completejourney" or (kind in ("dunnhumby", "tables") and bool(arg)), "source",
-                "completejourney, dunnhumby:PATH or tables:PATH")
+        c.holds(is_source(self.source), "source", "one of " + ", ".join(source_specs()))
         c.one_of("engine", ENGINES)
         dates = {}
         for name in ("start", "end"):

@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import __version__
 from .cache import StageCache, stage_key
+from .causal.cate.registry import cache_token as learners_token
 from .config import Config, config_to_dict
 from .errors import SegtargetError
 from .io import OutputDir, atomic_output_dir
@@ -315,7 +316,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         # the ranking test is judged on the units the policy values (policy.overlap, policy.value_population)
         valued = cfg.policy.overlap if cfg.policy.value_population == "overlap" else None
         for o in CATE_OUTCOMES:
-            k_cate = stage_key(k_ate, cfg.cate, o, valued)
+            k_cate = stage_key(k_ate, cfg.cate, o, valued, learners_token(cfg.cate.models))
             cate[o] = cache.run(f"cate-{o}", k_cate, None, lambda o=o: compute_cate(
                 cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, seed=seed,
                 outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress,

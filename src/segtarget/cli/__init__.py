@@ -29,8 +29,10 @@ from . import cache_cmd  # noqa: F401
 
 def main() -> None:
     from ..errors import SegtargetError
+    from ..registry import load_plugins
 
     try:
+        load_plugins(os.environ.get("SEGTARGET_PLUGINS", ""))  # data sources and CATE learners of your own
         app(standalone_mode=False)
     except SegtargetError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -7,12 +7,13 @@ from typing import List, Optional
 
 import typer
 
+from ..data.registry import source_help
 from .root import app
 
 
 @app.command("cohort")
 def cohort_command(
-    data: Optional[str] = typer.Option(None, "--data", help="completejourney | dunnhumby:PATH | tables:PATH"),
+    data: Optional[str] = typer.Option(None, "--data", help=source_help()),
     design: Optional[str] = typer.Option(None, "--design", help="campaign-trials | first-typeA | campaign:ID"),
     out: Path = typer.Option(..., "--out", help="output file, .csv or .parquet"),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),

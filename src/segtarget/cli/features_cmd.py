@@ -7,13 +7,13 @@ from typing import Optional
 
 import typer
 
+from ..data.registry import source_help
 from .root import app
 
 
 @app.command("features")
 def features_command(
-    data: Optional[str] = typer.Option(None, "--data", help="completejourney | dunnhumby:PATH | tables:PATH "
-                                                            "(default: data.source)"),
+    data: Optional[str] = typer.Option(None, "--data", help=source_help() + " (default: data.source)"),
     start: Optional[str] = typer.Option(None, help="first date included (YYYY-MM-DD)"),
     end: Optional[str] = typer.Option(None, help="first date excluded (YYYY-MM-DD)"),
     out: Optional[Path] = typer.Option(None, help="output file, .parquet or .csv"),

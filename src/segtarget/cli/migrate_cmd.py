@@ -7,13 +7,14 @@ from typing import List, Optional
 
 import typer
 
+from ..data.registry import source_help
 from .root import app
 
 
 @app.command("migrate")
 def migrate_command(
     model: Path = typer.Option(..., "--model", help="model directory written by 'segtarget segment' or 'run' (OUT/model)"),
-    data: str = typer.Option(..., "--data", help="completejourney | dunnhumby:PATH | tables:PATH"),
+    data: str = typer.Option(..., "--data", help=source_help()),
     out: Path = typer.Option(..., "--out", help="output directory (tables/, figures/, model_quarterly/, report.html)"),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
     set_: List[str] = typer.Option([], "--set", help="override a config value, e.g. segments.migration_uncertain_ratio=0.9"),

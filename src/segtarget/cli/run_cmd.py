@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..data.registry import source_help
 from .root import app
 
 
@@ -40,7 +41,7 @@ def _progress_log(quiet: bool):
 
 @app.command("run")
 def run_command(
-    data: Optional[str] = typer.Option(None, "--data", help="completejourney | dunnhumby:PATH | tables:PATH"),
+    data: Optional[str] = typer.Option(None, "--data", help=source_help()),
     out: Optional[Path] = typer.Option(None, "--out", help="output directory (default results/)"),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
     set_: List[str] = typer.Option([], "--set", help="override a config value: section.key=value (repeatable)"),

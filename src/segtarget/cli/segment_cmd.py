@@ -7,13 +7,14 @@ from typing import List, Optional
 
 import typer
 
+from ..data.registry import source_help
 from .root import app
 
 
 @app.command("segment")
 def segment_command(
     out: Path = typer.Option(..., "--out", help="output directory (tables/, figures/, model/, report.html)"),
-    data: Optional[str] = typer.Option(None, "--data", help="completejourney | dunnhumby:PATH | tables:PATH"),
+    data: Optional[str] = typer.Option(None, "--data", help=source_help()),
     features: Optional[Path] = typer.Option(None, "--features", help="or: a household feature table (.parquet/.csv)"),
     start: Optional[str] = typer.Option(None, "--start", help="first date included (YYYY-MM-DD)"),
     end: Optional[str] = typer.Option(None, "--end", help="first date excluded (YYYY-MM-DD)"),

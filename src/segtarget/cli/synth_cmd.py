@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from ..data.registry import source_help
 from .root import app
 
 
@@ -15,8 +16,7 @@ from .root import app
 def synth_command(
     households: int = typer.Option(..., "--households", help="number of households to write"),
     out: Path = typer.Option(..., "--out", help="output folder (canonical tables; read it with --data tables:DIR)"),
-    source: Optional[str] = typer.Option(None, "--source", help="completejourney | dunnhumby:PATH | tables:PATH "
-                                                                "(default: data.source)"),
+    source: Optional[str] = typer.Option(None, "--source", help=source_help() + " (default: data.source)"),
     seed: Optional[int] = typer.Option(None, help="same seed, same data (default: run.seed)"),
     week_window: int = typer.Option(2, help="k: each week slot of a new household draws a source week within "
                                             "+-k weeks"),

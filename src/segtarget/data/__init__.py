@@ -9,16 +9,22 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .db import OVERVIEW_SQL, first_row
-from ..errors import SegtargetError
-from .sources import finish_views, register_completejourney, register_dunnhumby, register_tables
-from .validate import CLEAN_FILTER, check_keys, check_types, quality_table
+from .registry import DataSource, cache_token, find_source, register_source, source_specs
 
-SOURCES = ("completejourney", "dunnhumby:PATH", "tables:PATH")
+# DuckDB and pandas load with the first source: `segtarget --help` reads the source registry for its --data
+# help and should start without them.
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+
+def _no_quality() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame()
 
 
 @dataclass
@@ -28,7 +34,7 @@ class Tables:
     con: duckdb.DuckDBPyConnection
     source: str
     files: dict[str, Path]
-    quality: pd.DataFrame = field(default_factory=pd.DataFrame)
+    quality: pd.DataFrame = field(default_factory=_no_quality)
     fingerprint: str = ""
 
     def has(self, view: str) -> bool:
@@ -54,6 +60,8 @@ def _fingerprint(source: str, files: dict[str, Path]) -> str:
 
 
 def connect(memory_limit: str = "", threads: int = 0, temp_directory: str = "") -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     con = duckdb.connect()
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -67,32 +75,24 @@ def connect(memory_limit: str = "", threads: int = 0, temp_directory: str = "") 
 
 
 def load_source(spec: str, *, con: duckdb.DuckDBPyConnection | None = None, validate: bool = True) -> Tables:
-    """Open ``completejourney``, ``dunnhumby:PATH`` or ``tables:PATH`` as canonical views."""
+    """Open a registered source (``completejourney``, ``dunnhumby:PATH``, ``tables:PATH``, or one added with
+    ``register_source``) as canonical views."""
+    from .sources import finish_views
+    from .validate import CLEAN_FILTER, check_keys, check_types, quality_table
+
+    source, path = find_source(spec)
     con = con or connect()
-    kind, _, arg = str(spec).partition(":")
-    if kind == "completejourney" and not arg:
-        files = register_completejourney(con)
-    elif kind == "dunnhumby" and arg:
-        files = register_dunnhumby(con, Path(arg).expanduser())
-    elif kind == "tables" and arg:
-        files = register_tables(con, Path(arg).expanduser())
-    else:
-        raise SegtargetError(f"data source {spec!r} is not recognised; use one of: {', '.join(SOURCES)}")
-    if kind == "completejourney":
-        # Converting 1.47M naive-UTC timestamps to local dates is the costliest part of every scan: do it
-        # once. The embedded parquet files are typed, so the per-column type check is skipped for them.
-        con.execute("CREATE TABLE raw_transactions_local AS SELECT * FROM raw_transactions")
-        con.execute("CREATE OR REPLACE VIEW raw_transactions AS SELECT * FROM raw_transactions_local")
+    files = source.register(con, path) if source.takes_path else source.register(con)
     finish_views(con)
     tables = Tables(con=con, source=str(spec), files=files)
     if validate:
-        if kind != "completejourney":
+        if source.check_types:
             check_types(con, files)
         check_keys(con, files)
         tables.quality = quality_table(con, files)
     con.execute(f"CREATE VIEW clean_transactions AS SELECT * FROM transactions WHERE {CLEAN_FILTER}")
-    tables.fingerprint = _fingerprint(str(spec), files)
+    tables.fingerprint = _fingerprint(str(spec) + cache_token(source), files)
     return tables
 
 
-__all__ = ["Tables", "load_source", "connect", "SOURCES"]
+__all__ = ["DataSource", "Tables", "connect", "load_source", "register_source", "source_specs"]

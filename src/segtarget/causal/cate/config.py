@@ -10,25 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...errors import ConfigCheck, SegtargetError
-
-MODEL_NAMES = ("s", "t", "x", "dr", "r", "linear_dml", "causal_forest")
-
-
-def check_models(models: tuple[str, ...]) -> tuple[str, ...]:
-    """Validate ``cate.models`` against the zoo."""
-    if not models:
-        raise SegtargetError("config cate.models: empty; list at least one of " + ", ".join(MODEL_NAMES))
-    for m in models:
-        if m not in MODEL_NAMES:
-            raise SegtargetError(f"config cate.models: unknown model '{m}'; choose from {', '.join(MODEL_NAMES)}")
-    return tuple(dict.fromkeys(models))
+from ...errors import ConfigCheck
+from .registry import BUILTIN_NAMES, check_models
 
 
 @dataclass(frozen=True)
 class CateConfig:
-    # Models in the zoo: s, t, x, dr, r (NonParamDML), linear_dml, causal_forest.
-    models: tuple[str, ...] = ("s", "t", "x", "dr", "r", "linear_dml", "causal_forest")
+    # Learners in the zoo (causal/cate/registry.py): the built-in s, t, x, dr, r (NonParamDML), linear_dml,
+    # causal_forest, or any learner added with register_learner (docs/architecture.md).
+    models: tuple[str, ...] = BUILTIN_NAMES
     # Outer folds for out-of-fold CATE; the nuisances' fold ids are reused when they are passed in.
     folds: int = 5
     # Internal cross-fitting folds of the DR / DML learners (inside each outer training set).

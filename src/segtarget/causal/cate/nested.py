@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...threads import single_threaded
+from .registry import carrying_learners
 from .zoo import build_model
 
 
@@ -51,7 +52,7 @@ def nested_oof_cate(name: str, params: dict, seed: int, Y, T, X, folds, oof: tup
     out = [np.tile(np.asarray(a, float), (len(ks), 1)) for a in oof]
     tasks = [(r, name, params, seed, Y, T, X, np.flatnonzero((folds != k) & (folds != j)), np.flatnonzero(folds == j))
              for r, k in enumerate(ks) for j in ks if j != k]
-    for r, test, *vals in parallel_map(_inner_task, tasks, n_jobs=n_jobs, backend=backend):
+    for r, test, *vals in parallel_map(carrying_learners(_inner_task), tasks, n_jobs=n_jobs, backend=backend):
         for a, v in zip(out, vals):
             a[r, test] = v
     return NestedCate(*out, folds=folds)

@@ -38,6 +38,7 @@ import pandas as pd
 
 from .rate import evaluate_ranking
 from .refute import half_split
+from .registry import carrying_learners
 
 # Per-split intervals at level 1 - alpha/2 so the median interval is a 1 - alpha (95%) one.
 Z_SPLIT = 2.241402727604947  # norm.ppf(1 - 0.025 / 2)
@@ -134,7 +135,7 @@ def ranking_test(name: str, params: dict, Y, T, X, scores, *, propensity, overla
     train = household_splits(T, groups, n_splits, seed)
     held = [np.setdiff1d(np.arange(len(Y)), r) for r in train]
     tasks = [("ranking", name, params, seed, Y, T, X, r, X[h]) for r, h in zip(train, held)]
-    outs = parallel_map(_refit_task, tasks, n_jobs=n_jobs, backend=backend)
+    outs = parallel_map(carrying_learners(_refit_task), tasks, n_jobs=n_jobs, backend=backend)
     return combine_splits(scores, held, [o.cate for o in outs], groups=groups,
                           valued=valued_mask(propensity, overlap), n_boot=n_boot, seed=seed,
                           population=population_label(overlap))

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ...threads import single_threaded
 from .config import CateConfig
+from .registry import carrying_learners
 from .zoo import build_model
 
 
@@ -167,8 +168,8 @@ def run_refutations(name: str, params: dict, seed: int, Y, T, X, *, nuis, scores
     """
     from ...parallel import parallel_map
 
-    outs = parallel_map(_refit_task, refit_tasks(name, params, seed, Y, T, X, nuis=nuis, cfg=cfg),
-                        n_jobs=n_jobs, backend=backend)
+    tasks = refit_tasks(name, params, seed, Y, T, X, nuis=nuis, cfg=cfg)
+    outs = parallel_map(carrying_learners(_refit_task), tasks, n_jobs=n_jobs, backend=backend)
     final = next(o.model for o in outs if o.kind == "final")
     full = next(o.cate for o in outs if o.kind == "final")
     runs = pd.DataFrame([{"kind": o.kind, "ate": float(o.cate.mean()), "cate_sd": float(o.cate.std()),

@@ -14,11 +14,12 @@ from ...io import OutputDir
 from ...report.section import Figure, Section, Table, Text
 from . import plots as cate_plots
 from .uplift import dr_uplift_curves, naive_binned_uplift
-from .zoo import LABELS
+from .registry import BUILTIN_NAMES, ENSEMBLE, LABELS, get_learner
+
+_COUNTS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve")
 
 METHOD_NOTE = (
-    "Seven EconML learners (S, T, X, DR, R = NonParamDML, LinearDML, honest CausalForestDML) with small "
-    "LightGBM nuisances. Every CATE is out-of-fold: for each fold the learner is fit on the other folds. "
+    "Every CATE is out-of-fold: for each fold the learner is fit on the other folds. "
     "All evaluation uses doubly-robust (AIPW) scores from cross-fitted nuisances: DR loss estimates each "
     "model's squared CATE error up to a shared constant; AUTOC and QINI (RATE, Yadlowsky et al.) measure "
     "whether the households ranked first really respond more (0 = random ranking), with bootstrap 95% CIs; "
@@ -39,6 +40,16 @@ EVAL_COLUMNS = {
     "blp_p": "BLP p", "qini_dr_normalised": "Qini (DR, norm.)", "auuc_naive": "AUUC naive",
     "auuc_naive_random": "AUUC naive random", "selected": "selected",
 }
+
+
+def learners_note(models) -> str:
+    """The method note's first sentence, from the registry rows of the learners that ran."""
+    rows = [get_learner(m) for m in models if m != ENSEMBLE]
+    count = _COUNTS[len(rows)] if len(rows) < len(_COUNTS) else str(len(rows))
+    builtin = [r for r in rows if r.name in BUILTIN_NAMES]
+    return (f"{count} CATE learner{'s' if len(rows) != 1 else ''} ({', '.join(r.label for r in rows)}; "
+            "docs/cate.md describes the built-in ones" + (", which use small LightGBM nuisances" if builtin else "")
+            + (") and the mean of the three best (Ensemble)." if ENSEMBLE in models else ")."))
 
 
 def slug(outcome: str) -> str:
@@ -89,7 +100,7 @@ def _model_section(res, out: OutputDir, s: str, scale_note: str = "") -> Section
         tcsv = out.table(f"cate_tuning_{s}", res.tuning)
         blocks.append(Table(f"cate_tuning_{s}", _fmt_table(res.tuning), "Optuna tuning (held-out loss)", csv=tcsv))
     h = res.headline
-    method = f"{METHOD_NOTE} {scale_note}" if scale_note else METHOD_NOTE
+    method = f"{learners_note(models)} {METHOD_NOTE}" + (f" {scale_note}" if scale_note else "")
     return Section(key=f"cate_{s}", title=title, method_note=method, blocks=blocks, warnings=[
         w for w in res.warnings if "refutation" not in w], headline={
         f"cate_{s}_model": h["selected_model"], f"cate_{s}_autoc": h["autoc"],

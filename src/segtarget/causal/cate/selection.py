@@ -23,8 +23,8 @@ import pandas as pd
 
 from .calibration import blp_test, dr_loss, dr_loss_difference, gates, gates_top_minus_bottom, r_score
 from .rate import RankingEvaluation, evaluate_ranking
+from .registry import LABELS, has_intervals
 from .uplift import dr_uplift_summary, naive_binned_uplift
-from .zoo import LABELS, WITH_INTERVALS
 
 
 def evaluate_model(name: str, cate: np.ndarray, *, Y, T, scores, nuis, n_boot: int, n_groups: int,
@@ -47,7 +47,7 @@ def evaluate_model(name: str, cate: np.ndarray, *, Y, T, scores, nuis, n_boot: i
         "blp_slope": blp.slope, "blp_lower": blp.slope_lower, "blp_upper": blp.slope_upper, "blp_p": blp.p_value,
         "gates_top_minus_bottom": tmb, "gates_tmb_se": tmb_se,
         **dr_uplift_summary(scores, cate), **naive,
-        "has_intervals": name in WITH_INTERVALS,
+        "has_intervals": has_intervals(name),
     }
     return row, ev, gt
 

@@ -28,7 +28,8 @@ import pandas as pd
 
 from .calibration import r_loss
 from .config import CateConfig
-from .zoo import WITH_FINAL, _fit_predict_task, default_params, model_seed, oof_tasks
+from .registry import carrying_learners, get_learner
+from .zoo import _fit_predict_task, default_params, model_seed, oof_tasks
 
 
 @dataclass(frozen=True)
@@ -49,48 +50,21 @@ class TuningResult:
 
 
 def suggest_params(name: str, trial, cfg: CateConfig) -> dict[str, Any]:
-    """Search space per model (LightGBM bases; final stage and forest where the model has them)."""
-    params = default_params(name, cfg)
-    params["base"] = dict(
-        n_estimators=trial.suggest_int("n_estimators", 50, 400, log=True),
-        learning_rate=trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
-        num_leaves=trial.suggest_int("num_leaves", 4, 48, log=True),
-        min_child_samples=trial.suggest_int("min_child_samples", 5, 100, log=True),
-        reg_lambda=trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
-        subsample=trial.suggest_float("subsample", 0.5, 1.0),
-        colsample_bytree=trial.suggest_float("colsample_bytree", 0.5, 1.0),
-    )
-    if name in WITH_FINAL:
-        params["final"] = dict(
-            n_estimators=trial.suggest_int("final_n_estimators", 30, 300, log=True),
-            learning_rate=trial.suggest_float("final_learning_rate", 0.01, 0.2, log=True),
-            num_leaves=trial.suggest_int("final_num_leaves", 2, 31, log=True),
-            min_child_samples=trial.suggest_int("final_min_child_samples", 10, 200, log=True),
-            reg_lambda=trial.suggest_float("final_reg_lambda", 0.1, 50.0, log=True),
-            subsample=0.8, colsample_bytree=0.8,
-        )
-    if name == "causal_forest":
-        params["forest"] = dict(
-            n_estimators=trial.suggest_int("forest_n_estimators", 100, 800, step=4),
-            min_samples_leaf=trial.suggest_int("forest_min_samples_leaf", 5, 100, log=True),
-            max_samples=trial.suggest_float("forest_max_samples", 0.2, 0.5),
-            max_features=trial.suggest_float("forest_max_features", 0.3, 1.0),
-            max_depth=trial.suggest_categorical("forest_max_depth", [None, 6, 10, 15, 20]),
-            min_impurity_decrease=0.0,
-            min_balancedness_tol=trial.suggest_float("forest_min_balancedness_tol", 0.3, 0.5),
-        )
-    return params
+    """The learner's search space (``Learner.search_space`` in the registry); its defaults if it has none."""
+    learner = get_learner(name)
+    return learner.search_space(trial, cfg) if learner.search_space else learner.defaults(cfg)
 
 
 def _flat(params: dict) -> dict:
-    """Optuna's flat names for a nested parameter dict (to enqueue the defaults)."""
-    flat = dict(params["base"])
-    for k, v in params.get("final", {}).items():
-        if k not in ("subsample", "colsample_bytree"):
-            flat[f"final_{k}"] = v
-    for k, v in params.get("forest", {}).items():
-        if k not in ("min_impurity_decrease",):
-            flat[f"forest_{k}"] = v
+    """Optuna's flat names for a parameter dict (to enqueue the defaults): a top-level value keeps its name; in a
+    group, ``key`` for "base" and ``group_key`` for the others (names the search space does not suggest are
+    ignored by Optuna)."""
+    flat = {}
+    for group, values in params.items():
+        if isinstance(values, dict):
+            flat.update({(k if group == "base" else f"{group}_{k}"): v for k, v in values.items()})
+        else:
+            flat[group] = values
     return flat
 
 
@@ -134,7 +108,9 @@ def tune_model(name: str, data: dict, cfg: CateConfig, seed: int) -> TuningResul
             return float("inf")
 
     timeout = cfg.tune_timeout if cfg.tune_timeout > 0 else None
-    study.optimize(objective, n_trials=cfg.n_trials, timeout=timeout)
+    # A learner without a search space has nothing to try beyond its defaults.
+    n_trials = cfg.n_trials if get_learner(name).search_space else min(cfg.n_trials, 1)
+    study.optimize(objective, n_trials=n_trials, timeout=timeout)
     done = [t for t in study.trials if t.value is not None]
     best = min(done, key=lambda t: (t.value, t.number))
     history = pd.DataFrame({"model": name, "trial": [t.number for t in done], "loss": [t.value for t in done]})
@@ -154,5 +130,6 @@ def tune_models(names, Y, T, X, *, scores, nuis, cfg: CateConfig, seed: int, n_j
 
     data = {"Y": np.asarray(Y, float), "T": np.asarray(T, int), "X": np.asarray(X, float), "folds": nuis.folds,
             "scores": np.asarray(scores, float), "e": nuis.e, "mu0": nuis.mu0, "mu1": nuis.mu1}
-    results = parallel_map(_tune_task, [(n, data, cfg, seed) for n in names], n_jobs=n_jobs, backend=backend)
+    results = parallel_map(carrying_learners(_tune_task), [(n, data, cfg, seed) for n in names], n_jobs=n_jobs,
+                           backend=backend)
     return {r.model: r for r in results}

@@ -1,18 +1,8 @@
-"""The CATE model zoo: seven EconML learners behind one small estimator, with out-of-fold prediction.
+"""The CATE model zoo: the registered learners behind one small estimator, with out-of-fold prediction.
 
-Models (tau(x) = E[Y(1) - Y(0) | X = x]; all nuisances are small LightGBM models):
-
-- ``s``: S-learner, one regressor mu(x, t); tau(x) = mu(x, 1) - mu(x, 0).
-- ``t``: T-learner, one regressor per arm; tau(x) = mu1(x) - mu0(x).
-- ``x``: X-learner (Kuenzel et al. 2019): arm models, imputed effects regressed on x, blended by e(x).
-- ``dr``: DR-learner (Kennedy 2020): AIPW pseudo-outcomes regressed on x.
-- ``r``: R-learner (Nie & Wager 2021) as EconML ``NonParamDML``: residual-on-residual with a
-  nonparametric final model.
-- ``linear_dml``: ``LinearDML``: tau(x) linear in x, analytic confidence intervals.
-- ``causal_forest``: honest ``CausalForestDML`` (grf port) with bootstrap-of-little-bags intervals.
-
-Only ``linear_dml`` and ``causal_forest`` give per-unit intervals; the others report NaN bounds rather than
-a made-up band.
+The learners (seven EconML estimators built in, plus any added with ``register_learner``) are rows of
+``registry.py``; this module fits whichever ``cate.models`` names. Learners without per-unit intervals
+report NaN bounds rather than a made-up band.
 
 "Out-of-fold" means: for each outer fold k the learner (including its own internal cross-fitting) is fit
 on the other folds and predicts fold k, so no unit's CATE comes from a model that saw it.
@@ -20,6 +10,7 @@ on the other folds and predicts fold k, so no unit's CATE comes from a model tha
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,81 +18,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...errors import SegtargetError
 from ...threads import single_threaded
-from ..learners import LGBM_PRESETS
-from .config import MODEL_NAMES, CateConfig, check_models  # noqa: F401  (re-exported)
+from .config import CateConfig
+from .registry import BUILTIN_NAMES, LABELS, carrying_learners, check_models, get_learner  # noqa: F401 (re-exported)
 
-LABELS = {
-    "s": "S-learner", "t": "T-learner", "x": "X-learner", "dr": "DR-learner", "r": "R-learner",
-    "linear_dml": "LinearDML", "causal_forest": "CausalForestDML", "ensemble": "Ensemble",
-}
-WITH_INTERVALS = frozenset({"linear_dml", "causal_forest"})
-# Models with a separate final (CATE) stage whose regulariser is tuned on its own.
-WITH_FINAL = frozenset({"dr", "r"})
+MODEL_NAMES = BUILTIN_NAMES  # the built-in learners (st.CATE_MODELS); registry.learner_names() has every one
 
 
 def model_seed(seed: int, name: str) -> int:
-    """Per-model seed that does not change when other models are added or removed."""
-    return int(np.random.SeedSequence([seed, MODEL_NAMES.index(name) if name in MODEL_NAMES else 99])
-               .generate_state(1)[0] % (2**31 - 1))
+    """Per-model seed from the learner's name (a stable hash, not its position in any list), so adding,
+    removing or reordering learners leaves every other learner's numbers as they were."""
+    word = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+    return int(np.random.SeedSequence([seed, word]).generate_state(1)[0] % (2**31 - 1))
 
 
 def default_params(name: str, cfg: CateConfig) -> dict[str, Any]:
-    """Small, regularised defaults: fast enough for 7 models x 5 folds in seconds."""
-    # The presets say why each learner is shaped as it is (causal/learners.py).
-    base = dict(n_estimators=cfg.n_estimators, **LGBM_PRESETS["cate_base"])
-    params: dict[str, Any] = {"base": base, "inner_cv": cfg.inner_cv}
-    if name not in ("s", "t"):
-        params["propensity"] = dict(LGBM_PRESETS["cate_propensity"])
-    if name in WITH_FINAL:
-        params["final"] = dict(n_estimators=cfg.n_estimators, **LGBM_PRESETS["cate_final"])
-    if name == "causal_forest":
-        # Sub-samples of 30% and half the features per split keep 200 honest trees at ~1 s for 2,000 units
-        # (grf uses 50%); on the semi-synthetic data this cost no accuracy against econml's defaults.
-        params["forest"] = dict(n_estimators=cfg.forest_trees, min_samples_leaf=cfg.forest_min_leaf,
-                                max_samples=0.3, max_features=0.5, max_depth=None, min_impurity_decrease=0.0,
-                                min_balancedness_tol=0.45)
-    return params
-
-
-def _lgbm(kind: str, p: dict[str, Any], seed: int):
-    from ..learners import lgbm_estimator
-
-    return lgbm_estimator(kind, {**p, "subsample_freq": 1}, seed)
+    """The learner's default parameters (small and regularised for the built-ins: see ``builtin.py``)."""
+    return get_learner(name).defaults(cfg)
 
 
 def make_estimator(name: str, params: dict[str, Any], seed: int):
-    """The unfitted EconML estimator for ``name`` with ``params`` (see :func:`default_params`)."""
-    from econml.dml import CausalForestDML, LinearDML, NonParamDML
-    from econml.dr import DRLearner
-    from econml.metalearners import SLearner, TLearner, XLearner
-
-    reg = _lgbm("reg", params["base"], seed)
-    clf = _lgbm("clf", params.get("propensity", params["base"]), seed)
-    cv = int(params.get("inner_cv", 2))
-    if name == "s":
-        return SLearner(overall_model=reg)
-    if name == "t":
-        return TLearner(models=reg)
-    if name == "x":
-        # Imputed effects are far less noisy than DR pseudo-outcomes: the base learner fits them.
-        return XLearner(models=reg, cate_models=_lgbm("reg", params["base"], seed + 1), propensity_model=clf)
-    if name == "dr":
-        return DRLearner(model_propensity=clf, model_regression=reg, model_final=_lgbm("reg", params["final"], seed),
-                         min_propensity=0.01, cv=cv, random_state=seed)
-    if name == "r":
-        return NonParamDML(model_y=reg, model_t=clf, model_final=_lgbm("reg", params["final"], seed),
-                           discrete_treatment=True, cv=cv, random_state=seed)
-    if name == "linear_dml":
-        return LinearDML(model_y=reg, model_t=clf, discrete_treatment=True, cv=cv, random_state=seed)
-    if name == "causal_forest":
-        f = dict(params["forest"])
-        f["n_estimators"] = int(-(-int(f["n_estimators"]) // 4) * 4)  # BLB needs a multiple of subforest_size
-        f["max_samples"] = min(float(f["max_samples"]), 0.5)  # BLB inference requires <= 0.5
-        return CausalForestDML(model_y=reg, model_t=clf, discrete_treatment=True, cv=cv, honest=True,
-                               inference=True, subforest_size=4, n_jobs=1, random_state=seed, **f)
-    raise SegtargetError(f"config cate.models: unknown model '{name}'; choose from {', '.join(MODEL_NAMES)}")
+    """The unfitted estimator of learner ``name`` with ``params`` (see :func:`default_params`)."""
+    return get_learner(name).build(params, seed)
 
 
 class _CateEstimator:
@@ -144,7 +82,7 @@ class CateModel(_CateEstimator):
 
     def effect_interval(self, X, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
         n = np.asarray(X).shape[0]
-        if self.name not in WITH_INTERVALS:
+        if not get_learner(self.name).intervals:
             return np.full(n, np.nan), np.full(n, np.nan)
         lo, hi = self.estimator_.effect_interval(np.asarray(X, float), alpha=alpha)
         return np.asarray(lo, float).ravel(), np.asarray(hi, float).ravel()
@@ -239,6 +177,6 @@ def oof_cate_many(specs: dict[str, dict], Y, T, X, folds: np.ndarray, seed: int,
     tasks = [t for name, params in specs.items()
              for t in oof_tasks(name, params, model_seed(seed, name), Y, T, X, folds)]
     # Slow learners first so the parallel pool does not end on one long task.
-    order = {"causal_forest": 0, "dr": 1, "r": 1, "linear_dml": 2, "x": 2}
-    tasks.sort(key=lambda t: order.get(t[0], 3))
-    return assemble_oof(parallel_map(_fit_predict_task, tasks, n_jobs=n_jobs, backend=backend), len(Y))
+    tasks.sort(key=lambda t: -get_learner(t[0]).cost)
+    return assemble_oof(parallel_map(carrying_learners(_fit_predict_task), tasks, n_jobs=n_jobs, backend=backend),
+                        len(Y))
