@@ -135,10 +135,10 @@ def _headline(r: dict, model: SegmentModel, stab: StabilityResult | None, summar
 def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: OutputDir, n_jobs: int = -1,
                  backend: str = "joblib", progress=None) -> tuple[SegmentationResult, list[Section]]:
     """:func:`compute_segments`, then write the model, tables and figures and return the report sections."""
-    from .report import segments_report
+    from .report import segments_sections
 
     result = compute_segments(features, cfg, seed=seed, n_jobs=n_jobs, backend=backend, progress=progress)
-    return result, segments_report(result, cfg, out)
+    return result, segments_sections(result, out, cfg=cfg)
 
 
 @single_threaded
