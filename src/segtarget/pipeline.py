@@ -254,7 +254,6 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
     from .causal.design.study import build_design
     from .data import connect
     from .features import compute_features
-    from .policy.cost_data import cost_table
     from .policy.pipeline import compute_policy
     from .segments.pipeline import compute_segments
 
@@ -343,8 +342,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
                            lambda: nested_cate(cohort, X, T, cate[PRIMARY], cfg, seed))
     with log.step("policy"):
         res = cate[PRIMARY]
-        pol = compute_policy(policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested,
-                                           gate),
+        pol = compute_policy(policy_inputs(tables, cohort, X, res, scores, cohort_segments, nested, gate),
                              cfg.policy, seed=seed)
         warnings += pol.warnings
     with log.step("targets"):

@@ -87,8 +87,11 @@ def nested_cate(cohort, X, T, res, cfg: Config, seed: int):
                            n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)
 
 
-def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested=None, gate=None):
-    from .policy.cost_data import typea_contacts_per_week
+def policy_inputs(tables, cohort, X, res, scores, cohort_segments, nested=None, gate=None):
+    """The policy stage's inputs: the study units (treatment from ``cohort``, covariates ``X``), the CATE result
+    ``res`` and its nested out-of-fold CATE, the AIPW ``scores``, each unit's pre-period segment, the cost data
+    and the A/B plan's eligible households."""
+    from .policy.cost_data import cost_table, typea_contacts_per_week
     from .policy.eligibility import eligibility
     from .policy.pipeline import PolicyInputs, ranking_inputs
     from .policy.profit import DISCOUNT_OUTCOMES
@@ -97,7 +100,7 @@ def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table
     # the A/B plan: who a test could randomise (the target list's households with no Type A mailer yet)
     pop = eligibility(tables, cohort.lookback_days)
     return PolicyInputs(
-        household_id=d["household_id"].to_numpy(), Y=d[PRIMARY].to_numpy(float), T=T, X=X,
+        household_id=d["household_id"].to_numpy(), Y=d[PRIMARY].to_numpy(float), T=d["treated"].to_numpy(), X=X,
         cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
         cate_upper=oof["cate_upper"].to_numpy(), scores=scores, folds=res.nuisances.folds,
         propensity=res.nuisances.e_raw, **ranking_inputs(res.ranking),
