@@ -197,6 +197,7 @@ def approaches(path: Path, n_jobs: int, n_boot: int = 20) -> str:
     """Every transform x NMF rank 2-5 x k 5-8, scored by the product's own stability grid (same seeds)."""
     import pandas as pd
 
+    from segtarget.segments.config import SegmentSpec
     from segtarget.segments.featureset import REDUCED_FEATURES, feature_matrix, scale_for_nmf
     from segtarget.segments.granularity import stability_grid
     from segtarget.segments.transform import FeatureScaler
@@ -207,8 +208,8 @@ def approaches(path: Path, n_jobs: int, n_boot: int = 20) -> str:
     for t in ("minmax", "log", "quantile"):
         X = scale_for_nmf(FeatureScaler(t).fit(X_raw), X_raw)
         t0 = time.perf_counter()
-        g = stability_grid(X_raw, X, [2, 3, 4, 5], [5, 6, 7, 8], seed=42, n_boot=n_boot, n_init=10, max_iter=1000,
-                           transform=t, skew_threshold=2.0, ari_min=0.75, jaccard_min=0.75, n_jobs=n_jobs)
+        g = stability_grid(X_raw, X, [2, 3, 4, 5], [5, 6, 7, 8], SegmentSpec(t, 2.0, 10, 1000), seed=42,
+                           n_boot=n_boot, ari_min=0.75, jaccard_min=0.75, n_jobs=n_jobs)
         secs[t] = time.perf_counter() - t0
         frames.append(g.assign(transform=t))
     g = pd.concat(frames, ignore_index=True)

@@ -40,6 +40,7 @@ def _fit_restarts(X, transform, r, k, seed):
     from sklearn.decomposition import NMF
 
     from segtarget.segments.featureset import scale_for_nmf
+    from segtarget.segments.config import SegmentSpec
     from segtarget.segments.model import add_kmeans
     from segtarget.segments.transform import FeatureScaler
 
@@ -47,23 +48,24 @@ def _fit_restarts(X, transform, r, k, seed):
     Z = scale_for_nmf(scaler, X)
     fits = [NMF(r, init="random", random_state=seed + i, max_iter=1000).fit(Z) for i in range(3)]
     nmf = min(fits, key=lambda m: m.reconstruction_err_)
-    parts = add_kmeans({"scaler": scaler, "nmf": nmf, "W": nmf.transform(Z)}, k, seed, 10)
+    parts = add_kmeans({"scaler": scaler, "nmf": nmf, "W": nmf.transform(Z)}, k, seed, SegmentSpec(transform))
     return lambda Xn: parts["kmeans"].predict(_scores(parts, Xn))
 
 
 def _fit_consensus(X, transform, r, k, seed):
     from sklearn.cluster import AgglomerativeClustering
 
+    from segtarget.segments.config import SegmentSpec
     from segtarget.segments.model import fit_core, predict_core
 
     n = len(X)
     co = np.zeros((n, n), dtype=np.float32)
     for i in range(INNER):
         idx = np.random.default_rng(seed * 1000 + i).integers(0, n, n)
-        lab = predict_core(fit_core(X[idx], r, k, seed * 1000 + i, 10, 1000, False, transform), X)
+        lab = predict_core(fit_core(X[idx], r, k, seed * 1000 + i, SegmentSpec(transform)), X)
         co += lab[:, None] == lab[None, :]
     groups = AgglomerativeClustering(k, metric="precomputed", linkage="average").fit(1 - co / INNER).labels_
-    parts = fit_core(X, r, k, seed, 10, 1000, False, transform)
+    parts = fit_core(X, r, k, seed, SegmentSpec(transform))
     W = parts["W"]
     centres = np.vstack([W[groups == g].mean(axis=0) for g in range(k)])
     return lambda Xn: np.argmin(((_scores(parts, Xn)[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)

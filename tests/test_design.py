@@ -158,11 +158,11 @@ def test_cohort_command_writes_the_unit_table(tmp_path):
 
 
 def test_design_section_and_cohort_table(tmp_path):
-    from segtarget.causal.design.report import cohort_table, design_section
+    from segtarget.causal.design.report import cohort_table, design_sections
     from segtarget.io import OutputDir
 
     c = _cohort(tmp_path, cfg=DesignConfig(**{**CONFIG, "lookback_weeks": 6}))
-    sec = design_section(c, OutputDir(tmp_path / "out"))
+    sec, = design_sections(c, OutputDir(tmp_path / "out"))
     windows = pd.read_csv(tmp_path / "out" / "tables" / "design_windows.csv")
     assert {"index_campaign", "lookback_start", "start_date", "end_date", "outcome_end", "n_treated",
             "n_control", "n_truncated_control"} <= set(windows.columns)

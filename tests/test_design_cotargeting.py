@@ -11,7 +11,7 @@ from fixtures_trials import CAMPAIGNS, CONFIG, MEMBERS, write
 from segtarget.causal.ate.estimators import AteEstimate
 from segtarget.causal.config import AteConfig, DesignConfig
 from segtarget.causal.design import cotargeting as cot
-from segtarget.causal.design.report import cotargeting_section
+from segtarget.causal.design.report import cotargeting_sections
 from segtarget.causal.design.study import Cohort, build_design
 from segtarget.data import load_source
 from segtarget.io import OutputDir
@@ -68,14 +68,14 @@ def test_the_sentence_quotes_the_table_and_prices_the_extra_campaigns(fixture, t
     assert "the bundle" in text and "so nothing subtracts it" in text
     assert res.gap == pytest.approx(0.5) and res.material and res.extra_bc_per_treated == pytest.approx(1.0)
     assert "that is $0.75 per treated household" in res.sentence(contact_cost=0.75)
-    sec = cotargeting_section(res, OutputDir(tmp_path), contact_cost=0.75)
+    sec, = cotargeting_sections(res, OutputDir(tmp_path), contact_cost=0.75)
     assert (tmp_path / "tables" / "cotargeting.csv").is_file()
     assert (tmp_path / "tables" / "cotargeting_sensitivity.csv").is_file()
     assert sec.warnings == [f"co-targeting: {res.sentence(0.75)}"]
     # equal shares in both arms: nothing on the first screen
     same = table.assign(share_bc_in_window=0.1, mean_bc_in_window=0.1)
     quiet = cot.Cotargeting(table=same, sensitivity=sens, method="att")
-    assert not quiet.material and cotargeting_section(quiet, OutputDir(tmp_path / "q")).warnings == []
+    assert not quiet.material and cotargeting_sections(quiet, OutputDir(tmp_path / "q"))[0].warnings == []
 
 
 def _planted(n=3000, seed=0):

@@ -1,4 +1,4 @@
-"""causal/event_pipeline.py + event_report.py: the step writes its tables, figure and section, and says what it found."""
+"""causal/event/pipeline.py + report.py: the step writes its tables, figure and section, and says what it found."""
 
 from __future__ import annotations
 

@@ -136,6 +136,38 @@ def test_checks_catch_a_planted_cycle_and_an_upward_import(tmp_path):
     assert upward_imports(graph) == ["segtarget.causal.a (causal) imports segtarget.policy.b (policy)"]
 
 
+def report_builder_problems(src: Path = SRC) -> list[str]:
+    """Public ``*_sections`` functions of the stages that break the report convention of docs/architecture.md:
+    they live in the stage's ``report.py`` as ``<result>_sections(result, out, *, options) -> list[Section]``."""
+    problems = []
+    for module, path in all_modules(src).items():
+        if module.startswith("segtarget.report"):  # the renderer, which reads sections
+            continue
+        for node in ast.parse(path.read_text(), str(path)).body:
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_") or not node.name.endswith(
+                    "_sections"):
+                continue
+            a = node.args
+            if path.name != "report.py":
+                problems.append(f"{module}.{node.name}: not in the stage's report.py")
+            if len(a.posonlyargs + a.args) != 2 or a.args[1].arg != "out" or a.vararg or a.kwarg:
+                problems.append(f"{module}.{node.name}: positional parameters must be (result, out)")
+            if (ast.unparse(node.returns) if node.returns else "") != "list[Section]":
+                problems.append(f"{module}.{node.name}: must return list[Section]")
+    return sorted(problems)
+
+
+def test_report_builders_follow_one_convention(tmp_path):
+    assert report_builder_problems() == []
+    pkg = tmp_path / "segtarget" / "policy"
+    pkg.mkdir(parents=True)
+    (pkg / "sections.py").write_text("def policy_sections(res, cfg, out) -> Section:\n    pass\n")
+    assert report_builder_problems(tmp_path) == [
+        "segtarget.policy.sections.policy_sections: must return list[Section]",
+        "segtarget.policy.sections.policy_sections: not in the stage's report.py",
+        "segtarget.policy.sections.policy_sections: positional parameters must be (result, out)"]
+
+
 ISOLATED = """
 import importlib, sys
 failed = []

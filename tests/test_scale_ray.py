@@ -35,10 +35,11 @@ def _blobs(seed: int = 0, n: int = 150) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_kmeans_ari_bootstrap_same_on_ray_and_joblib(ray_local):
+    from segtarget.segments.config import SegmentSpec
     from segtarget.segments.stability import _kmeans_only_one
 
     W, ref = _blobs()
-    task = functools.partial(_kmeans_only_one, W=W, ref=ref, n_segments=3, n_init=2)
+    task = functools.partial(_kmeans_only_one, W=W, ref=ref, n_segments=3, spec=SegmentSpec(kmeans_n_init=2))
     seeds = task_seeds(7, 6)
     via_joblib = parallel_map(task, seeds, n_jobs=2, backend="joblib")
     via_ray = parallel_map(task, seeds, n_jobs=2, backend="ray")
@@ -47,10 +48,12 @@ def test_kmeans_ari_bootstrap_same_on_ray_and_joblib(ray_local):
 
 
 def test_full_stability_stage_same_on_ray(ray_local):
+    from segtarget.segments.config import SegmentSpec
     from segtarget.segments.stability import bootstrap_stability
 
     X, ref = _blobs(1, 120)
-    kw = dict(n_factors=2, n_segments=3, n_boot=3, seed=5, n_init=2, max_iter=200, kmeans_only=False, n_jobs=2)
+    kw = dict(spec=SegmentSpec("minmax", kmeans_n_init=2, nmf_max_iter=200), n_factors=2, n_segments=3, n_boot=3,
+              seed=5, kmeans_only=False, n_jobs=2)
     a = bootstrap_stability(X, X[:, :2], ref, backend="joblib", **kw)
     b = bootstrap_stability(X, X[:, :2], ref, backend="ray", **kw)
     np.testing.assert_array_equal(a.ari, b.ari)

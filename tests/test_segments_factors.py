@@ -5,6 +5,7 @@ from sklearn.metrics import r2_score
 
 from segtarget.errors import SegtargetError
 from segtarget.segments import factors as F
+from segtarget.segments.config import SegmentSpec
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def test_per_feature_r2_constant_column_is_nan():
 
 
 def test_scan_rows_and_reconstruction_error(X):
-    scan = F.scan_factors(X, X, range(2, 5), seed=0, max_iter=400, n_folds=2, n_jobs=1)
+    scan = F.scan_factors(X, X, range(2, 5), SegmentSpec("minmax", nmf_max_iter=400), seed=0, n_folds=2, n_jobs=1)
     assert list(scan["k"]) == [2, 3, 4]
     direct = NMF(3, init="nndsvda", max_iter=400, random_state=0).fit(X)
     assert scan.loc[scan["k"] == 3, "reconstruction_error"].item() == pytest.approx(direct.reconstruction_err_)
@@ -70,7 +71,7 @@ def test_heldout_r2_uses_unseen_households(X, monkeypatch):
     monkeypatch.setattr(F, "fit_nmf", nmf)
     folds = F.household_folds(len(X), 3, seed=0)
     assert sorted(np.bincount(folds)) == [40, 40, 40]
-    cv = F.heldout_r2(X, 2, folds, seed=0, max_iter=300)
+    cv = F.heldout_r2(X, 2, folds, seed=0, spec=SegmentSpec("minmax", nmf_max_iter=300))
     assert cv.shape == (3,) and np.all(cv < 1)
     assert [e[0] for e in events] == ["scaler", "scale", "nmf", "scale"] * 3
     everyone = rows(X)

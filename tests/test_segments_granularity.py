@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 
+from segtarget.segments.config import SegmentSpec
 from segtarget.segments.featureset import REDUCED_FEATURES, scale_for_nmf
 from segtarget.segments.granularity import choose_granularity, stability_grid
 from segtarget.segments.synthetic import planted_households
@@ -36,10 +37,10 @@ def test_grid_on_planted_segments_is_deterministic_and_finds_the_planted_k():
     df, _ = planted_households(150, 3, seed=1)
     X_raw = df[list(REDUCED_FEATURES)].to_numpy()
     X = scale_for_nmf(FeatureScaler("log").fit(X_raw), X_raw)
-    kw = dict(seed=3, n_boot=4, n_init=2, max_iter=300, transform="log", skew_threshold=2.0, ari_min=0.75,
-              jaccard_min=0.75, n_jobs=1)
-    a = stability_grid(X_raw, X, [2, 3], [2, 3, 4], **kw)
-    b = stability_grid(X_raw, X, [2, 3], [2, 3, 4], **kw)
+    spec = SegmentSpec("log", skew_threshold=2.0, kmeans_n_init=2, nmf_max_iter=300)
+    kw = dict(seed=3, n_boot=4, ari_min=0.75, jaccard_min=0.75, n_jobs=1)
+    a = stability_grid(X_raw, X, [2, 3], [2, 3, 4], spec, **kw)
+    b = stability_grid(X_raw, X, [2, 3], [2, 3, 4], spec, **kw)
     pd.testing.assert_frame_equal(a, b)
     assert len(a) == 6 and set(a.columns) >= {"ari_mean", "jaccard_min", "n_segments_stable", "stable"}
     assert a.loc[(a["k"] == 3) & (a["nmf_k"] == 3), "jaccard_min"].iloc[0] > 0.9

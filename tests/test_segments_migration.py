@@ -67,7 +67,7 @@ def run(source, tmp_path_factory):
     by_q = quarterly_features(load_source(source), "synthetic")
     base = SegmentModel(n_factors=2, n_segments=2, random_state=3, n_init=3)
     out = OutputDir(tmp_path_factory.mktemp("mig-out"))
-    res, model, section = run_migration(base, by_q, out, uncertain_ratio=0.8, n_boot=3, n_jobs=1, figures=True)
+    res, model, (section,) = run_migration(base, by_q, out, uncertain_ratio=0.8, n_boot=3, n_jobs=1, figures=True)
     return by_q, res, model, section, out
 
 
@@ -167,10 +167,12 @@ def test_pipeline_step_skips_with_a_warning_on_one_quarter(run, tmp_path):
     from types import SimpleNamespace
 
     from segtarget.config import Config
-    from segtarget.steps import migration_section as _migration
+    from segtarget.segments.report import migration_sections
+    from segtarget.steps import compute_migration_step
 
     _, _, model, *_ = run
     tables = load_source(f"tables:{write_source(tmp_path / 'one', quarters=QUARTERS[:1])}")
-    section = _migration(tables, SimpleNamespace(model=model), Config(), OutputDir(tmp_path / "out"))
+    section, = migration_sections(compute_migration_step(tables, SimpleNamespace(model=model), Config()),
+                                  OutputDir(tmp_path / "out"))
     assert section.key == "migration" and "skipped" in section.warnings[0] and "1 complete calendar quarter" in section.warnings[0]
     assert not (tmp_path / "out" / "tables").exists()

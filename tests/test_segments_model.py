@@ -75,3 +75,20 @@ def test_bad_input_names_the_column(planted):
 def test_load_missing_directory_is_a_user_error(tmp_path):
     with pytest.raises(SegtargetError, match="model directory"):
         SegmentModel.load(tmp_path)
+
+
+def test_spec_carries_the_fit_knobs_from_config_to_refits(planted):
+    from segtarget.segments.config import SegmentConfig, SegmentSpec
+    from segtarget.segments.model import fit_core
+
+    df, *_ = planted
+    cfg = SegmentConfig(transform="quantile", skew_threshold=3.0, kmeans_n_init=2, nmf_max_iter=300)
+    spec = SegmentSpec.from_config(cfg)
+    assert spec == SegmentSpec("quantile", 3.0, 2, 300, False)
+    m = SegmentModel(n_factors=3, n_segments=4, random_state=1, n_init=2, max_iter=300, scaling="quantile",
+                     skew_threshold=3.0).fit(df)
+    assert m.spec_ == spec  # what the bootstrap refits with is what the model was fit with
+    parts = fit_core(df[list(m.features)].to_numpy(float), 3, 4, 1, m.spec_)
+    np.testing.assert_array_equal(parts["order"][parts["kmeans"].labels_], m.labels_)
+    with pytest.raises(SegtargetError, match=r"^segments\.transform must be one of"):
+        SegmentSpec("loglog")

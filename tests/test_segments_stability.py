@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from segtarget.segments.config import SegmentSpec
 from segtarget.segments.featureset import REDUCED_FEATURES
 from segtarget.segments.model import fit_core
 from segtarget.segments.stability import best_jaccard, bootstrap_stability, hennig_verdict
@@ -24,16 +25,17 @@ def test_verdicts():
 def planted():
     df, _ = planted_households(150, 3, seed=2)
     X = df[list(REDUCED_FEATURES)].to_numpy()
-    parts = fit_core(X, 3, 3, seed=0, n_init=3)
+    parts = fit_core(X, 3, 3, seed=0, spec=SegmentSpec("minmax", kmeans_n_init=3))
     return X, parts["W"], parts["order"][parts["kmeans"].labels_]
 
 
 def test_planted_structure_is_stable_and_reproducible(planted):
     X, W, ref = planted
     calls = []
-    a = bootstrap_stability(X, W, ref, n_factors=3, n_segments=3, n_boot=4, seed=5, n_init=3, n_jobs=1,
+    spec = SegmentSpec("minmax", kmeans_n_init=3)
+    a = bootstrap_stability(X, W, ref, spec, n_factors=3, n_segments=3, n_boot=4, seed=5, n_jobs=1,
                             progress=lambda s, f: calls.append(f))
-    b = bootstrap_stability(X, W, ref, n_factors=3, n_segments=3, n_boot=4, seed=5, n_init=3, n_jobs=1)
+    b = bootstrap_stability(X, W, ref, spec, n_factors=3, n_segments=3, n_boot=4, seed=5, n_jobs=1)
     np.testing.assert_array_equal(a.ari, b.ari)
     np.testing.assert_array_equal(a.kmeans_only_ari, b.kmeans_only_ari)
     assert a.ari.min() > 0.9 and a.jaccard.shape == (4, 3) and np.nanmin(a.jaccard) > 0.9
@@ -45,7 +47,8 @@ def test_planted_structure_is_stable_and_reproducible(planted):
 
 def test_parallel_equals_serial(planted):
     X, W, ref = planted
-    kw = dict(n_factors=3, n_segments=3, n_boot=2, seed=1, n_init=2, kmeans_only=False)
+    kw = dict(spec=SegmentSpec("minmax", kmeans_n_init=2), n_factors=3, n_segments=3, n_boot=2, seed=1,
+              kmeans_only=False)
     serial = bootstrap_stability(X, W, ref, n_jobs=1, **kw)
     parallel = bootstrap_stability(X, W, ref, n_jobs=2, **kw)
     np.testing.assert_array_equal(serial.ari, parallel.ari)
@@ -62,7 +65,7 @@ def test_reassigned_matches_refit_clusters_by_majority():
 
 def test_curve_records_reassignment_rate_per_household(planted):
     X, W, ref = planted
-    res = bootstrap_stability(X, W, ref, n_factors=3, n_segments=3, n_boot=3, seed=2, n_init=2, n_jobs=1,
-                              kmeans_only=False)
+    res = bootstrap_stability(X, W, ref, SegmentSpec("minmax", kmeans_n_init=2), n_factors=3, n_segments=3,
+                              n_boot=3, seed=2, n_jobs=1, kmeans_only=False)
     assert res.reassignment.shape == (len(X),) and 0 <= res.reassignment.min() <= res.reassignment.max() <= 1
     assert res.segment_reassignment(ref).max() < 0.1  # planted, well-separated segments barely move

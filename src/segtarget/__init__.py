@@ -59,6 +59,7 @@ PUBLIC: dict[str, dict[str, str]] = {
     "segtarget.segments": {
         "SegmentModel": "segtarget.segments.model:SegmentModel",
         "SegmentConfig": "segtarget.segments.config:SegmentConfig",
+        "SegmentSpec": "segtarget.segments.config:SegmentSpec",
         "SegmentationResult": "segtarget.segments.pipeline:SegmentationResult",
         "run_segments": "segtarget.segments.pipeline:run_segments",
         "assign_segments": "segtarget.segments.pipeline:assign_segments",

@@ -30,7 +30,7 @@ from .config import Config, config_to_dict
 from .errors import SegtargetError
 from .io import OutputDir, atomic_output_dir
 from .report.section import Section
-from .steps import PRIMARY, compute_migration_step, event_study_step, migration_report, nested_cate, \
+from .steps import PRIMARY, compute_migration_step, event_study_step, nested_cate, \
     next_campaign_assignment, next_campaign_targets, policy_inputs, policy_scores, pre_period_config, \
     pre_period_segments
 
@@ -64,7 +64,7 @@ class RunResult:
     data: Any  # the loaded source: DuckDB tables, ``fingerprint``, ``overview()``
     features: pd.DataFrame  # household features of the analysis period (Track 1)
     segments: Any  # SegmentationResult
-    migration: Any | None  # MigrationRun (steps.py), None when segments.migration is off
+    migration: Any | None  # MigrationRun (segments/migration_run.py), None when segments.migration is off
     design: Any  # Cohort: the study design's units, covariates and outcomes
     ate: Any  # AteResult
     design_refutations: Any | None  # DesignRefutations (campaign-trials only)
@@ -195,41 +195,41 @@ def _facts(tables) -> list[tuple[str, str]]:
 def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list[str]]:
     """Every report section in report order, built from the results (writing their tables and figures), and
     the run's warnings in the order the first screen lists them."""
-    from .causal.ate.sections import ate_sections
-    from .causal.cate.report import cate_report
-    from .causal.design.report import cohort_table, cotargeting_section, design_section, refutation_section
-    from .causal.event.pipeline import event_report
-    from .features.summary import data_sections
-    from .policy.outputs import policy_report
+    from .causal.ate.report import ate_sections
+    from .causal.cate.report import cate_sections
+    from .causal.design.report import cohort_table, cotargeting_sections, design_sections, refutation_sections
+    from .causal.event.report import event_sections
+    from .features.report import data_sections
+    from .policy.report import policy_sections
     from .policy.targets import write_targets
-    from .segments.report import segments_report
+    from .segments.report import migration_sections, segments_sections
 
     cfg = res.config
-    sections = data_sections(res.data, res.features, od) + segments_report(res.segments, cfg.segments, od)
+    sections = data_sections(res.features, od, tables=res.data) + segments_sections(res.segments, od, cfg=cfg.segments)
     if res.migration is not None:
-        sections.append(migration_report(res.migration, cfg, od))
-    segments_report(res.pre_period_segments, pre_period_config(cfg, res.segments),
-                    OutputDir(od.root / "track2_segments"))
-    sections.append(design_section(res.design, od))
-    sections += ate_sections(res.ate, cfg.ate, od, "campaign cohort")
+        sections += migration_sections(res.migration, od, figures=cfg.segments.figures)
+    segments_sections(res.pre_period_segments, OutputDir(od.root / "track2_segments"),
+                      cfg=pre_period_config(cfg, res.segments))
+    sections += design_sections(res.design, od)
+    sections += ate_sections(res.ate, od, cfg=cfg.ate, label="campaign cohort")
     warnings = list(res.ate.warnings)
     od.table("cohort", cohort_table(res.design, res.ate.nuisances[PRIMARY].e_raw, cfg.ate.overlap_band))
     if res.design_refutations is not None:
-        sections.append(refutation_section(res.design_refutations, od, res.gate))
+        sections += refutation_sections(res.design_refutations, od, gate=res.gate)
         warnings += sections[-1].warnings
     if res.cotargeting is not None:
-        sections.append(cotargeting_section(res.cotargeting, od, cfg.policy.contact_cost))
+        sections += cotargeting_sections(res.cotargeting, od, contact_cost=cfg.policy.contact_cost)
         warnings += sections[-1].warnings
-    es_sections = [] if res.event_study is None else event_report(res.event_study, cfg.event_study, od)
+    es_sections = [] if res.event_study is None else event_sections(res.event_study, od, cfg=cfg.event_study)
     sections += es_sections  # right after the ATE sections
     for o in CATE_OUTCOMES:
-        sections += cate_report(res.cate[o], od)
+        sections += cate_sections(res.cate[o], od)
         warnings += res.cate[o].warnings
     if cfg.event_study.enabled and res.event_study is None:
         warnings += [w for w in res.warnings if w.startswith("event study skipped")]
     if es_sections:
         warnings += es_sections[0].warnings
-    sections += policy_report(res.policy, od, outcome=PRIMARY)
+    sections += policy_sections(res.policy, od, outcome=PRIMARY)
     warnings += res.policy.warnings
     write_targets(res.targets, od.root / "targets.csv", res.policy.verdict.sentence,
                   res.policy.economics.assumption_line())
@@ -255,7 +255,6 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
     from .causal.design.study import build_design
     from .data import connect
     from .features import compute_features
-    from .policy.cost_data import cost_table
     from .policy.pipeline import compute_policy
     from .segments.pipeline import compute_segments
 
@@ -344,8 +343,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
                            lambda: nested_cate(cohort, X, T, cate[PRIMARY], cfg, seed))
     with log.step("policy"):
         res = cate[PRIMARY]
-        pol = compute_policy(policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested,
-                                           gate),
+        pol = compute_policy(policy_inputs(tables, cohort, X, res, scores, cohort_segments, nested, gate),
                              cfg.policy, seed=seed)
         warnings += pol.warnings
     with log.step("targets"):

@@ -4,14 +4,12 @@ study with its fallback, and the next campaign's target list (the run itself is 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .config import Config
 from .errors import SegtargetError
-from .io import OutputDir
 
 PRIMARY = "purchase_amount"
 
@@ -43,18 +41,9 @@ def pre_period_segments(tables, cohort, seg_result, cfg: Config):
                             backend=cfg.run.parallel_backend)
 
 
-@dataclass(frozen=True)
-class MigrationRun:
-    """The migration step: the result and the quarter-level model, or why it was skipped."""
-
-    result: object | None
-    model: object | None
-    skipped: str = ""
-
-
-def compute_migration_step(tables, seg_result, cfg: Config) -> MigrationRun:
+def compute_migration_step(tables, seg_result, cfg: Config):
     """Track 1 migration: the Track-1 model's settings at quarter level, moves and at-risk households."""
-    from .segments.migration_run import compute_migration
+    from .segments.migration_run import MigrationRun, compute_migration
     from .segments.quarters import quarterly_features
 
     sc = cfg.segments
@@ -66,22 +55,6 @@ def compute_migration_step(tables, seg_result, cfg: Config) -> MigrationRun:
     except SegtargetError as exc:  # e.g. under two quarters of data: the rest of the run still stands
         return MigrationRun(None, None, f"Segment migration skipped: {exc}")
     return MigrationRun(res, model)
-
-
-def migration_report(run: MigrationRun, cfg: Config, od: OutputDir):
-    """The migration section (with its files), or a section that only says why the step was skipped."""
-    from .report.section import Section
-    from .segments.migration_run import migration_report as write_migration
-
-    if run.skipped:
-        return Section(key="migration", title="Track 1: segment migration by quarter", method_note="",
-                       warnings=[run.skipped])
-    return write_migration(run.result, run.model, od, cfg.segments.figures)
-
-
-def migration_section(tables, seg_result, cfg: Config, od: OutputDir):
-    """The migration step computed and written (what the one run does in two halves)."""
-    return migration_report(compute_migration_step(tables, seg_result, cfg), cfg, od)
 
 
 def policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
@@ -114,8 +87,11 @@ def nested_cate(cohort, X, T, res, cfg: Config, seed: int):
                            n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)
 
 
-def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested=None, gate=None):
-    from .policy.cost_data import typea_contacts_per_week
+def policy_inputs(tables, cohort, X, res, scores, cohort_segments, nested=None, gate=None):
+    """The policy stage's inputs: the study units (treatment from ``cohort``, covariates ``X``), the CATE result
+    ``res`` and its nested out-of-fold CATE, the AIPW ``scores``, each unit's pre-period segment, the cost data
+    and the A/B plan's eligible households."""
+    from .policy.cost_data import cost_table, typea_contacts_per_week
     from .policy.eligibility import eligibility
     from .policy.pipeline import PolicyInputs, ranking_inputs
     from .policy.profit import DISCOUNT_OUTCOMES
@@ -124,7 +100,7 @@ def policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table
     # the A/B plan: who a test could randomise (the target list's households with no Type A mailer yet)
     pop = eligibility(tables, cohort.lookback_days)
     return PolicyInputs(
-        household_id=d["household_id"].to_numpy(), Y=d[PRIMARY].to_numpy(float), T=T, X=X,
+        household_id=d["household_id"].to_numpy(), Y=d[PRIMARY].to_numpy(float), T=d["treated"].to_numpy(), X=X,
         cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
         cate_upper=oof["cate_upper"].to_numpy(), scores=scores, folds=res.nuisances.folds,
         propensity=res.nuisances.e_raw, **ranking_inputs(res.ranking),

@@ -36,13 +36,13 @@ def migrate_command(
     tables = load_source(data)
     by_quarter = quarterly_features(tables, data)
     with atomic_output_dir(out) as root:
-        res, used, section = run_migration(fitted, by_quarter, OutputDir(root),
-                                           uncertain_ratio=cfg.segments.migration_uncertain_ratio,
-                                           n_boot=cfg.segments.migration_n_bootstrap, n_jobs=cfg.run.n_jobs,
-                                           backend=cfg.run.parallel_backend, figures=cfg.segments.figures)
-        summary = summary_from_sections([section], facts=[("Data", data), ("Model", str(model)),
-                                                          ("Quarters", ", ".join(by_quarter))])
-        render_report([section], root=root, summary=summary, title="segtarget: segment migration",
+        res, used, sections = run_migration(fitted, by_quarter, OutputDir(root),
+                                            uncertain_ratio=cfg.segments.migration_uncertain_ratio,
+                                            n_boot=cfg.segments.migration_n_bootstrap, n_jobs=cfg.run.n_jobs,
+                                            backend=cfg.run.parallel_backend, figures=cfg.segments.figures)
+        summary = summary_from_sections(sections, facts=[("Data", data), ("Model", str(model)),
+                                                         ("Quarters", ", ".join(by_quarter))])
+        render_report(sections, root=root, summary=summary, title="segtarget: segment migration",
                       manifest={"command": "migrate", "config": config_to_dict(cfg), "model": str(model)})
     last = res.summary.iloc[-1]
     Console(stderr=True).print(

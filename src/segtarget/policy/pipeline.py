@@ -191,10 +191,10 @@ def _held_out(pi: np.ndarray, folds: np.ndarray) -> np.ndarray:
 def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: OutputDir,
                outcome: str = "purchase_amount") -> tuple[PolicyResult, list[Section]]:
     """:func:`compute_policy`, then write ``policy.csv`` at the run root, tables, figures and report sections."""
-    from .outputs import policy_report
+    from .report import policy_sections
 
     result = compute_policy(inputs, cfg, seed=seed)
-    return result, policy_report(result, out, outcome=outcome)
+    return result, policy_sections(result, out, outcome=outcome)
 
 
 def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> PolicyResult:

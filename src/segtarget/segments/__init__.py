@@ -11,7 +11,7 @@ from .. import _lazy_exports
 __all__, __getattr__, __dir__ = _lazy_exports(__name__)
 
 if TYPE_CHECKING:
-    from .config import SegmentConfig
+    from .config import SegmentConfig, SegmentSpec
     from .featureset import ALL_FEATURES, REDUCED_FEATURES
     from .model import SegmentModel
     from .pipeline import SegmentationResult, assign_segments, run_segments

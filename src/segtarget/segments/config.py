@@ -123,3 +123,32 @@ class SegmentConfig:
         c.within("scale_threshold", "[1, inf)")
         c.within("migration_uncertain_ratio", "(0, 1]")
         c.within("migration_n_bootstrap", "[0, inf)")  # 0 = no noise benchmark
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    """How one segmentation pipeline (scaler -> NMF -> K-Means) is fit, apart from the data, the two ranks and
+    the seed: the knobs that every fit, rank scan and bootstrap refit shares, so they travel as one value.
+    Fields are named as their ``segments.*`` keys; :meth:`from_config` builds it, a fitted ``SegmentModel``
+    gives its own as ``spec_``."""
+
+    # Scaling before NMF, as segments.transform ("log", "minmax" or "quantile").
+    transform: str = "log"
+    # "log" transform: a non-negative feature is logged when its skewness is above this (segments.skew_threshold).
+    skew_threshold: float = 2.0
+    # K-Means restarts of every fit (segments.kmeans_n_init).
+    kmeans_n_init: int = 10
+    # Iteration cap of every NMF fit (segments.nmf_max_iter).
+    nmf_max_iter: int = 1000
+    # Online NMF and MiniBatch K-Means instead of the exact ones: above segments.scale_threshold households.
+    minibatch: bool = False
+
+    def __post_init__(self):
+        c = ConfigCheck("segments", self)
+        c.one_of("transform", ("log", "minmax", "quantile"))
+        c.within("kmeans_n_init", "[1, inf)")
+        c.within("nmf_max_iter", "[1, inf)")
+
+    @classmethod
+    def from_config(cls, cfg: SegmentConfig, minibatch: bool = False) -> "SegmentSpec":
+        return cls(cfg.transform, cfg.skew_threshold, cfg.kmeans_n_init, cfg.nmf_max_iter, minibatch)

@@ -31,6 +31,7 @@ from ..errors import SegtargetError
 from ..parallel import parallel_map
 from ..scale import make_nmf  # reference settings: nndsvda start, coordinate descent; online NMF at scale
 from ..threads import single_threaded
+from .config import SegmentSpec
 
 
 def fit_nmf(X: np.ndarray, k: int, seed: int, max_iter: int = 1000, minibatch: bool = False):
@@ -86,8 +87,7 @@ def household_folds(n: int, n_folds: int, seed: int) -> np.ndarray:
     return folds
 
 
-def heldout_r2(X_raw: np.ndarray, k: int, folds: np.ndarray, seed: int, max_iter: int,
-               minibatch: bool = False, transform: str = "minmax", skew_threshold: float = 2.0) -> np.ndarray:
+def heldout_r2(X_raw: np.ndarray, k: int, folds: np.ndarray, seed: int, spec: SegmentSpec) -> np.ndarray:
     """Per-fold mean per-feature R^2 on held-out households (scaler and NMF fitted without them)."""
     from .featureset import scale_for_nmf
     from .transform import FeatureScaler
@@ -95,20 +95,19 @@ def heldout_r2(X_raw: np.ndarray, k: int, folds: np.ndarray, seed: int, max_iter
     scores = []
     for f in np.unique(folds):
         train, test = folds != f, folds == f
-        scaler = FeatureScaler(transform, skew_threshold).fit(X_raw[train])
-        model, _ = fit_nmf(scale_for_nmf(scaler, X_raw[train]), k, seed, max_iter, minibatch)
+        scaler = FeatureScaler(spec.transform, spec.skew_threshold).fit(X_raw[train])
+        model, _ = fit_nmf(scale_for_nmf(scaler, X_raw[train]), k, seed, spec.nmf_max_iter, spec.minibatch)
         Z = scale_for_nmf(scaler, X_raw[test])
         scores.append(np.nanmean(per_feature_r2(Z, nmf_transform(model, Z) @ model.components_)))
     return np.asarray(scores)
 
 
 @single_threaded
-def _scan_one(k: int, X: np.ndarray, X_raw: np.ndarray, folds: np.ndarray, seed: int, max_iter: int,
-              minibatch: bool = False, transform: str = "minmax", skew_threshold: float = 2.0) -> dict:
-    model, W = fit_nmf(X, k, seed, max_iter, minibatch)
+def _scan_one(k: int, X: np.ndarray, X_raw: np.ndarray, folds: np.ndarray, seed: int, spec: SegmentSpec) -> dict:
+    model, W = fit_nmf(X, k, seed, spec.nmf_max_iter, spec.minibatch)
     H = model.components_
     Xhat = W @ H
-    cv = heldout_r2(X_raw, k, folds, seed, max_iter, minibatch, transform, skew_threshold)
+    cv = heldout_r2(X_raw, k, folds, seed, spec)
     return {
         "k": k,
         "reconstruction_error": float(model.reconstruction_err_),
@@ -121,21 +120,20 @@ def _scan_one(k: int, X: np.ndarray, X_raw: np.ndarray, folds: np.ndarray, seed:
         "hoyer_W": hoyer_sparsity(W),
         "hoyer_H": hoyer_sparsity(H),
         "n_iter": int(model.n_iter_),
-        "converged": bool(model.n_iter_ < max_iter),
+        "converged": bool(model.n_iter_ < spec.nmf_max_iter),
     }
 
 
-def scan_factors(X: np.ndarray, X_raw: np.ndarray, ks: range, *, seed: int, max_iter: int = 1000,
-                 n_folds: int = 3, n_jobs: int = -1, backend: str = "joblib", minibatch: bool = False,
-                 transform: str = "minmax", skew_threshold: float = 2.0) -> pd.DataFrame:
-    """One row per NMF rank k with the measures defined in the module docstring (online NMF if ``minibatch``).
+def scan_factors(X: np.ndarray, X_raw: np.ndarray, ks: range, spec: SegmentSpec, *, seed: int, n_folds: int = 3,
+                 n_jobs: int = -1, backend: str = "joblib") -> pd.DataFrame:
+    """One row per NMF rank k with the measures defined in the module docstring (online NMF if
+    ``spec.minibatch``).
 
-    ``X`` is the scaled matrix; held-out folds refit a ``FeatureScaler(transform, skew_threshold)``."""
+    ``X`` is the scaled matrix; held-out folds refit a ``FeatureScaler(spec.transform, spec.skew_threshold)``."""
     if n_folds < 2:
         raise SegtargetError("config 'segments.nmf_cv_folds': use at least 2 folds")
     folds = household_folds(len(X_raw), n_folds, seed)
-    task = functools.partial(_scan_one, X=X, X_raw=X_raw, folds=folds, seed=seed, max_iter=max_iter,
-                             minibatch=minibatch, transform=transform, skew_threshold=skew_threshold)
+    task = functools.partial(_scan_one, X=X, X_raw=X_raw, folds=folds, seed=seed, spec=spec)
     return pd.DataFrame(parallel_map(task, list(ks), n_jobs=n_jobs, backend=backend))
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .config import SegmentSpec
 from .model import add_kmeans, fit_factors
 from .stability import bootstrap_curve
 
@@ -36,21 +37,20 @@ def _indexes(X: np.ndarray, labels: np.ndarray, seed: int) -> dict:
     return cluster_scores(X, labels, minibatch=len(X) > 5000, seed=seed)
 
 
-def stability_grid(X_raw: np.ndarray, X_scaled: np.ndarray, nmf_ks: list[int], ks: list[int], *, seed: int,
-                   n_boot: int, n_init: int, max_iter: int, transform: str, skew_threshold: float,
-                   ari_min: float, jaccard_min: float, n_jobs: int = -1, backend: str = "joblib",
-                   minibatch: bool = False, progress=None) -> pd.DataFrame:
-    """One row per (nmf_k, k): stability and index columns defined in the module docstring."""
+def stability_grid(X_raw: np.ndarray, X_scaled: np.ndarray, nmf_ks: list[int], ks: list[int], spec: SegmentSpec, *,
+                   seed: int, n_boot: int, ari_min: float, jaccard_min: float, n_jobs: int = -1,
+                   backend: str = "joblib", progress=None) -> pd.DataFrame:
+    """One row per (nmf_k, k): stability and index columns defined in the module docstring; every candidate is
+    fit with ``spec``."""
     rows = []
     for i, r in enumerate(nmf_ks):
-        factors = fit_factors(X_raw, r, seed, max_iter, minibatch, transform, skew_threshold)
+        factors = fit_factors(X_raw, r, seed, spec)
         refs = {}
         for k in ks:
-            parts = add_kmeans(factors, k, seed, n_init, minibatch)
+            parts = add_kmeans(factors, k, seed, spec)
             refs[k] = parts["order"][parts["kmeans"].labels_]
-        curves = bootstrap_curve(X_raw, refs, n_factors=r, n_boot=n_boot, seed=seed + 7919 * (i + 1),
-                                 n_init=n_init, max_iter=max_iter, n_jobs=n_jobs, backend=backend,
-                                 minibatch=minibatch, transform=transform, skew_threshold=skew_threshold)
+        curves = bootstrap_curve(X_raw, refs, spec, n_factors=r, n_boot=n_boot, seed=seed + 7919 * (i + 1),
+                                 n_jobs=n_jobs, backend=backend)
         for k in ks:
             res = curves[k]
             jac = np.nanmean(res.jaccard, axis=0)

@@ -20,6 +20,7 @@ from sklearn.exceptions import NotFittedError
 
 from ..errors import SegtargetError
 from ..scale import SCALE_THRESHOLD_HOUSEHOLDS, make_kmeans
+from .config import SegmentSpec
 from .factors import fit_nmf, nmf_transform
 from .featureset import ID, REDUCED_FEATURES, check_feature_table, feature_matrix, scale_for_nmf
 from ..threads import single_threaded
@@ -39,30 +40,26 @@ def canonical_order(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
 
 
 @single_threaded
-def fit_factors(X_raw: np.ndarray, n_factors: int, seed: int, max_iter: int = 1000, minibatch: bool = False,
-                transform: str = "minmax", skew_threshold: float = 2.0) -> dict:
+def fit_factors(X_raw: np.ndarray, n_factors: int, seed: int, spec: SegmentSpec) -> dict:
     """Fit the scaler (``transform.FeatureScaler``) and NMF on ``X_raw``: parts ``scaler``, ``nmf``, ``W``."""
-    scaler = FeatureScaler(transform, skew_threshold).fit(X_raw)
-    nmf, W = fit_nmf(scale_for_nmf(scaler, X_raw), n_factors, seed, max_iter, minibatch)
+    scaler = FeatureScaler(spec.transform, spec.skew_threshold).fit(X_raw)
+    nmf, W = fit_nmf(scale_for_nmf(scaler, X_raw), n_factors, seed, spec.nmf_max_iter, spec.minibatch)
     return {"scaler": scaler, "nmf": nmf, "W": W}
 
 
 @single_threaded
-def add_kmeans(factors: dict, n_segments: int, seed: int, n_init: int = 10, minibatch: bool = False) -> dict:
+def add_kmeans(factors: dict, n_segments: int, seed: int, spec: SegmentSpec) -> dict:
     """K-Means on fitted factor scores; returns all parts with the canonical relabelling ``order``."""
-    km = make_kmeans(n_segments, seed, n_init, minibatch).fit(factors["W"])
+    km = make_kmeans(n_segments, seed, spec.kmeans_n_init, spec.minibatch).fit(factors["W"])
     return {**factors, "kmeans": km, "order": canonical_order(km.labels_, km.cluster_centers_)}
 
 
 @single_threaded
-def fit_core(X_raw: np.ndarray, n_factors: int, n_segments: int, seed: int, n_init: int = 10,
-             max_iter: int = 1000, minibatch: bool = False, transform: str = "minmax",
-             skew_threshold: float = 2.0) -> dict:
+def fit_core(X_raw: np.ndarray, n_factors: int, n_segments: int, seed: int, spec: SegmentSpec) -> dict:
     """Fit scaler, NMF and K-Means on ``X_raw``; returns the parts and the canonical relabelling.
 
-    ``minibatch`` uses online NMF and MiniBatch K-Means (above the scale threshold)."""
-    factors = fit_factors(X_raw, n_factors, seed, max_iter, minibatch, transform, skew_threshold)
-    return add_kmeans(factors, n_segments, seed, n_init, minibatch)
+    ``spec.minibatch`` uses online NMF and MiniBatch K-Means (above the scale threshold)."""
+    return add_kmeans(fit_factors(X_raw, n_factors, seed, spec), n_segments, seed, spec)
 
 
 @single_threaded
@@ -99,7 +96,8 @@ class SegmentModel(ClusterMixin, TransformerMixin, BaseEstimator):
     ``cluster_centers_`` (factor space, canonical order), ``labels_``, ``n_iter_`` (NMF iterations), ``factors_`` (factor names),
     ``n_features_in_`` (and ``feature_names_in_`` for a DataFrame) and ``minibatch_`` (True when more than
     ``scale_threshold`` rows switched the fit to online NMF and MiniBatch K-Means, see
-    :mod:`segtarget.scale`). On a household feature table ``fit`` also profiles and names the segments:
+    :mod:`segtarget.scale`; ``spec_`` bundles it with the other fitting knobs for refits). On a household
+    feature table ``fit`` also profiles and names the segments:
     ``scores_`` (household_id + factor scores), ``summary_`` and ``zscores_`` (profiles) and ``names_``
     (segment, name, auto_name, reason); these stay None for a plain matrix, which has no households to name.
     """
@@ -163,8 +161,7 @@ class SegmentModel(ClusterMixin, TransformerMixin, BaseEstimator):
         X_raw = self._matrix(X, reset=True)
         self._check_params(*X_raw.shape)
         self.minibatch_ = len(X_raw) > self.scale_threshold
-        parts = fit_core(X_raw, self.n_factors, self.n_segments, self.random_state, self.n_init, self.max_iter,
-                         self.minibatch_, self.scaling, self.skew_threshold)
+        parts = fit_core(X_raw, self.n_factors, self.n_segments, self.random_state, self.spec_)
         self._set_parts(parts)
         self.labels_ = self.order_[self.kmeans_.labels_]
         self.n_iter_ = int(self.nmf_.n_iter_)  # NMF iterations (max_iter caps them)
@@ -176,6 +173,11 @@ class SegmentModel(ClusterMixin, TransformerMixin, BaseEstimator):
             self.names_ = apply_overrides(automatic_names(self.zscores_, self.summary_, self.revenue_feature),
                                           self.name_overrides or {})
         return self
+
+    @property
+    def spec_(self) -> SegmentSpec:
+        """The fitting knobs of this model (after ``fit``: ``minibatch`` is decided by the number of rows)."""
+        return SegmentSpec(self.scaling, self.skew_threshold, self.n_init, self.max_iter, self.minibatch_)
 
     def _describe(self, df: pd.DataFrame, W: np.ndarray) -> None:
         """Factor scores, segment summary and z-score profiles of the training households."""

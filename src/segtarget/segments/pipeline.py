@@ -16,7 +16,7 @@ from ..io import OutputDir
 from ..report.section import Section
 from ..scale import plan_scale
 from .clustering import choose_kmeans_k, gmm_comparison, scan_kmeans
-from .config import SegmentConfig
+from .config import SegmentConfig, SegmentSpec
 from .factors import choose_nmf_k, feature_r2_frame, fit_nmf, scan_factors
 from .granularity import choose_granularity, stability_grid
 from .featureset import ID, check_feature_table, feature_matrix, resolve_features, scale_for_nmf
@@ -68,16 +68,15 @@ def _check_config(cfg: SegmentConfig, n_features: int, n_rows: int) -> None:
                              f"{cfg.kmeans_k_max} groups; use more households or lower segments.kmeans_k_max")
 
 
-def _ranks(df: pd.DataFrame, features: tuple[str, ...], cfg: SegmentConfig, seed: int, n_jobs: int,
-           backend: str, minibatch: bool = False, progress=None) -> dict:
+def _ranks(df: pd.DataFrame, features: tuple[str, ...], cfg: SegmentConfig, spec: SegmentSpec, seed: int,
+           n_jobs: int, backend: str, progress=None) -> dict:
     """Both scans, the stability grid (if a rule asks for it) and the chosen ranks with their reasons."""
     from .transform import FeatureScaler
 
     X_raw = feature_matrix(df, features)
     X = scale_for_nmf(FeatureScaler(cfg.transform, cfg.skew_threshold).fit(X_raw), X_raw)
-    tf = {"transform": cfg.transform, "skew_threshold": cfg.skew_threshold}
-    nmf_scan = scan_factors(X, X_raw, range(cfg.nmf_k_min, cfg.nmf_k_max + 1), seed=seed, max_iter=cfg.nmf_max_iter,
-                            n_folds=cfg.nmf_cv_folds, n_jobs=n_jobs, backend=backend, minibatch=minibatch, **tf)
+    nmf_scan = scan_factors(X, X_raw, range(cfg.nmf_k_min, cfg.nmf_k_max + 1), spec, seed=seed,
+                            n_folds=cfg.nmf_cv_folds, n_jobs=n_jobs, backend=backend)
     grid, goal_met = None, None
     if cfg.nmf_rule == "stability" and cfg.nmf_k == 0:
         nmf_ks = list(range(cfg.nmf_k_min, min(cfg.stability_nmf_k_max, cfg.nmf_k_max) + 1))
@@ -87,15 +86,15 @@ def _ranks(df: pd.DataFrame, features: tuple[str, ...], cfg: SegmentConfig, seed
         nmf_ks = [nmf_k]
     ks = list(range(cfg.kmeans_k_min, cfg.kmeans_k_max + 1))
     if cfg.kmeans_rule == "stability" and cfg.kmeans_k == 0 or len(nmf_ks) > 1:
-        grid = stability_grid(X_raw, X, nmf_ks, [cfg.kmeans_k] if cfg.kmeans_k else ks, seed=seed,
-                              n_boot=cfg.n_bootstrap_select, n_init=cfg.kmeans_n_init, max_iter=cfg.nmf_max_iter,
-                              ari_min=cfg.stability_ari_min, jaccard_min=cfg.stability_jaccard_min, n_jobs=n_jobs,
-                              backend=backend, minibatch=minibatch, progress=progress, **tf)
+        grid = stability_grid(X_raw, X, nmf_ks, [cfg.kmeans_k] if cfg.kmeans_k else ks, spec, seed=seed,
+                              n_boot=cfg.n_bootstrap_select, ari_min=cfg.stability_ari_min,
+                              jaccard_min=cfg.stability_jaccard_min, n_jobs=n_jobs, backend=backend,
+                              progress=progress)
         nmf_k, km_k, why, goal_met = choose_granularity(grid, cfg.stability_ari_min, cfg.stability_jaccard_min)
         nmf_why = nmf_why or f"chosen with the segment count by the stability grid: {why}"
-    nmf, W = fit_nmf(X, nmf_k, seed, cfg.nmf_max_iter, minibatch)
-    km_scan = scan_kmeans(W, range(cfg.kmeans_k_min, cfg.kmeans_k_max + 1), seed=seed, n_init=cfg.kmeans_n_init,
-                          n_jobs=n_jobs, backend=backend, minibatch=minibatch)
+    nmf, W = fit_nmf(X, nmf_k, seed, spec.nmf_max_iter, spec.minibatch)
+    km_scan = scan_kmeans(W, range(cfg.kmeans_k_min, cfg.kmeans_k_max + 1), seed=seed, n_init=spec.kmeans_n_init,
+                          n_jobs=n_jobs, backend=backend, minibatch=spec.minibatch)
     if grid is None:
         km_k, km_why = choose_kmeans_k(km_scan, cfg.kmeans_rule, cfg.prediction_strength_min, cfg.kmeans_k)
     else:
@@ -135,10 +134,10 @@ def _headline(r: dict, model: SegmentModel, stab: StabilityResult | None, summar
 def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: OutputDir, n_jobs: int = -1,
                  backend: str = "joblib", progress=None) -> tuple[SegmentationResult, list[Section]]:
     """:func:`compute_segments`, then write the model, tables and figures and return the report sections."""
-    from .report import segments_report
+    from .report import segments_sections
 
     result = compute_segments(features, cfg, seed=seed, n_jobs=n_jobs, backend=backend, progress=progress)
-    return result, segments_report(result, cfg, out)
+    return result, segments_sections(result, out, cfg=cfg)
 
 
 @single_threaded
@@ -153,7 +152,7 @@ def compute_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, n
     plan = plan_scale(len(df), cfg.scale_threshold)
     if progress:
         progress("segments: rank scans", 0.0)
-    r = _ranks(df, feats, cfg, seed, n_jobs, backend, plan.large, progress)
+    r = _ranks(df, feats, cfg, SegmentSpec.from_config(cfg, minibatch=plan.large), seed, n_jobs, backend, progress)
     r["scale_note"] = plan.segments_note()
     model = SegmentModel(feats, r["nmf_k"], r["kmeans_k"], seed, cfg.kmeans_n_init, cfg.nmf_max_iter,
                          cfg.revenue_feature, parse_overrides(cfg.names, cfg.names_file),
@@ -165,12 +164,10 @@ def compute_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, n
     gmm = gmm_comparison(W, model.n_segments, model.labels_, seed, model.minibatch_)
     stab = None
     if cfg.n_bootstrap > 0:
-        stab = bootstrap_stability(r["X_raw"], W, model.labels_, n_factors=model.n_factors,
+        stab = bootstrap_stability(r["X_raw"], W, model.labels_, model.spec_, n_factors=model.n_factors,
                                    n_segments=model.n_segments, n_boot=cfg.n_bootstrap, seed=seed,
-                                   n_init=cfg.kmeans_n_init, max_iter=cfg.nmf_max_iter,
                                    kmeans_only=cfg.bootstrap_kmeans_only, n_jobs=n_jobs, backend=backend,
-                                   progress=progress, minibatch=model.minibatch_, transform=cfg.transform,
-                                   skew_threshold=cfg.skew_threshold)
+                                   progress=progress)
     tentative: set[int] = set()
     if stab is not None and len(stab.ari):
         jac = stab.segment_frame()

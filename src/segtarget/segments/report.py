@@ -1,4 +1,5 @@
-"""Track 1 report sections: writes every table and figure once, then points the report at them."""
+"""Track 1 report sections (the segments, how they were chosen, their migration by quarter): writes every table
+and figure once, then points the report at them."""
 
 from __future__ import annotations
 
@@ -36,6 +37,19 @@ METHOD_CHOICE = (
     "Stability: each bootstrap resample refits the whole pipeline (scaler, NMF, K-Means) and labels all "
     "households; ARI compares with the reported segments and Hennig's Jaccard says, per segment, whether it "
     "reappears. The reference's cheaper check (K-Means only on fixed factor scores) is shown for comparison."
+)
+
+METHOD_MIGRATION = (
+    "Every household with a purchase in a calendar quarter gets that quarter's features (recency measured from "
+    "the quarter's last day) and is assigned with a segmentation fit at quarter level: Track 1's features, "
+    "transform, NMF rank and number of segments refit on all household-quarters, because three months of "
+    "spend are not comparable with a model fit on a year. The transition matrix counts households by segment in "
+    "one quarter and the next ('(no purchase)' = no purchase that quarter); revenue moved is the earlier-quarter "
+    "spend of households that changed segment. A household is uncertain when its distance to the nearest "
+    "centroid is at least the configured share of its distance to the second nearest (it sits near a border). "
+    "Expected noise moves: what the bootstrap reassignment rate of each segment (border uncertainty of the "
+    "model) would move with no change in behaviour. At risk: households whose segment's value tier fell in the "
+    "last quarter, or who stopped buying from a High/Medium segment."
 )
 
 
@@ -178,16 +192,70 @@ def _summary_headline(result) -> dict:
     return {"segments": segs, "facts": facts}
 
 
-def build_sections(result, df: pd.DataFrame, r: dict, cfg: SegmentConfig, out: OutputDir) -> list[Section]:
-    """Both Track 1 sections (segments first, then how they were chosen)."""
-    return [_segments_section(result, df, cfg, out, r.get("scale_note", "")), _choice_section(result, r, cfg, out)]
-
-
-__all__ = ["build_sections"]
-
-
 @single_threaded
-def segments_report(result, cfg: SegmentConfig, out: OutputDir) -> list[Section]:
-    """Save the model under ``model/``, write Track 1's tables and figures from ``result``, return the sections."""
+def segments_sections(result, out: OutputDir, *, cfg: SegmentConfig) -> list[Section]:
+    """Save the model under ``model/``, write Track 1's tables and figures from ``result`` and return both
+    sections (segments first, then how they were chosen)."""
     result.model.save(out.root / "model")
-    return build_sections(result, result.features, result.selection, cfg, out)
+    r = result.selection
+    return [_segments_section(result, result.features, cfg, out, r.get("scale_note", "")),
+            _choice_section(result, r, cfg, out)]
+
+
+def _pct(x: float) -> str:
+    return "n/a" if pd.isna(x) else f"{x:.0%}"
+
+
+def migration_sections(run, out: OutputDir, *, figures: bool = True) -> list[Section]:
+    """Save the quarter-level model of ``run`` (a ``migration_run.MigrationRun``) under ``model_quarterly/``,
+    write the migration tables (and flow figure) and return the section; a skipped run gets a section that only
+    says why."""
+    from .migration import INACTIVE
+    from .plots_migration import flows
+
+    if run.skipped:
+        return [Section(key="migration", title="Track 1: segment migration by quarter", method_note="",
+                        warnings=[run.skipped])]
+    res, model = run.result, run.model
+    model.save(out.root / "model_quarterly")
+    order = list(model.names_.sort_values("segment")["name"]) + [INACTIVE]
+    last = res.summary.iloc[-1]
+    n_risk, n_risk_unc = len(res.at_risk), int(res.at_risk["uncertain"].sum()) if len(res.at_risk) else 0
+    text = (f"<p>{len(res.summary) + 1} quarters. From {last['from_quarter']} to {last['to_quarter']}: "
+            f"{int(last['moves']):,} of {int(last['active_both']):,} households active in both quarters changed "
+            f"segment ({_pct(last['move_share'])}); {_pct(last['uncertain_share_of_moves'])} of these moves involve "
+            f"a household near a segment border, and border uncertainty alone would produce about "
+            f"{last['expected_noise_moves']:,.0f} moves ({_pct(last['noise_share'])} of those observed). "
+            f"{n_risk:,} households are at risk (value tier fell or stopped buying; {n_risk_unc:,} of them "
+            f"uncertain).</p>")
+    matrix = res.matrix(last["from_quarter"]).reindex(index=order, columns=order, fill_value=0).reset_index()
+    blocks = [
+        Text(text),
+        Table(name="migration_summary", df=res.summary.round(4), caption="Moves per quarter pair and the noise benchmark.",
+              csv=out.table("migration_summary", res.summary)),
+        Table(name="migration_matrix_last", df=matrix,
+              caption=f"Households by segment, {last['from_quarter']} (rows) to {last['to_quarter']} (columns).",
+              csv=out.table("migration_matrix_last", matrix)),
+        Table(name="migration_matrix", df=res.transitions.round(4), max_rows=40,
+              caption="All transitions: households, row share and revenue moved, per quarter pair.",
+              csv=out.table("migration_matrix", res.transitions)),
+        Table(name="at_risk", df=res.at_risk.round(2), max_rows=20,
+              caption="At risk: value tier fell in the last quarter (largest previous spend first).",
+              csv=out.table("at_risk", res.at_risk)),
+    ]
+    out.table("migration_assignments", res.assignments)
+    if figures:
+        blocks.insert(1, Figure(name="migration_flows", path=out.figure("migration_flows", flows(res.transitions, order)),
+                                caption="Households per segment by quarter and the flows between them."))
+    warnings = []
+    if pd.notna(last["noise_share"]) and last["noise_share"] >= 0.5:
+        warnings.append(f"Half or more of the moves {html.escape(str(last['from_quarter']))}→"
+                        f"{html.escape(str(last['to_quarter']))} could be assignment noise; act on moves of "
+                        "households that are not flagged uncertain.")
+    return [Section(key="migration", title="Track 1: segment migration by quarter", method_note=METHOD_MIGRATION,
+                    blocks=blocks, warnings=warnings,
+                    headline={"moves_share_last": float(last["move_share"]), "at_risk": n_risk,
+                              "facts": [(f"Changed segment {last['from_quarter']}→{last['to_quarter']}",
+                                         f"{_pct(last['move_share'])} of active households "
+                                         f"({_pct(last['uncertain_share_of_moves'])} of moves near a border)"),
+                                        ("Households at risk", f"{n_risk:,}")]})]

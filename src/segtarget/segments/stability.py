@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..parallel import parallel_map, task_seeds
 from ..scale import make_kmeans
+from .config import SegmentSpec
 from .model import add_kmeans, factor_scores, fit_factors
 from ..threads import single_threaded
 
@@ -57,9 +58,8 @@ def best_jaccard(reference: np.ndarray, other: np.ndarray, n_ref: int) -> np.nda
     return out
 
 
-def resample_scores(seed: int, X_raw: np.ndarray, refs: dict[int, np.ndarray], n_factors: int, n_init: int,
-                    max_iter: int, minibatch: bool = False, transform: str = "minmax",
-                    skew_threshold: float = 2.0) -> dict[int, tuple[float, np.ndarray, np.ndarray]]:
+def resample_scores(seed: int, X_raw: np.ndarray, refs: dict[int, np.ndarray], n_factors: int,
+                    spec: SegmentSpec) -> dict[int, tuple[float, np.ndarray, np.ndarray]]:
     """One full-pipeline resample: refit scaler + NMF once, then K-Means for every k in ``refs``.
 
     ``refs`` maps k -> reference labels of all households at that k. Returns k -> (ARI over all households,
@@ -68,11 +68,11 @@ def resample_scores(seed: int, X_raw: np.ndarray, refs: dict[int, np.ndarray], n
 
     idx = np.random.default_rng(seed).integers(0, len(X_raw), len(X_raw))
     inbag = np.unique(idx)
-    factors = fit_factors(X_raw[idx], n_factors, seed, max_iter, minibatch, transform, skew_threshold)
+    factors = fit_factors(X_raw[idx], n_factors, seed, spec)
     W_all = factor_scores(factors, X_raw)  # every household scored by the resample's scaler and NMF
     out = {}
     for k, ref in refs.items():
-        parts = add_kmeans(factors, k, seed, n_init, minibatch)
+        parts = add_kmeans(factors, k, seed, spec)
         labels = parts["order"][parts["kmeans"].predict(W_all)]
         out[k] = (float(adjusted_rand_score(ref, labels)), best_jaccard(ref[inbag], labels[inbag], k),
                   reassigned(ref, labels, k))
@@ -95,12 +95,11 @@ def _full_one(seed: int, **kw) -> dict[int, tuple[float, np.ndarray, np.ndarray]
 
 
 @single_threaded
-def _kmeans_only_one(seed: int, W: np.ndarray, ref: np.ndarray, n_segments: int, n_init: int,
-                     minibatch: bool = False) -> float:
+def _kmeans_only_one(seed: int, W: np.ndarray, ref: np.ndarray, n_segments: int, spec: SegmentSpec) -> float:
     from sklearn.metrics import adjusted_rand_score
 
     idx = np.random.default_rng(seed).integers(0, len(W), int(0.8 * len(W)))
-    labels = make_kmeans(n_segments, seed, n_init, minibatch).fit(W[idx]).labels_
+    labels = make_kmeans(n_segments, seed, spec.kmeans_n_init, spec.minibatch).fit(W[idx]).labels_
     return float(adjusted_rand_score(ref[idx], labels))
 
 
@@ -150,19 +149,15 @@ def _chunks(seeds: list[int], n_chunks: int) -> list[list[int]]:
     return [list(c) for c in np.array_split(np.asarray(seeds), max(1, min(n_chunks, len(seeds)))) if len(c)]
 
 
-def bootstrap_curve(X_raw: np.ndarray, refs: dict[int, np.ndarray], *, n_factors: int, n_boot: int, seed: int,
-                    n_init: int = 10, max_iter: int = 1000, n_jobs: int = -1, backend: str = "joblib",
-                    progress=None, minibatch: bool = False, transform: str = "minmax",
-                    skew_threshold: float = 2.0, step: str = "segments: bootstrap (full pipeline)"
-                    ) -> dict[int, StabilityResult]:
+def bootstrap_curve(X_raw: np.ndarray, refs: dict[int, np.ndarray], spec: SegmentSpec, *, n_factors: int,
+                    n_boot: int, seed: int, n_jobs: int = -1, backend: str = "joblib", progress=None,
+                    step: str = "segments: bootstrap (full pipeline)") -> dict[int, StabilityResult]:
     """Full-pipeline bootstrap for several segment counts at once (k -> result without the K-Means-only part).
 
     Each resample refits the scaler and NMF once and K-Means once per k, so a stability-versus-k curve
     costs little more than one k. ``progress(step, fraction)`` is called per chunk."""
     seeds = task_seeds(seed, n_boot)
-    full = functools.partial(_full_one, X_raw=X_raw, refs=refs, n_factors=n_factors, n_init=n_init,
-                             max_iter=max_iter, minibatch=minibatch, transform=transform,
-                             skew_threshold=skew_threshold)
+    full = functools.partial(_full_one, X_raw=X_raw, refs=refs, n_factors=n_factors, spec=spec)
     results: list[dict] = []
     # Chunks only exist to report progress; every resample keeps its own seed, so results do not depend on them.
     chunks = _chunks(seeds, 10 if progress else 1)
@@ -177,20 +172,17 @@ def bootstrap_curve(X_raw: np.ndarray, refs: dict[int, np.ndarray], *, n_factors
             for k in refs}
 
 
-def bootstrap_stability(X_raw: np.ndarray, W: np.ndarray, ref_labels: np.ndarray, *, n_factors: int,
-                        n_segments: int, n_boot: int, seed: int, n_init: int = 10, max_iter: int = 1000,
-                        kmeans_only: bool = True, n_jobs: int = -1, backend: str = "joblib",
-                        progress=None, minibatch: bool = False, transform: str = "minmax",
-                        skew_threshold: float = 2.0) -> StabilityResult:
+def bootstrap_stability(X_raw: np.ndarray, W: np.ndarray, ref_labels: np.ndarray, spec: SegmentSpec, *,
+                        n_factors: int, n_segments: int, n_boot: int, seed: int, kmeans_only: bool = True,
+                        n_jobs: int = -1, backend: str = "joblib", progress=None) -> StabilityResult:
     """Run both bootstraps (see module docstring); ``progress(step, fraction)`` is called per chunk.
 
-    ``minibatch`` refits with the online estimators (above the scale threshold, as the reported model)."""
-    full = bootstrap_curve(X_raw, {n_segments: ref_labels}, n_factors=n_factors, n_boot=n_boot, seed=seed,
-                           n_init=n_init, max_iter=max_iter, n_jobs=n_jobs, backend=backend, progress=progress,
-                           minibatch=minibatch, transform=transform, skew_threshold=skew_threshold)[n_segments]
+    Every refit uses ``spec`` (the reported model's ``spec_``: ``spec.minibatch`` refits with the online
+    estimators above the scale threshold, as the reported model was fit)."""
+    full = bootstrap_curve(X_raw, {n_segments: ref_labels}, spec, n_factors=n_factors, n_boot=n_boot, seed=seed,
+                           n_jobs=n_jobs, backend=backend, progress=progress)[n_segments]
     km = np.array([])
     if kmeans_only and n_boot:
-        task = functools.partial(_kmeans_only_one, W=W, ref=ref_labels, n_segments=n_segments, n_init=n_init,
-                                 minibatch=minibatch)
+        task = functools.partial(_kmeans_only_one, W=W, ref=ref_labels, n_segments=n_segments, spec=spec)
         km = np.array(parallel_map(task, task_seeds(seed + 1, n_boot), n_jobs=n_jobs, backend=backend))
     return StabilityResult(ari=full.ari, jaccard=full.jaccard, kmeans_only_ari=km, reassignment=full.reassignment)

@@ -38,7 +38,7 @@ from ...io import OutputDir
 from ...parallel import task_seeds
 from ...report.section import Section
 from . import bounds, dml, estimators, headline
-from .sections import ate_sections
+from .report import ate_sections
 from ..config import AteConfig
 from ..nuisance import Nuisances, crossfit_nuisances, crossfit_propensity, make_folds
 from .positivity import PositivityReport, positivity_report
@@ -142,7 +142,7 @@ def run_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates
     """:func:`compute_ate`, then write its tables and figures under ``out`` and return the report sections."""
     result = compute_ate(df, treatment=treatment, outcomes=outcomes, covariates=covariates, cfg=cfg, seed=seed,
                          label=label, groups=groups, strata=strata)
-    return result, ate_sections(result, cfg, out, label)
+    return result, ate_sections(result, out, cfg=cfg, label=label)
 
 
 def compute_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates: list[str],

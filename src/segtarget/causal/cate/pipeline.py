@@ -191,11 +191,11 @@ def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisan
              n_jobs: int = -1, progress=None, groups: np.ndarray | None = None,
              overlap: tuple[float, float] | None = None) -> tuple[CateResult, list[Section]]:
     """:func:`compute_cate`, then write its tables and figures through ``out`` and return the report sections."""
-    from .report import cate_report
+    from .report import cate_sections
 
     result = compute_cate(Y, T, X, nuisances=nuisances, cfg=cfg, seed=seed, outcome=outcome, breakeven=breakeven,
                           n_jobs=n_jobs, progress=progress, groups=groups, overlap=overlap)
-    return result, cate_report(result, out)
+    return result, cate_sections(result, out)
 
 
 def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisances | None, cfg: CateConfig,

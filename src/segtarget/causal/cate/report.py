@@ -159,21 +159,17 @@ def _interpret_section(res, out: OutputDir, s: str) -> Section:
     )
 
 
-def cate_sections(res, out: OutputDir, breakeven: float | None = None, scale_note: str = "") -> list[Section]:
-    """Write the CATE stage's tables and figures and return its report sections (``scale_note``: the
-    sentence of a sampled fit, shown as a Text block and in the method note)."""
-    s = slug(res.outcome)
-    return [_model_section(res, out, s, scale_note), _refutation_section(res, out, s), _interpret_section(res, out, s)]
-
-
 def naive_curves(Y, T, oof: pd.DataFrame, models) -> dict[str, pd.DataFrame]:
     """Reference-style binned uplift curves per model (for the figure)."""
     return {m: naive_binned_uplift(Y, T, oof[f"cate_{m}"])[1] for m in models}
 
 
-def cate_report(res, out: OutputDir) -> list[Section]:
+def cate_sections(res, out: OutputDir) -> list[Section]:
     """Write the CATE stage's tables and figures from its result and return its report sections. The model
-    comparison describes the units the models were compared on (the sample, above cate.sample_threshold)."""
+    comparison describes the units the models were compared on (the sample, above cate.sample_threshold; the
+    sentence of such a sampled fit, ``res.scale_note``, is shown as a Text block and in the method note)."""
     shown = res if res.sample_rows is None else dataclasses.replace(
         res, oof=res.compared_oof, dr_scores=res.dr_scores[res.sample_rows])
-    return cate_sections(shown, out, breakeven=res.breakeven, scale_note=res.scale_note)
+    s = slug(res.outcome)
+    return [_model_section(shown, out, s, res.scale_note), _refutation_section(shown, out, s),
+            _interpret_section(shown, out, s)]

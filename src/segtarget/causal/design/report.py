@@ -33,7 +33,8 @@ _NOTES = {
 WINDOW_COLUMNS = ["outcome_start", "outcome_end", "outcome_weeks", "truncated"]
 
 
-def design_section(cohort: Cohort, out: OutputDir) -> Section:
+def design_sections(cohort: Cohort, out: OutputDir) -> list[Section]:
+    """Windows and counts per trial, raw means by arm and the trials left out."""
     summary = cohort.summary_frame()
     means = (cohort.data.groupby("treated")[["purchase_amount", "purchase_count", "pre_spend_week", "redeemed"]]
              .mean().reset_index().rename(columns={"treated": "arm"}))
@@ -55,22 +56,22 @@ def design_section(cohort: Cohort, out: OutputDir) -> Section:
         blocks.append(Table("design_skipped", cohort.skipped, "Trials left out, with the reason",
                             out.table("design_skipped", cohort.skipped)))
     n_trunc = int(cohort.data["truncated"].sum()) if "truncated" in cohort.data else 0
-    return Section(
+    return [Section(
         key="design", title="Track 2: campaign study design", method_note=f"Design '{cohort.design}'. " + note,
         blocks=blocks, warnings=warnings,
         headline={"n_treated": int(cohort.data.treated.sum()), "n_control": int((cohort.data.treated == 0).sum()),
                   "design": cohort.design, "n_truncated_kept": n_trunc, "outcome_scale": cohort.outcome_scale},
-    )
+    )]
 
 
-def cotargeting_section(result, out: OutputDir, contact_cost: float | None = None) -> Section:
+def cotargeting_sections(result, out: OutputDir, *, contact_cost: float | None = None) -> list[Section]:
     """B/C exposure by trial and arm (``tables/cotargeting.csv``), the headline with and without co-targeted
     units (``tables/cotargeting_sensitivity.csv``) and the sentence saying which treatment the headline measures
     (a first-screen warning when the arms' in-window shares differ by more than 5 points)."""
     from .cotargeting import BEFORE_WEEKS
 
     sentence = result.sentence(contact_cost)
-    return Section(
+    return [Section(
         key="cotargeting", title="Track 2: what else the treated received (Type B/C co-targeting)",
         method_note=(f"A unit is co-targeted when a Type B/C campaign it belongs to starts inside its outcome "
                      f"window; the table also shows B/C starts in the {BEFORE_WEEKS} weeks before the start and "
@@ -90,7 +91,7 @@ def cotargeting_section(result, out: OutputDir, contact_cost: float | None = Non
                       "Headline estimate (purchase_amount) with and without co-targeted units",
                       out.table("cotargeting_sensitivity", result.sensitivity))],
         warnings=[f"co-targeting: {sentence}"] if result.material else [],
-        headline={"sentence": sentence, "gap": result.gap, "material": result.material})
+        headline={"sentence": sentence, "gap": result.gap, "material": result.material})]
 
 
 def cohort_table(cohort: Cohort, propensity: np.ndarray | None = None, band: float = 0.05) -> pd.DataFrame:
@@ -133,7 +134,8 @@ def _sensitivity(gate) -> str:
             f"{gate.window_weeks:.1f} weeks) moves it by M x ${pre * gate.window_weeks:,.2f}.")
 
 
-def refutation_section(refutations, out: OutputDir, gate=None) -> Section:
+def refutation_sections(refutations, out: OutputDir, *, gate=None) -> list[Section]:
+    """The design gate's checks and bracket (``gate``, campaign-trials) above the older diagnostics."""
     t = refutation_table(refutations, gate)
     warnings = [f"design check failed: {r.check}"
                 f"{'' if r.trial == 'pooled' else ' (trial ' + str(r.trial) + ')'}: {r.verdict}"
@@ -155,7 +157,7 @@ def refutation_section(refutations, out: OutputDir, gate=None) -> Section:
                              "Weekly adjusted gap per trial: a gap before the look-back that runs on past the start "
                              "points to a persistent trait; a fading spike after the start to recent-spend "
                              "selection; a step at the start alone to a campaign effect"))
-    return Section(
+    return [Section(
         key="design_refutations", title="Track 2: does the design compare like with like?",
         method_note=("The gate (role 'gate') tests the two assumptions that could identify the effect, per trial "
                      "and pooled (treated-weighted), with outcomes the campaign cannot move and the covariates do "
@@ -173,4 +175,4 @@ def refutation_section(refutations, out: OutputDir, gate=None) -> Section:
                      "of its absence." + _gate_note(gate)),
         blocks=blocks, warnings=warnings,
         headline={"n_failed": int((t["passed"] == False).sum()),  # noqa: E712
-                  "gate_status": None if gate is None else gate.status})
+                  "gate_status": None if gate is None else gate.status})]

@@ -1,4 +1,5 @@
-"""The event-study step of `segtarget run`: panel (DuckDB) -> stacked DiD (pyfixest) -> triangulation -> section.
+"""The event-study step of `segtarget run`: panel (DuckDB) -> stacked DiD (pyfixest) -> triangulation; its report
+sections are ``report.event_sections``.
 
 :func:`compute_event_study` (in memory; :func:`run_event_study` also writes) depends only on a units table (``panel.design_units``), so it works with any study design
 that gives each unit its trial and outcome window (stacked or one window per trial).
@@ -14,7 +15,7 @@ from ...io import OutputDir
 from ...report.section import Section
 from .config import EventStudyConfig
 from .difference import DesignDifference, difference_test, dr_contributions
-from .report import event_study_sections
+from .report import event_sections
 from .study import EventStudy, EventStudyResult
 from .panel import build_panel, design_units
 from .triangulation import (ES_OUTCOME, scale_factor, treated_window_weeks, triangulation_sentence,
@@ -42,13 +43,7 @@ def run_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, out: Out
     """:func:`compute_event_study`, then write its table and figure and return the report sections."""
     run = compute_event_study(tables, units, cfg, segment=segment, ate_table=ate_table, ate_headline=ate_headline,
                               dr_influence=dr_influence, seed=seed, outcome_scale=outcome_scale)
-    return run, event_report(run, cfg, out)
-
-
-def event_report(run: EventStudyRun, cfg: EventStudyConfig, out: OutputDir) -> list[Section]:
-    """The event study's files and report sections, read from its result."""
-    return event_study_sections(run.result, run.triangulation, run.sentence, cfg.pre_weeks, out,
-                                strata=cfg.level_strata)
+    return run, event_sections(run, out, cfg=cfg)
 
 
 def compute_event_study(tables, units: pd.DataFrame, cfg: EventStudyConfig, *, segment: pd.Series | None = None,

@@ -9,6 +9,7 @@ import pandas as pd
 from ...plotting import pyplot
 from ...io import OutputDir
 from ...report.section import Figure, Section, Table, Text
+from .config import EventStudyConfig
 from .study import EventStudyResult
 from .triangulation import format_p
 
@@ -68,9 +69,10 @@ def _verdict(res: EventStudyResult) -> str:
     return pre + " " + post
 
 
-def event_study_sections(res: EventStudyResult, tri: pd.DataFrame | None, sentence: str, pre_weeks: int,
-                         out: OutputDir, strata: int = 1) -> list[Section]:
-    """Write figures/event_study.png, tables/event_study.csv (and triangulation.csv) and describe them."""
+def event_sections(run, out: OutputDir, *, cfg: EventStudyConfig) -> list[Section]:
+    """Write figures/event_study.png, tables/event_study.csv (and triangulation.csv) of ``run`` (a
+    ``pipeline.EventStudyRun``) and describe them."""
+    res, tri, sentence = run.result, run.triangulation, run.sentence
     table = res.summary_frame()
     ylabel = "effect on weekly spend ($)" if res.outcome == "spend" else f"effect on weekly {res.outcome}"
     blocks = [Text(f"<p><strong>Verdict.</strong> {html.escape(_verdict(res))}</p>"),
@@ -97,5 +99,5 @@ def event_study_sections(res: EventStudyResult, tri: pd.DataFrame | None, senten
                                                                                             o["ci_upper"])}
     if sentence:
         head["triangulation"] = sentence
-    return [Section("event_study", "Track 2: panel event study (stacked DiD)", NOTE.format(pre=pre_weeks, strata=strata), blocks,
-                    warnings, head)]
+    note = NOTE.format(pre=cfg.pre_weeks, strata=cfg.level_strata)
+    return [Section("event_study", "Track 2: panel event study (stacked DiD)", note, blocks, warnings, head)]

@@ -37,7 +37,8 @@ def _distribution_figure(feats: pd.DataFrame):
     return fig
 
 
-def data_sections(tables, feats: pd.DataFrame, out: OutputDir) -> list[Section]:
+def data_sections(feats: pd.DataFrame, out: OutputDir, *, tables) -> list[Section]:
+    """The data overview and quality of ``tables`` (the loaded source) and the summary of the household features."""
     overview = tables.overview()
     overview.insert(0, "source", tables.source)
     quality = tables.quality

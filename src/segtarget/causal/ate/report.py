@@ -86,7 +86,7 @@ def _outcome_blocks(res: AteResult, outcome: str, out: OutputDir, pre: str) -> l
     ]
 
 
-def ate_sections(res: AteResult, cfg: AteConfig, out: OutputDir, label: str = "") -> list[Section]:
+def ate_sections(res: AteResult, out: OutputDir, *, cfg: AteConfig, label: str = "") -> list[Section]:
     """Write the Track 2a tables/figures of ``res`` under ``out`` and return the positivity and ATE sections."""
     pre = f"{_slug(label)}_" if label else ""
     suffix = f" ({html.escape(label)})" if label else ""

@@ -1,4 +1,5 @@
-"""Report sections of the policy stage, built from a :class:`PolicyResult` and the files it wrote."""
+"""The policy stage's report, read from its :class:`PolicyResult`: ``policy.csv``, ``tables/<name>.csv``,
+``figures/<name>.png`` and the report sections."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import html
 
 import pandas as pd
 
+from ..io import OutputDir, atomic_write_table
 from ..report.section import Figure, Section, Table, Text
+from .abdesign import strata_table
+from .curves import pivot_profit
+from .value import POLICY_COLUMNS
 
 
 def _money(x: float) -> str:
@@ -194,12 +199,48 @@ def _quantities(ab: dict) -> pd.DataFrame:
 
 
 def _strata(res) -> pd.DataFrame:
-    from .abdesign import strata_table
-
     return strata_table(res.assignment)
 
 
-def build_sections(res, files: dict, *, outcome: str = "purchase_amount") -> list[Section]:
+def _write_files(res, out: OutputDir) -> dict:
+    """Write every policy table and figure; returns name -> path for the report sections."""
+    from . import plots
+
+    ab = pd.DataFrame([res.verdict.ab])
+    files = {
+        "economics": out.table("policy_economics", res.economics.summary_frame()),
+        "policies": out.table("policy_comparison", res.policies),
+        "selection": out.table("policy_selection", res.selection.summary_frame()),
+        "concentration": out.table("policy_concentration", res.concentration),
+        "assignments": out.table("policy_assignments", res.assignments),
+        "curve": out.table("policy_profit_curve", res.curve),
+        "sensitivity": out.table("policy_sensitivity", res.sensitivity),
+        "scenarios": out.table("policy_scenarios", res.scenarios),
+        "decision_test": out.table("ab_decision_test", ab),
+        "ab_design": out.table("ab_design", res.ab_design),
+        "ab_strata": out.table("ab_strata", strata_table(res.assignment)),
+        "assignment": out.table("ab_assignment", res.assignment),
+        "key_results": out.table("key_results", res.key_results),
+        "fig_policies": out.figure("policy_comparison", plots.policy_comparison_figure(res.policies)),
+        "fig_curve": out.figure("policy_profit_curve", plots.profit_curve_figure(
+            res.curve, res.headline.get("share_above_breakeven"))),
+        "fig_sensitivity": out.figure("policy_sensitivity", plots.sensitivity_figure(pivot_profit(res.sensitivity))),
+    }
+    for name, rules in res.tree_rules.items():
+        files[f"rules_{name}"] = out.table(f"policy_rules_{name.replace(' ', '_').replace('(', '').replace(')', '')}",
+                                           rules)
+    if res.segment_actions is not None:
+        files["segments"] = out.table("segment_actions", res.segment_actions)
+        files["fig_segments"] = out.figure(
+            "segment_actions", plots.segment_gate_figure(res.segment_actions, res.economics.breakeven))
+    return files
+
+
+def policy_sections(res, out: OutputDir, *, outcome: str = "purchase_amount") -> list[Section]:
+    """Write every file of the policy stage from ``res`` (a PolicyResult: ``policy.csv`` at the run root, its
+    tables and figures) and return its report sections."""
+    atomic_write_table(res.policies[POLICY_COLUMNS], out.root / "policy.csv")
+    files = _write_files(res, out)
     sections = [_policy_section(res, files, outcome), _curve_section(res, files)]
     if res.segment_actions is not None:
         sections.append(_segment_section(res, files))
