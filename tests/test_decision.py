@@ -92,3 +92,7 @@ def test_run_and_causal_decide_alike_on_the_runs_units(small_run, small_source, 
     v, w = pol.verdict, run_pol.verdict
     assert (v.kind, v.gate_status, v.bracket_profit) == (w.kind, w.gate_status, w.bracket_profit)
     assert v.sentence.removesuffix(plan_sentence(v.ab)) == w.sentence.removesuffix(plan_sentence(w.ab))
+    # the A/B plan from the units: profit outcome, sigma and CUPED from the controls, the test's size
+    plan = ("caused_discount", "breakeven_with_discount", "n_control_households", "sigma_profit", "cuped_rho",
+            "sigma_analysed", "headline_profit_effect", "sized_for", "n_treatment", "n_control")
+    assert [v.ab[k] for k in plan] == pytest.approx([w.ab[k] for k in plan], rel=1e-9)
