@@ -94,5 +94,6 @@ def test_run_and_causal_decide_alike_on_the_runs_units(small_run, small_source, 
     assert v.sentence.removesuffix(plan_sentence(v.ab)) == w.sentence.removesuffix(plan_sentence(w.ab))
     # the A/B plan from the units: profit outcome, sigma and CUPED from the controls, the test's size
     plan = ("caused_discount", "breakeven_with_discount", "n_control_households", "sigma_profit", "cuped_rho",
-            "sigma_analysed", "headline_profit_effect", "sized_for", "n_treatment", "n_control")
+            "sigma_analysed", "headline_profit_effect", "n_treatment", "n_control")
     assert [v.ab[k] for k in plan] == pytest.approx([w.ab[k] for k in plan], rel=1e-9)
+    assert v.ab["sized_for"] == w.ab["sized_for"]
