@@ -26,7 +26,8 @@ def causal(
     outcome: List[str] = typer.Option(..., "--outcome", help="Numeric outcome column (repeat for several)."),
     covariates: Optional[str] = typer.Option(None, "--covariates",
                                              help="Comma-separated covariates (default: every other numeric column)."),
-    id_col: Optional[str] = typer.Option(None, "--id", help="Unit id column (checked for duplicates, not used)."),
+    id_col: Optional[str] = typer.Option(None, "--id", help="Unit id column (checked for duplicates; names the "
+                                                                "units in cate.csv and the A/B assignment)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, same numbers); sets run.seed, "
                                                             "whose value it defaults to."),
     out: Path = typer.Option(..., "--out", help="Output directory (replaced atomically)."),
