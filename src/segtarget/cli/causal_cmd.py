@@ -25,7 +25,9 @@ def causal(
     treatment: str = typer.Option(..., "--treatment", help="Binary 0/1 column: 1 = treated."),
     outcome: List[str] = typer.Option(..., "--outcome", help="Numeric outcome column (repeat for several)."),
     covariates: Optional[str] = typer.Option(None, "--covariates",
-                                             help="Comma-separated covariates (default: every other numeric column)."),
+                                             help="Comma-separated covariates (default: every other "
+                                                  "numeric column but --id, --cluster, --strata and "
+                                                  "the discount columns)."),
     id_col: Optional[str] = typer.Option(None, "--id", help="Unit id column (checked for duplicates; names the "
                                                                 "units in cate.csv and the A/B assignment)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, same numbers); sets run.seed, "
