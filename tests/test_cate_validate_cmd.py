@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from segtarget.cli import app
@@ -38,3 +39,24 @@ def test_validate_bad_inputs(tmp_path):
                                  "--out", str(tmp_path / "o")])
     assert r.exit_code != 0 and "--auc" in str(r.exception or r.output)
     assert not (tmp_path / "o").exists()
+
+
+def test_validate_breakeven_is_the_configs_cost_over_margin(tmp_path, monkeypatch):
+    """No hard-coded break-even: without --breakeven it is policy.cost / policy.margin, as in the run's policy."""
+    import segtarget.causal.validation.scoring as scoring
+
+    got = []
+
+    class Stop(Exception):
+        pass
+
+    def fake(X, **kw):
+        got.append(kw["breakeven"])
+        raise Stop
+
+    monkeypatch.setattr(scoring, "run_validation", fake)
+    _features(tmp_path / "f.csv")
+    base = ["validate", "--features", str(tmp_path / "f.csv"), "--out", str(tmp_path / "o")]
+    for extra in ([], ["--set", "policy.cost=3", "--set", "policy.margin=0.5"], ["--breakeven", "7.5"]):
+        assert isinstance(CliRunner().invoke(app, base + extra).exception, Stop)
+    assert got == [pytest.approx(1.0 / 0.30), pytest.approx(6.0), 7.5]

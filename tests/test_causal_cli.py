@@ -9,7 +9,10 @@ import pandas as pd
 import pytest
 
 BIN = Path(sys.executable).parent / "segtarget"
-FAST = ["--set", "ate.dml=false", "--set", "ate.crossfit_repeats=1", "--set", "ate.folds=3"]
+FAST = ["--set", "ate.dml=false", "--set", "ate.crossfit_repeats=1", "--set", "ate.folds=3",
+        # the CATE and policy steps run by default; small budgets (tests/test_table_analysis.py checks them)
+        "--set", 'cate.models=["t","linear_dml"]', "--set", "cate.n_placebo=2", "--set", "cate.n_random_cause=2",
+        "--set", "cate.n_subset=2", "--set", "cate.n_dummy=2", "--set", "cate.n_boot=50", "--set", "cate.ranking_splits=2"]
 
 
 def _table(n=240, seed=0) -> pd.DataFrame:

@@ -252,7 +252,7 @@ def test_no_cli_flag_hard_codes_a_config_default():
     """Flags that stand for a config key default to None and fall back to the config, so the two cannot drift."""
     import inspect
 
-    config_flags = {"seed", "margin", "cost", "data", "source", "exposure", "out_dir", "n_jobs"}
+    config_flags = {"seed", "margin", "cost", "data", "source", "exposure", "out_dir", "n_jobs", "breakeven"}
     checked = []
     for command in app.registered_commands:
         for name, param in inspect.signature(command.callback).parameters.items():
@@ -261,7 +261,8 @@ def test_no_cli_flag_hard_codes_a_config_default():
                 assert default in (None, ...), f"`segtarget {command.name}` --{name} defaults to {default!r}"
                 checked.append((command.name, name))
     assert {("causal", "seed"), ("validate", "seed"), ("abtest", "margin"), ("features", "data"),
-            ("synth", "seed")} <= set(checked)
+            ("synth", "seed"), ("causal", "cost"), ("causal", "margin"), ("run", "cost"),
+            ("validate", "breakeven")} <= set(checked)
 
 
 def _stop_with(captured: dict):

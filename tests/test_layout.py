@@ -25,7 +25,8 @@ STAGES = [
     ("causal", ["segtarget.causal"]),
     ("policy", ["segtarget.policy"]),
     ("report", ["segtarget.report"]),
-    ("pipeline", ["segtarget.config", "segtarget.table_analysis", "segtarget.steps", "segtarget.pipeline"]),
+    ("pipeline", ["segtarget.config", "segtarget.decision", "segtarget.table_analysis", "segtarget.steps",
+                  "segtarget.pipeline"]),
     ("cli", ["segtarget.cli"]),
 ]
 

@@ -30,9 +30,9 @@ from .config import Config, config_to_dict
 from .errors import SegtargetError
 from .io import OutputDir, atomic_output_dir
 from .report.section import Section
-from .steps import PRIMARY, compute_migration_step, event_study_step, nested_cate, \
-    next_campaign_assignment, next_campaign_targets, policy_inputs, policy_scores, pre_period_config, \
-    pre_period_segments
+from .decision import make_units, nested_cate, policy_inputs, policy_scores
+from .steps import PRIMARY, compute_migration_step, event_study_step, next_campaign_assignment, \
+    next_campaign_targets, pre_period_config, pre_period_segments, retail_policy_extras
 
 __all__ = ["RunLog", "RunResult", "run", "run_pipeline", "executive_summary", "PRIMARY", "CATE_OUTCOMES"]
 
@@ -112,7 +112,6 @@ class RunResult:
                             "input_fingerprint": self.data.fingerprint, "timings_seconds": log.timings,
                             "cache_hits": self.cache_hits, "seed": self.config.run.seed}
                 summary = executive_summary(_facts(self.data), self.segments, self.ate, self.policy, warnings,
-                                            tables_dir=root / "tables",
                                             triangulation=self.event_study.sentence if self.event_study else None,
                                             targets=self.targets)
                 render_report(sections, root=root, summary=summary, manifest=manifest)
@@ -134,25 +133,23 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _key_results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(first-screen table, raw CSV): the key results exactly as written to ``tables/key_results.csv``."""
-    raw = pd.read_csv(path)
-    shown = pd.DataFrame({
+def _key_results(raw: pd.DataFrame) -> pd.DataFrame:
+    """The first screen's table from the policy result's key results (the frame key_results.csv is written from)."""
+    return pd.DataFrame({
         "scenario": raw["scenario"], "n_targeted": raw["n_targeted"], "share": raw["share"],
         "profit": raw["profit"], "profit_ci": list(zip(raw["ci_lower"], raw["ci_upper"])), "roi": raw["roi"],
         "roi_ci": list(zip(raw["roi_ci_lower"], raw["roi_ci_upper"])), "method": raw["method"],
         "follows_verdict": raw["follows_verdict"].astype(bool)})
-    return shown, raw
 
 
 def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings: list[str],
-                      tables_dir: Path | None = None, triangulation: str | None = None,
-                      targets: pd.DataFrame | None = None):
-    """The report's first screen from the stage results (any of seg / ate_res / pol / targets may be None).
+                      triangulation: str | None = None, targets: pd.DataFrame | None = None):
+    """The report's first screen from the stage results in memory (any of seg / ate_res / pol / targets may be
+    None); ``segtarget run`` and ``segtarget causal`` both build it here.
 
-    The verdict, the cost assumption and the key results are read back from ``key_results.csv`` so the
-    first screen shows exactly the numbers of the table below it; ``targets`` adds how many listed households
-    lie outside the study population.
+    The verdict, the cost assumption and the key results come from ``pol.key_results``, the frame that
+    ``tables/key_results.csv`` is written from, so the first screen shows exactly the numbers of that table
+    without reading it back; ``targets`` adds how many listed households lie outside the study population.
     """
     from .policy.targets import population_line
     from .report.summary import ExecutiveSummary
@@ -172,8 +169,8 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
     keys = verdict = assumption = improvement = None
     tone = "neutral"
     if pol is not None:
-        path = (tables_dir / "key_results.csv") if tables_dir is not None else None
-        keys, raw = _key_results(path) if path is not None and path.is_file() else (None, pol.key_results)
+        raw = pol.key_results
+        keys = _key_results(raw)
         verdict, assumption = str(raw["verdict_sentence"].iloc[0]), str(raw["assumption"].iloc[0])
         g = raw.iloc[-1]
         sign = lambda v: f"{'+' if v >= 0 else '−'}${abs(v):,.0f}"
@@ -333,17 +330,19 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         with log.step("event study"):
             es_run = event_study_step(tables, cohort, ate_res, cohort_segments, cfg, cache,
                                       stage_key(k_ate, k_pre, cfg.event_study), warnings)
+    units = make_units(cohort.data, treatment="treated", outcome=PRIMARY, covariates=ate_res.covariates,
+                       groups=cohort.data["household_id"].to_numpy(), cfg=cfg, pre="pre_spend_week")
     with log.step("policy scores"):
         # not the cost or the margin: those only recombine the scores in the policy step
         k_scores = stage_key(k_ate, cfg.policy.score_repeats, cfg.policy.coupons_retailer_funded)
-        scores = cache.run("policy-scores", k_scores, None, lambda: policy_scores(tables, cohort, X, T, ate_res, cfg,
-                                                                                  seed))
+        scores = cache.run("policy-scores", k_scores, None, lambda: policy_scores(units, ate_res, cfg, seed))
     with log.step("policy cate"):
         nested = cache.run("policy-cate", stage_key(k_ate, cfg.cate, PRIMARY, "nested"), None,
-                           lambda: nested_cate(cohort, X, T, cate[PRIMARY], cfg, seed))
+                           lambda: nested_cate(units, cate[PRIMARY], cfg, seed))
     with log.step("policy"):
         res = cate[PRIMARY]
-        pol = compute_policy(policy_inputs(tables, cohort, X, res, scores, cohort_segments, nested, gate),
+        pol = compute_policy(policy_inputs(units, res, scores, nested, gate,
+                                           **retail_policy_extras(tables, cohort, cohort_segments)),
                              cfg.policy, seed=seed)
         warnings += pol.warnings
     with log.step("targets"):

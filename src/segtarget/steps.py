@@ -1,5 +1,6 @@
-"""Steps of the one run that join stages: pre-period segments, migration, policy scores and inputs, the event
-study with its fallback, and the next campaign's target list (the run itself is :mod:`segtarget.pipeline`)."""
+"""Steps of the one run that join stages: pre-period segments, migration, the retail run's extra policy inputs,
+the event study with its fallback, and the next campaign's target list (the run itself is
+:mod:`segtarget.pipeline`; the decision path it shares with ``segtarget causal`` is :mod:`segtarget.decision`)."""
 
 from __future__ import annotations
 
@@ -57,61 +58,20 @@ def compute_migration_step(tables, seg_result, cfg: Config):
     return MigrationRun(res, model)
 
 
-def policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
-    """AIPW scores of sales and of the retailer-funded discount, averaged over the ATE's number of splits. (The
-    design's falsification tests live in causal/design/gate.py: sales just before the start, once scored here
-    as a placebo, are four times a covariate and could not fail.)"""
-    from .policy.profit import averaged_scores, check_discount_columns, discount_columns
-
-    check_discount_columns(cohort.data, cfg.policy.coupons_retailer_funded)
-    Y = {"sales": cohort.data[PRIMARY].to_numpy(float)}
-    Y.update({c: cohort.data[c].to_numpy(float) for c in discount_columns(cfg.policy.coupons_retailer_funded)})
-    # As many splits as the ATE of the primary outcome needed (it stops once further splits stop moving it).
-    repeats = cfg.policy.score_repeats or int(ate_res.headline[PRIMARY].get("splits", cfg.ate.crossfit_repeats))
-    return averaged_scores(Y, T, X, {"sales": ate_res.nuisances[PRIMARY]}, groups=cohort.data["household_id"],
-                           repeats=repeats, n_folds=cfg.ate.folds, seed=seed, clip=(cfg.ate.clip, 1 - cfg.ate.clip))
-
-
-def nested_cate(cohort, X, T, res, cfg: Config, seed: int):
-    """The selected CATE model's nested out-of-fold CATE on the CATE's folds (causal/cate/nested.py), so the
-    policy step's fold-by-fold choice never rests on a CATE that saw the fold it is valued on. None when the
-    CATE was fit on a sample of the cohort (scale path): the policy then uses the plain out-of-fold CATE."""
-    from .causal.cate.nested import nested_oof_cate
-
-    oof = res.oof
-    if len(oof) != len(cohort.data) or res.selected not in res.params:
-        return None
-    return nested_oof_cate(res.selected, res.params[res.selected], seed, cohort.data[PRIMARY].to_numpy(float), T,
-                           X.to_numpy(float), res.nuisances.folds,
-                           (oof["cate"].to_numpy(), oof["cate_lower"].to_numpy(), oof["cate_upper"].to_numpy()),
-                           n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)
-
-
-def policy_inputs(tables, cohort, X, res, scores, cohort_segments, nested=None, gate=None):
-    """The policy stage's inputs: the study units (treatment from ``cohort``, covariates ``X``), the CATE result
-    ``res`` and its nested out-of-fold CATE, the AIPW ``scores``, each unit's pre-period segment, the cost data
-    and the A/B plan's eligible households."""
+def retail_policy_extras(tables, cohort, cohort_segments) -> dict:
+    """What only the retail run adds to the policy inputs of :mod:`segtarget.decision`: the trial and the
+    pre-period segment per unit, the comparison cost rules, Type A contacts per week, and for the A/B plan the
+    households a test could randomise (the target list's households with no Type A mailer yet)."""
     from .policy.cost_data import cost_table, typea_contacts_per_week
     from .policy.eligibility import eligibility
-    from .policy.pipeline import PolicyInputs, ranking_inputs
-    from .policy.profit import DISCOUNT_OUTCOMES
 
-    oof, d = res.oof, cohort.data
-    # the A/B plan: who a test could randomise (the target list's households with no Type A mailer yet)
+    d = cohort.data
     pop = eligibility(tables, cohort.lookback_days)
-    return PolicyInputs(
-        household_id=d["household_id"].to_numpy(), Y=d[PRIMARY].to_numpy(float), T=d["treated"].to_numpy(), X=X,
-        cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
-        cate_upper=oof["cate_upper"].to_numpy(), scores=scores, folds=res.nuisances.folds,
-        propensity=res.nuisances.e_raw, **ranking_inputs(res.ranking),
-        index_campaign=d["index_campaign"].to_numpy(),
-        segment=cohort_segments["segment_name"].reset_index(drop=True),
-        pre_spend=d["pre_spend_week"].to_numpy(float), cost_data=cost_table(tables, d),
-        contacts_per_week=typea_contacts_per_week(tables),
-        cate_nested=None if nested is None else nested.cate,
-        cate_lower_nested=None if nested is None else nested.lower,
-        discount_outcomes=d[[c for c in DISCOUNT_OUTCOMES if c in d.columns]],
-        eligible_households=None if pop is None else pop.eligible, panel_households=None if pop is None else pop.panel, gate=gate)
+    return dict(index_campaign=d["index_campaign"].to_numpy(),
+                segment=cohort_segments["segment_name"].reset_index(drop=True),
+                cost_data=cost_table(tables, d), contacts_per_week=typea_contacts_per_week(tables),
+                eligible_households=None if pop is None else pop.eligible,
+                panel_households=None if pop is None else pop.panel)
 
 
 def headline_influence_of(cohort, ate_res, cfg: Config):

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..data.registry import source_help
+from .options import COST_HELP, MARGIN_HELP, money_overrides
 from .root import app
 
 
@@ -46,9 +47,8 @@ def run_command(
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
     set_: List[str] = typer.Option([], "--set", help="override a config value: section.key=value (repeatable)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed"),
-    cost: Optional[str] = typer.Option(None, "--cost", help="contact cost per household in dollars (print + "
-                                                            "postage; default: an assumed $1.00, shown in the report)"),
-    margin: Optional[str] = typer.Option(None, "--margin", help="gross margin on incremental sales, in (0, 1]"),
+    cost: Optional[str] = typer.Option(None, "--cost", help=COST_HELP),
+    margin: Optional[str] = typer.Option(None, "--margin", help=MARGIN_HELP),
     engine: Optional[str] = typer.Option(None, "--engine", help="duckdb | spark: where the data-heavy SQL runs "
                                                                 "(data.engine; spark needs the spark extra, see "
                                                                 "docs/scale.md)"),
@@ -57,11 +57,11 @@ def run_command(
 ) -> None:
     """Run everything: segments, campaign effects, targeting policy; write report.html."""
     from ..config import load_config
-    from ..pipeline import run_pipeline
+    from ..decision import verdict_line
+    from ..pipeline import run
 
-    overrides = list(set_)
-    cost_v, margin_v = _money_flags(cost, margin)
-    for key, value in (("data.source", data), ("data.engine", engine), ("run.seed", seed), ("policy.cost", cost_v), ("policy.margin", margin_v),
+    overrides = [*set_, *money_overrides(cost, margin)]
+    for key, value in (("data.source", data), ("data.engine", engine), ("run.seed", seed),
                        ("run.out", str(out) if out else None)):
         if value is not None:
             overrides.append(f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}")
@@ -72,7 +72,8 @@ def run_command(
     if progress is not None:
         progress.start()
     try:
-        report = run_pipeline(cfg, log=log)
+        result = run(cfg, log=log)
+        report = result.write(log=log)
     finally:
         if progress is not None:
             progress.stop()
@@ -83,37 +84,5 @@ def run_command(
         for step, secs in log.timings.items():
             t.add_row(step, f"{secs:.1f}")
         console.print(t)
-    typer.echo(_verdict_line(report.parent))
+    typer.echo(verdict_line(result.policy))  # the sentence the report opens with, from memory
     typer.echo(f"report: {report.resolve()}")
-
-
-def _money_flags(cost: str | None, margin: str | None) -> tuple[float | None, float | None]:
-    """--cost and --margin as numbers, or a one-line error naming the flag."""
-    import math
-
-    from ..errors import SegtargetError
-
-    out = []
-    for flag, text, ok, rule in (("--cost", cost, lambda v: v >= 0, "a number of dollars >= 0, e.g. --cost 0.75"),
-                                 ("--margin", margin, lambda v: 0 < v <= 1, "a number in (0, 1], e.g. --margin 0.3")):
-        if text is None:
-            out.append(None)
-            continue
-        try:
-            v = float(text)
-        except ValueError:
-            raise SegtargetError(f"{flag} {text!r}: not a number; use {rule}") from None
-        if not (math.isfinite(v) and ok(v)):
-            raise SegtargetError(f"{flag} {text}: out of range; use {rule}")
-        out.append(v)
-    return out[0], out[1]
-
-
-def _verdict_line(root: Path) -> str:
-    """The CLI's last line: the verdict, read from the same key_results.csv as the report."""
-    import pandas as pd
-
-    path = root / "tables" / "key_results.csv"
-    if not path.is_file():
-        return "verdict: not available (no policy step)"
-    return f"verdict: {pd.read_csv(path)['verdict_sentence'].iloc[0]}"

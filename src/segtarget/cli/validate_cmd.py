@@ -25,10 +25,13 @@ def validate(
     auc: float = typer.Option(0.95, "--auc", help="ROC AUC of the true propensity (0.5-0.999; reference: 0.99)."),
     effect_scale: float = typer.Option(2.0, "--effect-scale",
                                        help="Multiplies the simulated effects (1 = realistic, weak heterogeneity)."),
-    breakeven: float = typer.Option(42.43, "--breakeven", help="CATE above which targeting pays (cost / margin)."),
+    breakeven: Optional[float] = typer.Option(None, "--breakeven", help="CATE above which targeting pays (default: "
+                                                                        "policy.cost / policy.margin of the config, "
+                                                                        "the run's break-even)."),
     features: Optional[Path] = typer.Option(None, "--features",
                                             help="CSV/parquet of household covariates (default: embedded data)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML config; its cate and run sections are used."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML config; its cate, run and policy "
+                                                                "(break-even) sections are used."),
     set_: Optional[List[str]] = typer.Option(None, "--set", help="Override, e.g. cate.n_trials=20 (repeatable)."),
 ) -> None:
     """Simulate a campaign with a known effect on real covariates and check every CATE model against it."""
@@ -40,6 +43,10 @@ def validate(
 
     cfg = load_config(config, [*(set_ or []), *([f"run.seed={seed}"] if seed is not None else [])])
     seed = cfg.run.seed
+    if breakeven is None:  # the break-even of the run's policy step: contact cost / margin (policy/economics.py)
+        from ..policy.economics import make_economics
+
+        breakeven = make_economics(cfg.policy).breakeven
     if features is not None:
         raw = read_table(features, "--features")
         X = raw.select_dtypes(include="number")
@@ -58,7 +65,7 @@ def validate(
         from ..report.summary import ExecutiveSummary
 
         facts = [("Households", f"{len(X):,}"), ("Real covariates", str(X.shape[1])), ("Propensity AUC", str(auc)),
-                 ("Seed", str(seed)), ("Verdict", res.verdict)]
+                 ("Break-even CATE", f"${breakeven:,.2f}"), ("Seed", str(seed)), ("Verdict", res.verdict)]
         render_report(sections, root=tmp, summary=ExecutiveSummary(facts=facts), title="Ground-truth validation "
                       "of the CATE models", manifest={"seed": seed, "auc": auc, "effect_scale": effect_scale})
     t = res.table.set_index("model")

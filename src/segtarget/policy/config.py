@@ -18,7 +18,7 @@ DEFAULT_CONTACT_COST = 1.00
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    # Contact cost per household in dollars (print + postage; the CLI's --cost). Unset = an assumed $1.00
+    # Contact cost per household in dollars (print + postage; --cost of run and causal). Unset = an assumed $1.00
     # that the report's first screen labels as an assumption; any value given (even 1.00) is labelled as
     # given. The coupon discount is NOT part of it (it is an estimated effect, see policy/profit.py).
     cost: float | None = None

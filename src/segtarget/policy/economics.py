@@ -80,7 +80,7 @@ class Economics:
         return (f"Contact cost ${self.cost:,.2f} per household, {what}; margin {self.margin:.0%} of incremental "
                 f"sales; retailer-funded discount = "
                 f"{' + '.join(self.discount) + ' (estimated as an effect)' if self.discount else 'none in the data'}. "
-                f"Change it with: segtarget run --cost 0.75 --margin 0.25")
+                "Change it with --cost 0.75 --margin 0.25 (segtarget run or causal; policy.cost, policy.margin)")
 
     def summary_frame(self) -> pd.DataFrame:
         rows = [{"quantity": "contact cost per household", "value": self.cost, "ci_lower": self.cost,

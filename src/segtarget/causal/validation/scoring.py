@@ -106,10 +106,11 @@ def validate_on(sim: SemiSynthetic, *, cfg: CateConfig, seed: int, out: OutputDi
     return result, [_section(result, sim, out)] + cate_sections
 
 
-def run_validation(X: pd.DataFrame, *, cfg: CateConfig, seed: int, out: OutputDir, auc: float = 0.95,
-                   breakeven: float = 42.43, effect_scale: float = 1.0, n_jobs: int = -1,
+def run_validation(X: pd.DataFrame, *, cfg: CateConfig, seed: int, out: OutputDir, breakeven: float,
+                   auc: float = 0.95, effect_scale: float = 1.0, n_jobs: int = -1,
                    progress=None) -> tuple[ValidationResult, list[Section]]:
-    """Simulate a campaign on the covariates ``X`` (see :mod:`semisynth`) and validate the CATE stage."""
+    """Simulate a campaign on the covariates ``X`` (see :mod:`semisynth`) and validate the CATE stage; the regret
+    is taken at ``breakeven`` (``segtarget validate``: policy.cost / policy.margin of the config)."""
     sim = make_semisynthetic(X, auc=auc, seed=seed, breakeven=breakeven, effect_scale=effect_scale)
     return validate_on(sim, cfg=cfg, seed=seed, out=out, n_jobs=n_jobs, progress=progress)
 
