@@ -83,7 +83,7 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
     ``gate``: the design gate the verdict reads, default :func:`~segtarget.decision.unit_table_gate`."""
     from .causal.cate.pipeline import run_cate, write_cate_outputs
     from .decision import decide, make_units, unit_table_gate
-    from .policy.outputs import policy_report
+    from .policy.report import policy_sections
 
     d = df.reset_index(drop=True)
     ids = d[id_col].to_numpy() if id_col else np.arange(len(d))
@@ -104,6 +104,6 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
     units = make_units(d, treatment=treatment, outcome=outcomes[0], covariates=ate_res.covariates,
                        groups=ids if groups is None else groups, cfg=cfg, pre=pre, require_discounts=False)
     pol = decide(units, ate_res, results[outcomes[0]], cfg, seed, gate=unit_table_gate() if gate is None else gate)
-    sections += policy_report(pol, out, outcome=outcomes[0])
+    sections += policy_sections(pol, out, outcome=outcomes[0])
     warnings += pol.warnings
     return sections, warnings, pol
