@@ -78,6 +78,43 @@ def test_cate_model_and_ensemble_interface(small_cfg):
     np.testing.assert_allclose(c, np.mean([mm.effect(X[:5]) for mm in ens.models_], axis=0))
 
 
+def test_cate_model_is_a_scikit_learn_estimator(small_cfg):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    Y, T, X = _data(200)
+    params = default_params("t", small_cfg)
+    m = CateModel("t", params, random_state=7)
+    assert m.get_params() == {"name": "t", "params": params, "random_state": 7}
+    c = clone(m)
+    assert c.get_params()["random_state"] == 7 and c is not m and not hasattr(c, "estimator_")
+    with pytest.raises(NotFittedError):
+        c.effect(X[:2])
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    m.fit(Y, T, X=df)
+    assert m.n_features_in_ == 3 and list(m.feature_names_in_) == ["a", "b", "c"]
+    np.testing.assert_array_equal(clone(m).fit(Y, T, X=df).effect(X), m.effect(X))  # same seed, same numbers
+    assert not np.array_equal(clone(m).set_params(random_state=8).fit(Y, T, X=df).effect(X), m.effect(X))
+    ens = clone(EnsembleCateModel((("t", params),), random_state=1))
+    assert ens.get_params()["members"] == (("t", params),)
+
+
+def test_controls_w_are_used_or_rejected(small_cfg):
+    Y, T, X = _data(300)
+    W = np.random.default_rng(9).normal(size=(300, 2))
+    params = default_params("linear_dml", small_cfg)
+    plain = CateModel("linear_dml", params, 0).fit(Y, T, X=X)
+    with_w = CateModel("linear_dml", params, 0).fit(Y, T, X=X, W=W)
+    assert not np.allclose(plain.effect(X[:5]), with_w.effect(X[:5]))  # W reaches the nuisances
+    with pytest.raises(SegtargetError, match=r"CateModel\('t'\).fit: W is not used by the T-learner; add those "
+                                             "columns to X"):
+        CateModel("t", default_params("t", small_cfg)).fit(Y, T, X=X, W=W)
+    with pytest.raises(SegtargetError, match=r"W has shape \(10, 2\); pass a 2-D array with one row per unit"):
+        CateModel("dr", default_params("dr", small_cfg)).fit(Y, T, X=X, W=W[:10])
+    with pytest.raises(SegtargetError, match="W is not used by the S-learner"):
+        EnsembleCateModel((("s", default_params("s", small_cfg)),)).fit(Y, T, X=X, W=W)
+
+
 def test_check_models_rejects_unknown_names():
     with pytest.raises(SegtargetError, match="cate.models: unknown model 'bart'"):
         check_models(("t", "bart"))

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from ...errors import SegtargetError
 from ...threads import single_threaded
@@ -104,9 +106,16 @@ def make_estimator(name: str, params: dict[str, Any], seed: int):
     raise SegtargetError(f"config cate.models: unknown model '{name}'; choose from {', '.join(MODEL_NAMES)}")
 
 
-class _CateEstimator:
+# The learners whose EconML ``fit`` takes controls ``W`` (nuisance-only covariates: they enter e(x, w) and
+# mu(x, w) but tau depends on X alone). The meta-learners (s, t, x) have no such slot.
+WITH_CONTROLS = frozenset({"dr", "r", "linear_dml", "causal_forest"})
+
+
+class _CateEstimator(BaseEstimator):
     """The EconML read-out shared by every zoo model: ``effect`` gives tau(x), ``effect_interval`` its
-    bounds, and ``predict`` is ``effect`` so the models also read like scikit-learn regressors."""
+    bounds, and ``predict`` is ``effect`` so the models also read like scikit-learn regressors. Being a
+    scikit-learn ``BaseEstimator`` (parameters only in ``__init__``, fitted state ending in ``_``), a model
+    works with ``sklearn.base.clone``, ``get_params`` and ``set_params``."""
 
     def const_marginal_effect(self, X) -> np.ndarray:
         return self.effect(X)
@@ -115,12 +124,36 @@ class _CateEstimator:
         """The CATE of every row of ``X`` (same as :meth:`effect`)."""
         return self.effect(X)
 
+    def _remember_features(self, X) -> None:
+        self.n_features_in_ = np.asarray(X).shape[1]
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+
+
+def _controls(name: str, W, n: int) -> dict:
+    """``{"W": array}`` for EconML's ``fit`` when ``name`` uses controls, ``{}`` without W, else a one-line error."""
+    if W is None:
+        return {}
+    if name not in WITH_CONTROLS:
+        raise SegtargetError(f"CateModel('{name}').fit: W is not used by the {LABELS.get(name, name)}; add those "
+                             f"columns to X or choose one of {', '.join(sorted(WITH_CONTROLS))}")
+    W = np.asarray(W, float)
+    if W.ndim != 2 or len(W) != n:
+        raise SegtargetError(f"CateModel('{name}').fit: W has shape {W.shape}; pass a 2-D array with one row per "
+                             f"unit ({n})")
+    return {"W": W}
+
 
 class CateModel(_CateEstimator):
-    """One zoo learner with the EconML interface: ``fit(Y, T, X=)``, ``effect(X)``, ``effect_interval(X, alpha)``.
+    """One zoo learner with the EconML interface: ``fit(Y, T, X=, W=)``, ``effect(X)``, ``effect_interval(X, alpha)``.
 
-    ``effect`` and ``predict`` return the CATE as an array; ``effect_interval`` returns ``(lower, upper)``,
-    the (1 - alpha) interval where the learner has one (``linear_dml``, ``causal_forest``) and NaN otherwise.
+    ``name`` is one of ``MODEL_NAMES``; ``params`` its parameters (None: :func:`default_params` of the default
+    :class:`CateConfig`); ``random_state`` seeds every random step (same seed, same numbers). ``W`` (controls
+    that adjust the nuisances but not tau) is used by ``dr``, ``r``, ``linear_dml`` and ``causal_forest``; the
+    meta-learners reject it with one line rather than drop it. ``effect`` and ``predict`` return the CATE as an
+    array; ``effect_interval`` returns ``(lower, upper)``, the (1 - alpha) interval where the learner has one
+    (``linear_dml``, ``causal_forest``) and NaN otherwise. Fitted: ``estimator_`` (the EconML estimator),
+    ``n_features_in_`` (and ``feature_names_in_`` when X is a DataFrame).
     """
 
     def __init__(self, name: str = "t", params: dict | None = None, random_state: int = 0):
@@ -131,18 +164,22 @@ class CateModel(_CateEstimator):
     def fit(self, Y, T, *, X, W=None):
         import warnings
 
+        controls = _controls(self.name, W, len(np.asarray(Y)))
         params = self.params if self.params is not None else default_params(self.name, CateConfig())
-        self.estimator_ = make_estimator(self.name, params, self.random_state)
+        estimator = make_estimator(self.name, params, self.random_state)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.estimator_.fit(np.asarray(Y, float), np.asarray(T, int), X=np.asarray(X, float))
-        self.n_features_in_ = np.asarray(X).shape[1]
+            estimator.fit(np.asarray(Y, float), np.asarray(T, int), X=np.asarray(X, float), **controls)
+        self.estimator_ = estimator
+        self._remember_features(X)
         return self
 
     def effect(self, X) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
         return np.asarray(self.estimator_.effect(np.asarray(X, float)), float).ravel()
 
     def effect_interval(self, X, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+        check_is_fitted(self, "estimator_")
         n = np.asarray(X).shape[0]
         if self.name not in WITH_INTERVALS:
             return np.full(n, np.nan), np.full(n, np.nan)
@@ -153,7 +190,8 @@ class CateModel(_CateEstimator):
 class EnsembleCateModel(_CateEstimator):
     """Unweighted mean of zoo models; no per-unit interval (the members' intervals do not combine).
 
-    ``members`` is a tuple of (model name, params); each member uses its own per-model seed.
+    ``members`` is a tuple of (model name, params); each member uses its own per-model seed. ``W`` goes to
+    every member (so every member must use controls, see :class:`CateModel`). Fitted: ``models_``.
     """
 
     def __init__(self, members: tuple = (), random_state: int = 0):
@@ -161,13 +199,16 @@ class EnsembleCateModel(_CateEstimator):
         self.random_state = random_state
 
     def fit(self, Y, T, *, X, W=None):
-        self.models_ = [CateModel(n, p, model_seed(self.random_state, n)).fit(Y, T, X=X) for n, p in self.members]
+        self.models_ = [CateModel(n, p, model_seed(self.random_state, n)).fit(Y, T, X=X, W=W) for n, p in self.members]
+        self._remember_features(X)
         return self
 
     def effect(self, X) -> np.ndarray:
+        check_is_fitted(self, "models_")
         return np.mean([m.effect(X) for m in self.models_], axis=0)
 
     def effect_interval(self, X, alpha: float = 0.05):
+        check_is_fitted(self, "models_")
         n = np.asarray(X).shape[0]
         return np.full(n, np.nan), np.full(n, np.nan)
 
