@@ -36,7 +36,7 @@ margin, cost = cfg.policy.margin, cfg.policy.contact_cost  # the assumed $1.00 u
 cate = oof["linear_dml"].cate
 policies = {"CATE > breakeven": (margin * cate > cost).astype(float), "everyone": np.ones(len(Y)),
             "no one": np.zeros(len(Y))}
-values = st.value_frame(policies, psi, cate, margin=margin, cost=cost, clusters=households)
+values = st.value_frame(policies, psi, cate, margin=margin, cost=cost, groups=households)
 print(values[["policy", "method", "n_targeted", "profit", "ci_lower", "ci_upper"]].round(0).to_string(index=False))
 
 # A fitted model scores households it has never seen (here: the first three units again).

@@ -225,7 +225,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
     held[RECOMMENDED] = sel.pi
     desc[RECOMMENDED] = (f"chosen among the {len(cands)} policies on K-1 folds, applied to the held-out fold "
                          f"(choices: {sel.label})")
-    kw = dict(margin=econ.margin, cost=econ.cost, psi_disc=psi_d, clusters=clusters)
+    kw = dict(margin=econ.margin, cost=econ.cost, psi_disc=psi_d, groups=clusters)
     table = value_frame(held, psi_s, score, **kw)
     conc = concentration(held, r, clusters, share=cfg.concentration_share)
     ev = table[(table["method"] == "dr") & (table["policy"] == "everyone")].iloc[0]
@@ -239,7 +239,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
                                  if cfg.value_population == "overlap" else "of the study cohort"),
                      **gate_kw)
     warnings += _warnings(sel, conc, rate_p, cfg)
-    curve_kw = dict(disc=psi_d, clusters=clusters)
+    curve_kw = dict(disc=psi_d, groups=clusters)
     curve = profit_curve(score, psi_s, margin=econ.margin, cost=econ.cost, step=cfg.curve_step, **curve_kw)
     grid = sensitivity_grid(score, psi_s, costs=grid_costs(econ.cost, econ.reference_cost, cfg.sensitivity_cost_max,
                                                            cfg.sensitivity_cost_steps),
