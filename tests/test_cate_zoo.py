@@ -28,7 +28,7 @@ def test_every_model_predicts_out_of_fold(small_cfg):
     Y, T, X = _data()
     folds = make_folds(T, 3, 0)
     specs = {m: default_params(m, small_cfg) for m in MODEL_NAMES}
-    oof = oof_cate_many(specs, Y, T, X, folds, seed=1)
+    oof = oof_cate_many(specs, Y, T, X, folds, random_state=1)
     assert set(oof) == set(MODEL_NAMES)
     for name, o in oof.items():
         assert np.isfinite(o.cate).all(), name
@@ -42,10 +42,10 @@ def test_fold_predictions_do_not_depend_on_own_outcomes(small_cfg):
     Y, T, X = _data()
     folds = make_folds(T, 3, 0)
     specs = {"t": default_params("t", small_cfg), "linear_dml": default_params("linear_dml", small_cfg)}
-    a = oof_cate_many(specs, Y, T, X, folds, seed=1)
+    a = oof_cate_many(specs, Y, T, X, folds, random_state=1)
     Y2 = Y.copy()
     Y2[folds == 0] += np.random.default_rng(5).normal(0, 50, (folds == 0).sum())
-    b = oof_cate_many(specs, Y2, T, X, folds, seed=1)
+    b = oof_cate_many(specs, Y2, T, X, folds, random_state=1)
     for m in specs:
         assert np.allclose(a[m].cate[folds == 0], b[m].cate[folds == 0])
         assert not np.allclose(a[m].cate[folds != 0], b[m].cate[folds != 0])
@@ -55,8 +55,8 @@ def test_same_seed_same_numbers_and_parallel_equals_serial(small_cfg):
     Y, T, X = _data(200)
     folds = make_folds(T, 2, 0)
     specs = {"x": default_params("x", small_cfg)}
-    a = oof_cate_many(specs, Y, T, X, folds, seed=3, n_jobs=1)
-    b = oof_cate_many(specs, Y, T, X, folds, seed=3, n_jobs=2)
+    a = oof_cate_many(specs, Y, T, X, folds, random_state=3, n_jobs=1)
+    b = oof_cate_many(specs, Y, T, X, folds, random_state=3, n_jobs=2)
     for m in specs:
         assert np.array_equal(a[m].cate, b[m].cate)
 

@@ -105,7 +105,7 @@ def test_randomised_simulation_recovers_true_ate():
     X = rng.normal(size=(n, 3))
     T = rng.binomial(1, 0.5, n)
     Y = 1 + X[:, 0] + 0.5 * X[:, 1] + 2.0 * T + rng.normal(size=n)
-    nuis = crossfit_nuisances(Y, T, X, n_folds=3, seed=0)
+    nuis = crossfit_nuisances(Y, T, X, n_folds=3, random_state=0)
     for est in estimators.weighting_family(Y, T, X, nuis):
         assert est.ci_lower < 2.0 < est.ci_upper, est
         assert est.std_error < 0.25

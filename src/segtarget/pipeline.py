@@ -292,7 +292,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         k_ate = stage_key(k_design, cfg.ate, seed)
         ate_res = cache.run("ate", k_ate, None, lambda: compute_ate(
             cohort.data, treatment="treated", outcomes=list(CATE_OUTCOMES), covariates=list(cohort.covariates),
-            cfg=cfg.ate, seed=seed, label="campaign cohort", groups=cohort.data["household_id"].to_numpy(),
+            cfg=cfg.ate, random_state=seed, label="campaign cohort", groups=cohort.data["household_id"].to_numpy(),
             strata=cohort.data["index_campaign"].to_numpy()))
         warnings += ate_res.warnings
     refutations = gate = None
@@ -317,7 +317,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         for o in CATE_OUTCOMES:
             k_cate = stage_key(k_ate, cfg.cate, o, valued)
             cate[o] = cache.run(f"cate-{o}", k_cate, None, lambda o=o: compute_cate(
-                cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, seed=seed,
+                cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, random_state=seed,
                 outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress,
                 groups=cohort.data["household_id"].to_numpy(), overlap=valued))
             warnings += cate[o].warnings
@@ -345,7 +345,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         res = cate[PRIMARY]
         pol = compute_policy(policy_inputs(tables, cohort, X, T, res, scores, cohort_segments, cost_table, nested,
                                            gate),
-                             cfg.policy, seed=seed)
+                             cfg.policy, random_state=seed)
         warnings += pol.warnings
     with log.step("targets"):
         targets = next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol, cfg,

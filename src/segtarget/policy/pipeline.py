@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..deprecation import renamed_keywords
 from ..errors import require
 from ..io import OutputDir
 from ..report.section import Section
@@ -188,16 +189,18 @@ def _held_out(pi: np.ndarray, folds: np.ndarray) -> np.ndarray:
     return pi[[ks[f] for f in folds], np.arange(pi.shape[1])]
 
 
-def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: OutputDir,
+@renamed_keywords(seed="random_state")
+def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, random_state: int, out: OutputDir,
                outcome: str = "purchase_amount") -> tuple[PolicyResult, list[Section]]:
     """:func:`compute_policy`, then write ``policy.csv`` at the run root, tables, figures and report sections."""
     from .outputs import policy_report
 
-    result = compute_policy(inputs, cfg, seed=seed)
+    result = compute_policy(inputs, cfg, random_state=random_state)
     return result, policy_report(result, out, outcome=outcome)
 
 
-def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> PolicyResult:
+@renamed_keywords(seed="random_state")
+def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, random_state: int) -> PolicyResult:
     """The whole policy stage in memory: candidates, cross-fitted choice, verdict, curves, A/B design."""
     validate_policy_config(cfg)
     _check_inputs(inputs)
@@ -219,7 +222,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
     score = np.asarray(inp.cate, float)[m] - disc_hat / econ.margin  # sales-equivalent profit ranking
     lower = np.asarray(inp.cate_lower, float)[m] - disc_hat / econ.margin
     warnings: list[str] = []
-    cands, desc, rules = _candidates(inp, m, econ, cfg, score, lower, r, disc_hat, seed, warnings)
+    cands, desc, rules = _candidates(inp, m, econ, cfg, score, lower, r, disc_hat, random_state, warnings)
     sel = crossfit_select(cands, r, folds, clusters)
     held = {k: _held_out(np.asarray(p, float), folds) for k, p in cands.items()}
     held[RECOMMENDED] = sel.pi
@@ -254,7 +257,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
     rec_full = np.zeros(len(e))
     rec_full[m] = sel.pi
     assign = assignment_frame(inp.household_id, inp.segment, e, rec_full, overlap=cfg.overlap,
-                              allocation=cfg.allocation, epsilon=cfg.epsilon, seed=seed)
+                              allocation=cfg.allocation, epsilon=cfg.epsilon, seed=random_state)
     assigns = assignments_frame(inp.household_id, inp.index_campaign, m, held, RECOMMENDED)
     head = _headline(table, sel, verdict, econ, conc, m, ov, cfg, inp.scores.n_splits)
     head["rate_test"] = inp.rate_test

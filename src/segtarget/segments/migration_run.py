@@ -53,7 +53,7 @@ def quarter_model(base: SegmentModel, by_quarter: dict[str, pd.DataFrame], *, n_
         W = model.scores_[list(model.factors_["factor"])].to_numpy()
         stab = bootstrap_stability(feature_matrix(rows, model.features), W, model.labels_,
                                    n_factors=model.n_factors, n_segments=model.n_segments, n_boot=n_boot,
-                                   seed=model.random_state + 1, n_init=model.n_init, max_iter=model.max_iter,
+                                   random_state=model.random_state + 1, n_init=model.n_init, max_iter=model.max_iter,
                                    kmeans_only=False, n_jobs=n_jobs, backend=backend, minibatch=model.minibatch_,
                                    transform=model.scaling, skew_threshold=model.skew_threshold)
         model.summary_["reassignment_rate"] = stab.segment_reassignment(model.labels_)

@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ...deprecation import renamed_keywords
 from ...stats import check_alpha, two_sided_p, z_value
 from ..nuisance import Nuisances, dr_scores, odds_weighted_outcome
 
@@ -209,12 +210,14 @@ def headline_influence(method: str, Y, T, nuis: Nuisances, X=None, seed: int = 0
     raise ValueError(f"no influence function for method {method!r}; use aipw, att, atc or ato")
 
 
-def att_dr(Y, T, nuis: Nuisances, X=None, seed: int = 0, groups=None) -> AteEstimate:
-    return _from_if("att", ESTIMANDS["att"], *headline_influence("att", Y, T, nuis, X, seed), groups=groups)
+@renamed_keywords(seed="random_state")
+def att_dr(Y, T, nuis: Nuisances, X=None, random_state: int = 0, groups=None) -> AteEstimate:
+    return _from_if("att", ESTIMANDS["att"], *headline_influence("att", Y, T, nuis, X, random_state), groups=groups)
 
 
-def atc_dr(Y, T, nuis: Nuisances, X=None, seed: int = 0, groups=None) -> AteEstimate:
-    return _from_if("atc", ESTIMANDS["atc"], *headline_influence("atc", Y, T, nuis, X, seed), groups=groups)
+@renamed_keywords(seed="random_state")
+def atc_dr(Y, T, nuis: Nuisances, X=None, random_state: int = 0, groups=None) -> AteEstimate:
+    return _from_if("atc", ESTIMANDS["atc"], *headline_influence("atc", Y, T, nuis, X, random_state), groups=groups)
 
 
 def ato_dr(Y, T, nuis: Nuisances, groups=None) -> AteEstimate:
@@ -243,13 +246,14 @@ def aipw_trimming(Y, T, nuis: Nuisances, trims, min_n: int = 50, groups=None,
     return out
 
 
-def weighting_family(Y, T, X, nuis: Nuisances, seed: int = 0, groups=None, strata=None,
+@renamed_keywords(seed="random_state")
+def weighting_family(Y, T, X, nuis: Nuisances, random_state: int = 0, groups=None, strata=None,
                      alpha: float = 0.05) -> list[AteEstimate]:
     """naive, OLS, IPW, AIPW, ATT, ATC and ATO on the full sample (clustered by ``groups`` when given), with
     (1 - ``alpha``) intervals."""
     family = [naive(Y, T, groups, strata), ols_hc1(Y, T, X, groups), ipw_hajek(Y, T, nuis.e, groups),
-              aipw(Y, T, nuis, groups=groups), att_dr(Y, T, nuis, X, seed, groups),
-              atc_dr(Y, T, nuis, X, seed, groups), ato_dr(Y, T, nuis, groups)]
+              aipw(Y, T, nuis, groups=groups), att_dr(Y, T, nuis, X, random_state, groups),
+              atc_dr(Y, T, nuis, X, random_state, groups), ato_dr(Y, T, nuis, groups)]
     return [e.with_alpha(alpha) for e in family]
 
 

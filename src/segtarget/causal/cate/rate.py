@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...deprecation import renamed_keywords
 from ...stats import Z95
 
 
@@ -117,7 +118,8 @@ def _boot_weights(n: int, groups, n_boot: int, rng: np.random.Generator) -> np.n
     return draws[:, codes].astype(float)
 
 
-def evaluate_ranking(scores, priorities, *, n_boot: int = 200, seed: int = 0, grid: int = 100,
+@renamed_keywords(seed="random_state")
+def evaluate_ranking(scores, priorities, *, n_boot: int = 200, random_state: int = 0, grid: int = 100,
                      groups=None) -> RankingEvaluation:
     """AUTOC, QINI and TOC(q) on ``grid`` points for ``priorities`` judged by the DR ``scores``; ``groups``
     (household id per unit) makes the bootstrap draw households instead of units."""
@@ -131,7 +133,7 @@ def evaluate_ranking(scores, priorities, *, n_boot: int = 200, seed: int = 0, gr
     g, starts = _sorted(g0, p0)
     toc, _, autoc, qini = _curves(g, starts, np.ones((1, n)))
     g_sorted = None if groups is None else np.asarray(groups)[np.argsort(-p0, kind="mergesort")]
-    c = _boot_weights(n, g_sorted, n_boot, np.random.default_rng(seed))
+    c = _boot_weights(n, g_sorted, n_boot, np.random.default_rng(random_state))
     btoc, bq, bautoc, bqini = _curves(g, starts, c) if n_boot > 0 else (None, None, np.array([]), np.array([]))
     qs = np.arange(1, grid + 1) / grid
     idx = np.clip(np.ceil(qs * n).astype(int) - 1, 0, n - 1)
@@ -149,7 +151,7 @@ def evaluate_ranking(scores, priorities, *, n_boot: int = 200, seed: int = 0, gr
 def rate(scores, priorities, *, target: str = "AUTOC", n_boot: int = 200, seed: int = 0,
          groups=None) -> RateResult:
     """One RATE (``"AUTOC"`` or ``"QINI"``) with bootstrap CI; see the module docstring."""
-    ev = evaluate_ranking(scores, priorities, n_boot=n_boot, seed=seed, grid=10, groups=groups)
+    ev = evaluate_ranking(scores, priorities, n_boot=n_boot, random_state=seed, grid=10, groups=groups)
     if target.upper() == "AUTOC":
         return ev.autoc
     if target.upper() == "QINI":

@@ -29,6 +29,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ...deprecation import renamed_keywords
 from ...errors import SegtargetError
 from ...threads import single_threaded
 from ..learners import LGBM_PRESETS
@@ -269,7 +270,8 @@ def assemble_oof(results: list[tuple], n: int) -> dict[str, OOFPrediction]:
     return {k: OOFPrediction(k, v[0], v[1], v[2], v[3]) for k, v in acc.items()}
 
 
-def oof_cate_many(specs: dict[str, dict], Y, T, X, folds: np.ndarray, seed: int, *, n_jobs: int = 1,
+@renamed_keywords(seed="random_state")
+def oof_cate_many(specs: dict[str, dict], Y, T, X, folds: np.ndarray, random_state: int, *, n_jobs: int = 1,
                   backend: str = "joblib") -> dict[str, OOFPrediction]:
     """Out-of-fold CATE for several models at once; all (model, fold) fits run in one parallel batch."""
     from ...parallel import parallel_map
@@ -278,7 +280,7 @@ def oof_cate_many(specs: dict[str, dict], Y, T, X, folds: np.ndarray, seed: int,
     T = np.asarray(T, int)
     X = np.asarray(X, float)
     tasks = [t for name, params in specs.items()
-             for t in oof_tasks(name, params, model_seed(seed, name), Y, T, X, folds)]
+             for t in oof_tasks(name, params, model_seed(random_state, name), Y, T, X, folds)]
     # Slow learners first so the parallel pool does not end on one long task.
     order = {"causal_forest": 0, "dr": 1, "r": 1, "linear_dml": 2, "x": 2}
     tasks.sort(key=lambda t: order.get(t[0], 3))
