@@ -236,8 +236,9 @@ def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list
 
 
 def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
-    """Compute every stage of the one run and return the results. Nothing is written but the cache, which keeps
-    values only (``None``: no stage writes files). The data-heavy SQL runs on ``data.engine`` (a Spark session
+    """Compute every stage of the one run and return the results. Nothing is written but the step cache, and that
+    only when asked (``run.use_cache = true`` or a ``run.cache_dir``; ``segtarget run`` asks unless ``--no-cache``);
+    it keeps values only (``None``: no stage writes files). The data-heavy SQL runs on ``data.engine`` (a Spark session
     started for the run stops when it returns; the results are pandas and numpy)."""
     from .data.engine import open_engine
 
@@ -259,7 +260,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
     from .segments.pipeline import compute_segments
 
     log = log or RunLog()
-    cache = StageCache(cfg.run.cache_dir, enabled=cfg.run.use_cache)
+    cache = StageCache(cfg.run.cache_dir, enabled=cfg.run.caching)
     seed = cfg.run.seed
     warnings: list[str] = []
     with log.step("data"):
