@@ -89,6 +89,22 @@ class PolicyInputs:
     eligible_households: int | None = None
     panel_households: int | None = None
 
+    @classmethod
+    def from_cate(cls, cate, *, Y, T, X, groups=None, **fields) -> PolicyInputs:
+        """The inputs a CATE stage result (``compute_cate`` on the sales outcome) gives: its out-of-fold CATE and
+        interval, AIPW scores, folds, propensity and ranking test. ``groups``: household id per unit (None: each
+        unit its own household). Profit is then margin x sales - cost: pass ``scores`` with discount scores,
+        ``gate``, ``segment``, ... by keyword to add what the one run adds (``steps.policy_inputs``)."""
+        from .profit import EffectScores
+
+        oof = cate.oof
+        base = dict(household_id=np.arange(len(Y)) if groups is None else np.asarray(groups), Y=np.asarray(Y, float),
+                    T=np.asarray(T, int), X=pd.DataFrame(X).reset_index(drop=True), cate=oof["cate"].to_numpy(),
+                    cate_lower=oof["cate_lower"].to_numpy(), cate_upper=oof["cate_upper"].to_numpy(),
+                    scores=EffectScores({"sales": cate.dr_scores}, 1), folds=cate.nuisances.folds,
+                    propensity=cate.nuisances.e_raw, **ranking_inputs(cate.ranking))
+        return cls(**(base | fields))
+
 
 @dataclass(frozen=True)
 class PolicyResult:
