@@ -51,8 +51,7 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
                     margin: float | None = None) -> tuple[list[Section], list[str], object | None]:
     """Run CATE (every outcome) and, with a cost, the policy stage; return sections, warnings, policy."""
     from .causal.cate.pipeline import run_cate, write_cate_outputs
-    from .policy.pipeline import PolicyInputs, ranking_inputs, run_policy
-    from .policy.profit import EffectScores
+    from .policy.pipeline import PolicyInputs, run_policy
 
     ids = df[id_col].to_numpy() if id_col else range(len(df))
     T = df[treatment].to_numpy(int)
@@ -69,14 +68,10 @@ def cate_and_policy(df: pd.DataFrame, ate_res, *, treatment: str, outcomes: list
     pol = None
     if cost is not None:
         first = results[outcomes[0]]
-        oof = first.oof
         pcfg = dataclasses.replace(cfg.policy, cost=float(cost),
                                    **({"margin": float(margin)} if margin is not None else {}))
-        inputs = PolicyInputs(household_id=pd.Series(ids).to_numpy(), Y=df[outcomes[0]].to_numpy(float), T=T, X=X,
-                              cate=oof["cate"].to_numpy(), cate_lower=oof["cate_lower"].to_numpy(),
-                              cate_upper=oof["cate_upper"].to_numpy(),
-                              scores=EffectScores({"sales": first.dr_scores}, 1), folds=first.nuisances.folds,
-                              propensity=first.nuisances.e_raw, **ranking_inputs(first.ranking))
+        inputs = PolicyInputs.from_cate(first, Y=df[outcomes[0]].to_numpy(float), T=T, X=X,
+                                        groups=pd.Series(ids).to_numpy())
         pol, secs = run_policy(inputs, pcfg, seed=seed, out=out, outcome=outcomes[0])
         sections += secs
         warnings += pol.warnings
