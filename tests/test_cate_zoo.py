@@ -78,6 +78,18 @@ def test_cate_model_and_ensemble_interface(small_cfg):
     np.testing.assert_allclose(c, np.mean([mm.effect(X[:5]) for mm in ens.models_], axis=0))
 
 
+def test_oof_intervals_take_alpha(small_cfg):
+    Y, T, X = _data(200)
+    folds = make_folds(T, 2, 0)
+    specs = {"linear_dml": default_params("linear_dml", small_cfg)}
+    a = oof_cate_many(specs, Y, T, X, folds, random_state=1)["linear_dml"]
+    b = oof_cate_many(specs, Y, T, X, folds, random_state=1, alpha=0.2)["linear_dml"]
+    assert a.alpha == 0.05 and b.alpha == 0.2 and np.array_equal(a.cate, b.cate)
+    assert np.all(b.upper - b.lower < a.upper - a.lower)
+    with pytest.raises(SegtargetError, match="alpha = 2: use a level in"):
+        oof_cate_many(specs, Y, T, X, folds, random_state=1, alpha=2)
+
+
 def test_cate_model_is_a_scikit_learn_estimator(small_cfg):
     from sklearn.base import clone
     from sklearn.exceptions import NotFittedError

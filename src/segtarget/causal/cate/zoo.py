@@ -230,13 +230,15 @@ def build_model(name: str, params: dict, seed: int):
 
 @dataclass(frozen=True)
 class OOFPrediction:
-    """Out-of-fold CATE of one model: every entry predicted by a model fit without that unit."""
+    """Out-of-fold CATE of one model: every entry predicted by a model fit without that unit; ``lower`` and
+    ``upper`` bound its (1 - ``alpha``) interval where the learner has one."""
 
     name: str
     cate: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     seconds: float  # CPU seconds of fit + predict, summed over folds
+    alpha: float = 0.05
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per unit: the out-of-fold CATE and its interval bounds (NaN where the model has none)."""
@@ -245,20 +247,22 @@ class OOFPrediction:
 
 @single_threaded
 def _fit_predict_task(task: tuple) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    name, params, seed, Y, T, X, train, test = task
+    name, params, seed, Y, T, X, train, test, alpha = task
     t0 = time.process_time()
     model = CateModel(name, params, seed).fit(Y[train], T[train], X=X[train])
-    cate, lo, hi = effect_with_interval(model, X[test])
+    cate, lo, hi = effect_with_interval(model, X[test], alpha)
     return name, test, cate, lo, hi, time.process_time() - t0
 
 
-def oof_tasks(name: str, params: dict, seed: int, Y, T, X, folds: np.ndarray, which=None) -> list[tuple]:
+def oof_tasks(name: str, params: dict, seed: int, Y, T, X, folds: np.ndarray, which=None,
+              alpha: float = 0.05) -> list[tuple]:
     """One (fit on other folds, predict this fold) task per fold; ``which`` restricts the folds."""
     ks = np.unique(folds) if which is None else which
-    return [(name, params, seed, Y, T, X, np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in ks]
+    return [(name, params, seed, Y, T, X, np.flatnonzero(folds != k), np.flatnonzero(folds == k), alpha)
+            for k in ks]
 
 
-def assemble_oof(results: list[tuple], n: int) -> dict[str, OOFPrediction]:
+def assemble_oof(results: list[tuple], n: int, alpha: float = 0.05) -> dict[str, OOFPrediction]:
     """Collect task results (any order, any model) into one :class:`OOFPrediction` per model."""
     acc: dict[str, list] = {}
     for name, test, cate, lo, hi, sec in results:
@@ -267,21 +271,24 @@ def assemble_oof(results: list[tuple], n: int) -> dict[str, OOFPrediction]:
         a = acc[name]
         a[0][test], a[1][test], a[2][test] = cate, lo, hi
         a[3] += sec
-    return {k: OOFPrediction(k, v[0], v[1], v[2], v[3]) for k, v in acc.items()}
+    return {k: OOFPrediction(k, v[0], v[1], v[2], v[3], alpha) for k, v in acc.items()}
 
 
 @renamed_keywords(seed="random_state")
 def oof_cate_many(specs: dict[str, dict], Y, T, X, folds: np.ndarray, random_state: int, *, n_jobs: int = 1,
-                  backend: str = "joblib") -> dict[str, OOFPrediction]:
-    """Out-of-fold CATE for several models at once; all (model, fold) fits run in one parallel batch."""
+                  backend: str = "joblib", alpha: float = 0.05) -> dict[str, OOFPrediction]:
+    """Out-of-fold CATE for several models at once, with (1 - ``alpha``) intervals where a learner has them; all
+    (model, fold) fits run in one parallel batch."""
     from ...parallel import parallel_map
+    from ...stats import check_alpha
 
+    alpha = check_alpha(alpha)
     Y = np.asarray(Y, float)
     T = np.asarray(T, int)
     X = np.asarray(X, float)
     tasks = [t for name, params in specs.items()
-             for t in oof_tasks(name, params, model_seed(random_state, name), Y, T, X, folds)]
+             for t in oof_tasks(name, params, model_seed(random_state, name), Y, T, X, folds, alpha=alpha)]
     # Slow learners first so the parallel pool does not end on one long task.
     order = {"causal_forest": 0, "dr": 1, "r": 1, "linear_dml": 2, "x": 2}
     tasks.sort(key=lambda t: order.get(t[0], 3))
-    return assemble_oof(parallel_map(_fit_predict_task, tasks, n_jobs=n_jobs, backend=backend), len(Y))
+    return assemble_oof(parallel_map(_fit_predict_task, tasks, n_jobs=n_jobs, backend=backend), len(Y), alpha)
