@@ -180,6 +180,8 @@ def test_the_ab_plan_is_sized_on_the_profit_outcome_of_every_control_household()
 def test_inputs_from_a_cate_result_feed_compute_policy():
     from types import SimpleNamespace
 
+    from scipy.stats import norm
+
     from segtarget.policy.pipeline import compute_policy
 
     full = _inputs()
@@ -195,3 +197,5 @@ def test_inputs_from_a_cate_result_feed_compute_policy():
     assert with_gate.segment is full.segment  # further fields by keyword
     res = compute_policy(inp, PolicyConfig(), random_state=3)
     assert res.verdict.sentence and set(res.summary_frame()["method"]) == {"dr", "plugin"}
+    row = res.summary_frame().iloc[0]
+    assert row["p_value"] == pytest.approx(2 * norm.sf(abs(row["profit"]) / res.policies["profit_se"].iloc[0]))

@@ -29,6 +29,7 @@ from ..deprecation import renamed_keywords
 from ..errors import require
 from ..io import OutputDir
 from ..report.section import Section
+from ..stats import two_sided_p
 from .abdesign import assignment_frame, decision_test, power_table
 from .config import PolicyConfig, validate_policy_config
 from .curves import grid_costs, profit_curve, scenarios, sensitivity_grid, share_above
@@ -133,7 +134,9 @@ class PolicyResult:
     concentration: pd.DataFrame | None = None
 
     def summary_frame(self) -> pd.DataFrame:
-        return self.policies[POLICY_COLUMNS]
+        """The ``policy.csv`` columns and the two-sided p-value of "profit = 0" (normal approximation)."""
+        p = [two_sided_p(v, se) for v, se in zip(self.policies["profit"], self.policies["profit_se"])]
+        return self.policies[POLICY_COLUMNS].assign(p_value=p)
 
 
 def ranking_inputs(test) -> dict:
