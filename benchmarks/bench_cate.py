@@ -58,12 +58,13 @@ def _cohort() -> dict:
     outs, nuis = ("purchase_amount", "purchase_count"), {}
     t0 = time.perf_counter()
     for o in outs:
-        nuis[o] = crossfit_nuisances(cohort.data[o].to_numpy(float), T, X.to_numpy(float), n_folds=5, seed=42)
+        nuis[o] = crossfit_nuisances(cohort.data[o].to_numpy(float), T, X.to_numpy(float), n_folds=5, random_state=42)
     t_nuis = time.perf_counter() - t0
     c0, t0, rows = _cpu(), time.perf_counter(), {}
     with tempfile.TemporaryDirectory() as tmp:
         for o in outs:
-            res, _ = run_cate(cohort.data[o].to_numpy(float), T, X, nuisances=nuis[o], cfg=CateConfig(), seed=42,
+            res, _ = run_cate(cohort.data[o].to_numpy(float), T, X, nuisances=nuis[o], cfg=CateConfig(),
+                              random_state=42,
                               out=OutputDir(Path(tmp)), outcome=o, n_jobs=-1)
             rows[o] = {"selected": res.selected, "timings": {k: round(v, 1) for k, v in res.timings.items()},
                        "autoc_split": res.headline["autoc_split"], "autoc_split_p": res.headline["autoc_split_p"],

@@ -40,7 +40,7 @@ def real() -> tuple[str, str]:
     cohort = build_design(tables, DesignConfig())
     d = cohort.data
     ate = compute_ate(d, treatment="treated", outcomes=["purchase_amount"], covariates=list(cohort.covariates),
-                      cfg=AteConfig(), seed=SEED, label="campaign cohort", groups=d["household_id"].to_numpy(),
+                      cfg=AteConfig(), random_state=SEED, label="campaign cohort", groups=d["household_id"].to_numpy(),
                       strata=d["index_campaign"].to_numpy())
     method = ate.headline["purchase_amount"]["method"]
     res = compute_cotargeting(tables, cohort, method, AteConfig(), SEED)

@@ -42,7 +42,7 @@ def real(seed: int = 42) -> dict:
     d = cohort.data
     t0 = time.perf_counter()
     res, _ = run_ate(d, treatment="treated", outcomes=OUTCOMES, covariates=list(cohort.covariates), cfg=AteConfig(),
-                     seed=seed, out=OutputDir(Path("/tmp/bench_design_out")), groups=d.household_id.to_numpy(),
+                     random_state=seed, out=OutputDir(Path("/tmp/bench_design_out")), groups=d.household_id.to_numpy(),
                      strata=d.index_campaign.to_numpy())
     t_ate = time.perf_counter() - t0
     e = res.nuisances[OUTCOMES[0]].e_raw

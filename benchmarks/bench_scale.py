@@ -82,7 +82,7 @@ def child_tracks(path: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         od = OutputDir(Path(tmp))
         t0 = time.perf_counter()
-        run_segments(feats, track1, seed=42, out=od, n_jobs=2)
+        run_segments(feats, track1, random_state=42, out=od, n_jobs=2)
         res["track1_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         cohort = build_design(tables, DesignConfig())
@@ -92,7 +92,7 @@ def child_tracks(path: Path) -> dict:
         t0 = time.perf_counter()
         try:
             run_cate(cohort.data[PRIMARY].to_numpy(float), cohort.data["treated"].to_numpy(), X, nuisances=None,
-                     cfg=track2, seed=42, out=od, outcome=PRIMARY, n_jobs=2)
+                     cfg=track2, random_state=42, out=od, outcome=PRIMARY, n_jobs=2)
             res["track2_seconds"] = time.perf_counter() - t0
         except Exception as exc:  # record Track 1 even when the CATE stage fails; the table says why
             res["track2_error"] = f"{type(exc).__name__}: {exc}"[:200]

@@ -81,7 +81,7 @@ def child(features: str, overrides: str, n_jobs: int) -> None:
     quarter_features_s = time.perf_counter() - tf
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0 = time.perf_counter(), os.times()
-        res, _ = run_segments(df, cfg, seed=42, out=OutputDir(Path(tmp)), n_jobs=n_jobs)
+        res, _ = run_segments(df, cfg, random_state=42, out=OutputDir(Path(tmp)), n_jobs=n_jobs)
         seconds = time.perf_counter() - t0
         tm = time.perf_counter()
         mig, _, _ = run_migration(res.model, by_quarter, OutputDir(Path(tmp)), uncertain_ratio=cfg.migration_uncertain_ratio,

@@ -37,7 +37,7 @@ def main() -> None:
     tables = load_source(cfg.data.source)
     cohort = build_design(tables, cfg.design)
     ate = compute_ate(cohort.data, treatment="treated", outcomes=["purchase_amount"],
-                      covariates=list(cohort.covariates), cfg=cfg.ate, seed=seed, label="campaign cohort",
+                      covariates=list(cohort.covariates), cfg=cfg.ate, random_state=seed, label="campaign cohort",
                       groups=cohort.data["household_id"].to_numpy(), strata=cohort.data["index_campaign"].to_numpy())
     print(f"design + ATE: {time.perf_counter() - t0:.0f} s; headline {ate.headline['purchase_amount']}")
     units = design_units(cohort.data, cohort.windows)

@@ -31,6 +31,27 @@ def test_aipw_by_hand():
     assert est.ci_lower == pytest.approx(est.estimate - 1.959963984540054 * est.std_error)
 
 
+def test_estimate_takes_alpha_and_reports_a_two_sided_p_value():
+    from scipy.stats import norm
+
+    from segtarget.errors import SegtargetError
+
+    est = estimators.AteEstimate("aipw", "ATE", 2.0, 1.0, 100)
+    assert est.p_value == pytest.approx(2 * (1 - norm.cdf(2.0)))
+    assert estimators.AteEstimate("aipw", "ATE", -2.0, 1.0, 100).p_value == pytest.approx(est.p_value)
+    assert np.isnan(estimators.AteEstimate("aipw", "ATE", 2.0, 0.0, 100).p_value)
+    ci90 = est.with_alpha(0.10)
+    assert ci90.ci_upper == pytest.approx(2.0 + norm.ppf(0.95)) and ci90.ci_lower > est.ci_lower
+    assert ci90.p_value == est.p_value  # the p-value does not depend on the interval's level
+    row = ci90.summary_frame().iloc[0]
+    assert row["alpha"] == 0.10 and row["p_value"] == pytest.approx(est.p_value) and row["ci_upper"] == ci90.ci_upper
+    assert estimators.aipw(Y, T, NUIS, alpha=0.2).alpha == 0.2
+    frame = estimators.estimates_frame([est, ci90], "sales")
+    assert list(frame["p_value"]) == [est.p_value] * 2 and frame["ci_upper"].iloc[1] == ci90.ci_upper
+    with pytest.raises(SegtargetError, match="alpha = 1.5: use a level in"):
+        estimators.AteEstimate("aipw", "ATE", 2.0, 1.0, 100, alpha=1.5)
+
+
 def test_ato_by_hand():
     h = E * (1 - E)
     treated = sum(h[i] * (MU1[i] - MU0[i]) for i in range(6))
@@ -72,9 +93,9 @@ def test_naive_and_trim():
 
 
 def test_median_over_splits_adds_split_spread():
-    runs = [[estimators.AteEstimate("aipw", "ATE", v, 1.0, 10)] for v in (1.0, 2.0, 4.0)]
+    runs = [[estimators.AteEstimate("aipw", "ATE", v, 1.0, 10, alpha=0.1)] for v in (1.0, 2.0, 4.0)]
     (agg,) = estimators.median_over_splits(runs)
-    assert agg.estimate == 2.0
+    assert agg.estimate == 2.0 and agg.alpha == 0.1
     assert agg.std_error == pytest.approx(np.sqrt(np.median([1 + 1, 1 + 0, 1 + 4])))
 
 
@@ -84,7 +105,7 @@ def test_randomised_simulation_recovers_true_ate():
     X = rng.normal(size=(n, 3))
     T = rng.binomial(1, 0.5, n)
     Y = 1 + X[:, 0] + 0.5 * X[:, 1] + 2.0 * T + rng.normal(size=n)
-    nuis = crossfit_nuisances(Y, T, X, n_folds=3, seed=0)
+    nuis = crossfit_nuisances(Y, T, X, n_folds=3, random_state=0)
     for est in estimators.weighting_family(Y, T, X, nuis):
         assert est.ci_lower < 2.0 < est.ci_upper, est
         assert est.std_error < 0.25

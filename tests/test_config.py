@@ -294,3 +294,13 @@ def test_causal_and_validate_seed_is_run_seed(monkeypatch, tmp_path, flags, seed
     _invoke("validate", "--out", str(tmp_path / "v"), *flags)
     assert got_causal["args"][5] == seed  # analyze_table(df, treatment, outcomes, covariates, id_col, seed, ...)
     assert got_validate["seed"] == seed
+
+
+def test_the_python_api_caches_only_when_asked():
+    from segtarget.config import RunConfig
+
+    assert RunConfig().caching is False  # a notebook's segtarget.run(cfg) writes no cache by default
+    assert RunConfig(cache_dir="/somewhere").caching is True  # an explicit cache path asks for it
+    assert RunConfig(use_cache=True).caching is True  # so does run.use_cache (the per-user cache)
+    assert RunConfig(use_cache=False, cache_dir="/somewhere").caching is False
+    assert load_config(None, ["run.use_cache=true"]).run.caching is True

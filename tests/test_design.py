@@ -182,3 +182,34 @@ def test_money_is_summed_exactly_so_reruns_give_the_same_bits(small_source):
     for col in money:
         v = c.data[col].to_numpy(float)
         assert len(v) and np.array_equal(np.round(v, 4), v), col
+
+
+def test_arrays_hand_out_y_t_x_and_household_groups(tmp_path):
+    c = _cohort(tmp_path, cfg=DesignConfig(**CONFIG, truncation="rate"))
+    Y, T, X, groups = c.arrays("purchase_amount")
+    d = c.data
+    assert np.array_equal(Y, d["purchase_amount"].to_numpy(float)) and Y.dtype == float
+    assert np.array_equal(T, d["treated"].to_numpy()) and set(T) == {0, 1}
+    assert list(X.columns) == list(c.covariates) and len(X) == len(d)
+    assert np.array_equal(groups, d["household_id"].to_numpy())  # household 2 and 3 are units of two trials
+    with pytest.raises(SegtargetError, match="outcome 'sales': not an outcome of this cohort; choose one of "):
+        c.arrays("sales")
+
+
+def test_sample_households_keeps_whole_households_and_recounts(tmp_path):
+    c = _cohort(tmp_path, cfg=DesignConfig(**CONFIG, truncation="rate"))
+    half = c.sample_households(0.5, random_state=3)
+    kept = set(half.data["household_id"])
+    assert len(kept) == 2 and set(c.data.loc[c.data["household_id"].isin(kept), "index_campaign"]) >= set(
+        half.data["index_campaign"])
+    assert len(half.data) == c.data["household_id"].isin(kept).sum()  # every unit of a kept household
+    assert list(half.counts.columns) == list(c.counts.columns)
+    counts = half.counts.set_index("index_campaign")
+    by_trial = half.data.groupby("index_campaign")["treated"]
+    for trial, n_treated in by_trial.sum().items():
+        assert counts.loc[trial, "n_treated"] == n_treated
+        assert counts.loc[trial, "n_control"] == by_trial.size()[trial] - n_treated
+    assert half.sample_households(1.0).data.equals(half.data)
+    assert c.sample_households(0.5, random_state=3).data.equals(half.data)  # same seed, same households
+    with pytest.raises(SegtargetError, match="fraction = 0: use a share of households in"):
+        c.sample_households(0)

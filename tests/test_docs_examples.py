@@ -35,9 +35,14 @@ def test_example_runs_and_prints_its_facts(script, tmp_path):
     assert not list(tmp_path.iterdir()), f"{script} wrote files"
 
 
-def test_api_tour_code_blocks_run_in_sequence(capsys):
+@pytest.mark.slow  # about a minute on 2 cores: every stage of the run, on a quarter of the households
+def test_api_tour_goes_from_data_to_verdict_and_writes_no_file(capsys, tmp_path, monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", (DOCS / "api.md").read_text(), re.S)
-    assert len(blocks) == 7  # load, features, segments, design, effects, CATE, policy
+    assert len(blocks) == 7  # load, features, segments, design, effects, CATE, policy and verdict
+    cwd, home = tmp_path / "cwd", tmp_path / "xdg"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)  # a notebook's working directory: nothing may appear in it
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))  # nor in the per-user step cache
     namespace: dict = {}
     for i, block in enumerate(blocks):
         exec(compile(block, f"docs/api.md block {i + 1}", "exec"), namespace)
@@ -45,4 +50,6 @@ def test_api_tour_code_blocks_run_in_sequence(capsys):
     assert namespace["features"].shape == (493, 37)
     assert namespace["model"].effect(namespace["X"].head(3)).shape == (3,)
     assert {"naive", "aipw", "ato"} <= {estimate.method for estimate in namespace["family"]}
-    assert "CATE rule" in printed and "AUTOC" in printed
+    assert namespace["policy"].verdict.sentence in printed
+    assert "p_value" in printed and "CATE rule" in printed and "random_state" in printed
+    assert not list(cwd.iterdir()) and not (home / "segtarget").exists(), "the API tour wrote files"

@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # stage builds its report blocks from, so it sits with the helpers.
 STAGES = [
     ("base", ["segtarget", "segtarget.errors", "segtarget.io", "segtarget.stats", "segtarget.plotting",
-              "segtarget.threads", "segtarget.parallel",
+              "segtarget.threads", "segtarget.parallel", "segtarget.deprecation",
               "segtarget._ray_backend", "segtarget.scale", "segtarget.cache", "segtarget.report.section",
               "segtarget.registry"]),
     ("data", ["segtarget.data", "segtarget.synth"]),

@@ -113,3 +113,25 @@ def test_run_keeps_every_stage_in_memory_and_write_gives_the_same_files(small_ru
     written = res.write(tmp_path / "written").parent
     files = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())  # noqa: E731
     assert files(written) == files(small_run)
+
+
+@pytest.mark.parametrize("overrides, enabled", [([], False), (["run.cache_dir='/tmp/mine'"], True),
+                                                (["run.use_cache=true"], True),
+                                                (["run.use_cache=false", "run.cache_dir='/tmp/mine'"], False)])
+def test_the_python_api_opens_the_step_cache_only_when_asked(monkeypatch, overrides, enabled):
+    import segtarget.pipeline as pipeline
+    from segtarget.config import load_config
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_cache(cache_dir=None, enabled=True, **kw):
+        seen.update(cache_dir=cache_dir, enabled=enabled)
+        raise Stop  # before any data is loaded
+
+    monkeypatch.setattr(pipeline, "StageCache", fake_cache)
+    with pytest.raises(Stop):
+        pipeline.run(load_config(None, overrides))
+    assert seen["enabled"] is enabled

@@ -175,3 +175,27 @@ def test_the_ab_plan_is_sized_on_the_profit_outcome_of_every_control_household()
     assert ab["breakeven_with_discount"] == pytest.approx((1.0 + ab["caused_discount"]) / 0.3)
     assert res.ab_design.set_index("effect").loc["headline estimate", "power_eligible"] == pytest.approx(
         ab["power_headline_eligible"])
+
+
+def test_inputs_from_a_cate_result_feed_compute_policy():
+    from types import SimpleNamespace
+
+    from scipy.stats import norm
+
+    from segtarget.policy.pipeline import compute_policy
+
+    full = _inputs()
+    oof = pd.DataFrame({"cate": full.cate, "cate_lower": full.cate_lower, "cate_upper": full.cate_upper})
+    cate = SimpleNamespace(oof=oof, dr_scores=full.scores.scores["sales"],
+                           nuisances=SimpleNamespace(folds=full.folds, e_raw=full.propensity),
+                           ranking=SimpleNamespace(estimate=5.0, se=1.0, p_value=0.01, description="one split"))
+    inp = PolicyInputs.from_cate(cate, Y=full.Y, T=full.T, X=full.X.to_numpy(), groups=full.household_id)
+    assert np.array_equal(inp.household_id, full.household_id) and np.array_equal(inp.cate, full.cate)
+    assert list(inp.scores.scores) == ["sales"] and inp.rate_p == 0.01 and inp.rate_test == "one split"
+    assert np.array_equal(PolicyInputs.from_cate(cate, Y=full.Y, T=full.T, X=full.X).household_id, np.arange(300))
+    with_gate = PolicyInputs.from_cate(cate, Y=full.Y, T=full.T, X=full.X, segment=full.segment)
+    assert with_gate.segment is full.segment  # further fields by keyword
+    res = compute_policy(inp, PolicyConfig(), random_state=3)
+    assert res.verdict.sentence and set(res.summary_frame()["method"]) == {"dr", "plugin"}
+    row = res.summary_frame().iloc[0]
+    assert row["p_value"] == pytest.approx(2 * norm.sf(abs(row["profit"]) / res.policies["profit_se"].iloc[0]))

@@ -95,3 +95,21 @@ def test_discount_enters_profit_and_roi_only_when_cost_is_material():
     assert v.roi == pytest.approx(v.profit / (8 + 4))
     tiny = policy_value(pi, s, margin=0.5, cost=0.05)  # $0.05 a contact: no ROI worth printing
     assert np.isnan(tiny.roi) and tiny.profit == pytest.approx(50 - 0.2)
+
+
+def test_alpha_sets_the_level_and_the_p_value_is_two_sided():
+    pi = np.array([1, 0, 1, 1.0, 1.0])
+    s = np.array([10.0, 100.0, -5.0, 30.0, 12.0])
+    hh = np.array([1, 1, 2, 3, 4])
+    v = policy_value(pi, s, margin=0.5, cost=2.0, groups=hh)
+    v90 = policy_value(pi, s, margin=0.5, cost=2.0, groups=hh, alpha=0.10)
+    assert v.alpha == 0.05 and v90.alpha == 0.10
+    assert v90.ci_upper == pytest.approx(v.profit + stats.norm.ppf(0.95) * v.profit_se) and v90.ci_upper < v.ci_upper
+    assert v.p_value == pytest.approx(2 * stats.norm.sf(abs(v.profit) / v.profit_se)) == v90.p_value
+    row = v90.summary_frame().iloc[0]
+    assert row["p_value"] == pytest.approx(v.p_value) and row["alpha"] == 0.10
+    with pytest.warns(DeprecationWarning, match="use groups="):  # the old keyword still works
+        assert policy_value(pi, s, margin=0.5, cost=2.0, clusters=hh) == v
+    # policy.csv keeps its columns whatever the level: alpha is the caller's choice, not a column
+    df = value_frame({"a": pi}, s, s, margin=0.5, cost=2.0, groups=hh, alpha=0.10)
+    assert "alpha" not in df.columns and df["ci_upper"].iloc[0] == pytest.approx(v90.ci_upper)

@@ -84,3 +84,25 @@ def test_root_stub_all_matches_the_table():
     tree = ast.parse((Path(segtarget.__file__).with_suffix(".pyi")).read_text())
     stub_all = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "__all__")
     assert sorted(ast.literal_eval(stub_all)) == sorted(segtarget.__all__)
+
+
+OLD_NAMES = {"seed": "random_state", "clusters": "groups", "level": "alpha", "conf": "alpha"}
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_public_signatures_speak_one_vocabulary(package):
+    """random_state for a seed, groups for the household (cluster) ids, alpha for an interval's level."""
+    module = importlib.import_module(package)
+    found = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        targets = [obj.__init__] if inspect.isclass(obj) else [obj] if callable(obj) else []
+        if inspect.isclass(obj):
+            targets += [m for m in vars(obj).values() if inspect.isfunction(m) and not m.__name__.startswith("_")]
+        for func in targets:
+            try:
+                params = inspect.signature(func).parameters
+            except (TypeError, ValueError):
+                continue
+            found += [f"{name}.{func.__name__}({p}=): use {OLD_NAMES[p]}=" for p in params if p in OLD_NAMES]
+    assert not found, found

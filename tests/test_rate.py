@@ -109,3 +109,22 @@ def test_heterogeneous_effect_is_detected():
     oof = oof_cate_many({"t": default_params("t", CateConfig())}, Y, T, X, nuis.folds, 2)
     ev = evaluate_ranking(g, oof["t"].cate, n_boot=200, seed=2)
     assert ev.autoc.lower > 0 and ev.qini.lower > 0
+
+
+def test_alpha_sets_the_level_of_every_interval():
+    from scipy.stats import norm
+
+    from segtarget.errors import SegtargetError
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=400)
+    scores, priorities = 5 * x + rng.normal(0, 5, 400), x
+    ev95 = evaluate_ranking(scores, priorities, n_boot=100, random_state=1)
+    ev80 = evaluate_ranking(scores, priorities, n_boot=100, random_state=1, alpha=0.2)
+    for a, b in ((ev95.autoc, ev80.autoc), (ev95.qini, ev80.qini)):
+        assert b.estimate == a.estimate and b.se == a.se and b.p_value == a.p_value and b.alpha == 0.2
+        assert b.upper == pytest.approx(a.estimate + norm.ppf(0.9) * a.se) and b.upper < a.upper
+        assert a.p_value == pytest.approx(2 * norm.sf(abs(a.estimate) / a.se))
+    assert (ev80.toc["upper"] <= ev95.toc["upper"]).all() and set(ev80.summary_frame()["alpha"]) == {0.2}
+    with pytest.raises(SegtargetError, match="alpha = 0: use a level in"):
+        evaluate_ranking(scores, priorities, n_boot=10, alpha=0)

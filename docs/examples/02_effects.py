@@ -23,10 +23,10 @@ T = units["treated"].to_numpy()
 Y = units["purchase_amount"].to_numpy()
 households = units["household_id"].to_numpy()  # one household is a unit in several trials: cluster on it
 
-nuisances = st.crossfit_nuisances(Y, T, X, n_folds=3, seed=0, groups=households)
+nuisances = st.crossfit_nuisances(Y, T, X, n_folds=3, random_state=0, groups=households)
 print(nuisances.summary_frame().to_string(index=False))
 
-family = st.weighting_family(Y, T, X.to_numpy(float), nuisances, seed=0, groups=households,
+family = st.weighting_family(Y, T, X.to_numpy(float), nuisances, random_state=0, groups=households,
                              strata=units["index_campaign"].to_numpy())
 table = st.estimates_frame(family, "purchase_amount")
 print(table[["method", "estimand", "estimate", "ci_lower", "ci_upper"]].round(1).to_string(index=False))

@@ -20,13 +20,13 @@ T = units["treated"].to_numpy()
 Y = units["purchase_amount"].to_numpy()
 households = units["household_id"].to_numpy()
 
-nuisances = st.crossfit_nuisances(Y, T, X, n_folds=3, seed=0, groups=households)
+nuisances = st.crossfit_nuisances(Y, T, X, n_folds=3, random_state=0, groups=households)
 psi = st.dr_scores(Y, T, nuisances)  # doubly-robust effect score per unit: the yardstick for every rule
 
 # Every unit's CATE comes from a model that did not see it (same folds as the nuisances).
-oof = st.oof_cate_many({"t": None, "linear_dml": None}, Y, T, X, nuisances.folds, seed=0)
+oof = st.oof_cate_many({"t": None, "linear_dml": None}, Y, T, X, nuisances.folds, random_state=0)
 for name, pred in oof.items():
-    ranking = st.evaluate_ranking(psi, pred.cate, n_boot=100, seed=0).summary_frame()
+    ranking = st.evaluate_ranking(psi, pred.cate, n_boot=100, random_state=0).summary_frame()
     autoc = ranking.set_index("target").loc["AUTOC"]
     print(f"{name:>10}: mean CATE ${pred.cate.mean():7.1f}, AUTOC {autoc['estimate']:7.1f} "
           f"(95% CI {autoc['ci_lower']:.1f} to {autoc['ci_upper']:.1f})")
@@ -36,7 +36,7 @@ margin, cost = cfg.policy.margin, cfg.policy.contact_cost  # the assumed $1.00 u
 cate = oof["linear_dml"].cate
 policies = {"CATE > breakeven": (margin * cate > cost).astype(float), "everyone": np.ones(len(Y)),
             "no one": np.zeros(len(Y))}
-values = st.value_frame(policies, psi, cate, margin=margin, cost=cost, clusters=households)
+values = st.value_frame(policies, psi, cate, margin=margin, cost=cost, groups=households)
 print(values[["policy", "method", "n_targeted", "profit", "ci_lower", "ci_upper"]].round(0).to_string(index=False))
 
 # A fitted model scores households it has never seen (here: the first three units again).

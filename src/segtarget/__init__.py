@@ -37,6 +37,7 @@ PUBLIC: dict[str, dict[str, str]] = {
         "aipw": "segtarget.causal:aipw",
         "weighting_family": "segtarget.causal:weighting_family",
         "estimates_frame": "segtarget.causal:estimates_frame",
+        "compute_ate": "segtarget.causal:compute_ate",
         # heterogeneous effects (the CATE zoo)
         "CateModel": "segtarget.causal:CateModel",
         "EnsembleCateModel": "segtarget.causal:EnsembleCateModel",
@@ -44,14 +45,17 @@ PUBLIC: dict[str, dict[str, str]] = {
         "CATE_MODELS": "segtarget.causal:CATE_MODELS",
         "oof_cate_many": "segtarget.causal:oof_cate_many",
         "evaluate_ranking": "segtarget.causal:evaluate_ranking",
-        # policy evaluation
+        "compute_cate": "segtarget.causal:compute_cate",
+        # policy evaluation and the verdict
         "policy_value": "segtarget.policy:policy_value",
         "PolicyValue": "segtarget.policy:PolicyValue",
         "value_frame": "segtarget.policy:value_frame",
+        "PolicyInputs": "segtarget.policy:PolicyInputs",
+        "compute_policy": "segtarget.policy:compute_policy",
         # configuration and the whole run
         "Config": "segtarget.config:Config",
         "load_config": "segtarget.config:load_config",
-        # ``run`` is the pipeline entry point: run_pipeline(cfg, out=...) writes the report and returns its path.
+        # ``run`` computes every stage in memory (a RunResult); ``RunResult.write(out)`` writes the report.
         "run": "segtarget.pipeline:run",
         "RunResult": "segtarget.pipeline:RunResult",
         "SegtargetError": "segtarget.errors:SegtargetError",
@@ -91,6 +95,7 @@ PUBLIC: dict[str, dict[str, str]] = {
         "estimates_frame": "segtarget.causal.ate.estimators:estimates_frame",
         "dml_ate": "segtarget.causal.ate.dml:dml_ate",
         "AteResult": "segtarget.causal.ate.result:AteResult",
+        "compute_ate": "segtarget.causal.ate.pipeline:compute_ate",
         "run_ate": "segtarget.causal.ate.pipeline:run_ate",
         "CateModel": "segtarget.causal.cate.zoo:CateModel",
         "EnsembleCateModel": "segtarget.causal.cate.zoo:EnsembleCateModel",
@@ -99,6 +104,7 @@ PUBLIC: dict[str, dict[str, str]] = {
         "OOFPrediction": "segtarget.causal.cate.zoo:OOFPrediction",
         "oof_cate_many": "segtarget.causal.cate.zoo:oof_cate_many",
         "CateResult": "segtarget.causal.cate.pipeline:CateResult",
+        "compute_cate": "segtarget.causal.cate.pipeline:compute_cate",
         "run_cate": "segtarget.causal.cate.pipeline:run_cate",
         "evaluate_ranking": "segtarget.causal.cate.rate:evaluate_ranking",
         "RankingEvaluation": "segtarget.causal.cate.rate:RankingEvaluation",
@@ -111,6 +117,7 @@ PUBLIC: dict[str, dict[str, str]] = {
         "profit_curve": "segtarget.policy.curves:profit_curve",
         "PolicyInputs": "segtarget.policy.pipeline:PolicyInputs",
         "PolicyResult": "segtarget.policy.pipeline:PolicyResult",
+        "compute_policy": "segtarget.policy.pipeline:compute_policy",
         "run_policy": "segtarget.policy.pipeline:run_policy",
     },
 }

@@ -64,7 +64,9 @@ class RunConfig:
     # where expensive steps are cached by input fingerprint + config; (unset) = the per-user cache,
     # $XDG_CACHE_HOME/segtarget or ~/.cache/segtarget. Used only if no other user can write it (see `segtarget cache`)
     cache_dir: str | None = None
-    use_cache: bool = True  # reuse cached steps; false (or --no-cache) recomputes everything
+    # reuse cached steps; false (or --no-cache) recomputes everything. (unset): `segtarget run` caches, the Python
+    # API (segtarget.run) caches only when run.cache_dir is set, so a notebook writes nothing it did not ask for
+    use_cache: bool | None = None
 
     def __post_init__(self):
         c = ConfigCheck("run", self)
@@ -73,6 +75,11 @@ class RunConfig:
         c.one_of("parallel_backend", ("joblib", "ray"))
         c.holds(bool(self.out.strip()), "out", "an output directory")
         c.holds(self.cache_dir is None or bool(self.cache_dir.strip()), "cache_dir", "a directory (switch caching off with run.use_cache=false)")
+
+    @property
+    def caching(self) -> bool:
+        """Whether the run uses the step cache: ``use_cache`` when set, else only with an explicit ``cache_dir``."""
+        return self.use_cache if self.use_cache is not None else self.cache_dir is not None
 
 
 @dataclass(frozen=True)

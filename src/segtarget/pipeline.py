@@ -234,8 +234,9 @@ def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list
 
 
 def run(cfg: Config, *, log: RunLog | None = None) -> RunResult:
-    """Compute every stage of the one run and return the results. Nothing is written but the cache, which keeps
-    values only (``None``: no stage writes files). The data-heavy SQL runs on ``data.engine`` (a Spark session
+    """Compute every stage of the one run and return the results. Nothing is written but the step cache, and that
+    only when asked (``run.use_cache = true`` or a ``run.cache_dir``; ``segtarget run`` asks unless ``--no-cache``);
+    it keeps values only (``None``: no stage writes files). The data-heavy SQL runs on ``data.engine`` (a Spark session
     started for the run stops when it returns; the results are pandas and numpy)."""
     from .data.engine import open_engine
 
@@ -256,7 +257,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
     from .segments.pipeline import compute_segments
 
     log = log or RunLog()
-    cache = StageCache(cfg.run.cache_dir, enabled=cfg.run.use_cache)
+    cache = StageCache(cfg.run.cache_dir, enabled=cfg.run.caching)
     seed = cfg.run.seed
     warnings: list[str] = []
     with log.step("data"):
@@ -289,7 +290,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         k_ate = stage_key(k_design, cfg.ate, seed)
         ate_res = cache.run("ate", k_ate, None, lambda: compute_ate(
             cohort.data, treatment="treated", outcomes=list(CATE_OUTCOMES), covariates=list(cohort.covariates),
-            cfg=cfg.ate, seed=seed, label="campaign cohort", groups=cohort.data["household_id"].to_numpy(),
+            cfg=cfg.ate, random_state=seed, label="campaign cohort", groups=cohort.data["household_id"].to_numpy(),
             strata=cohort.data["index_campaign"].to_numpy()))
         warnings += ate_res.warnings
     refutations = gate = None
@@ -314,7 +315,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         for o in CATE_OUTCOMES:
             k_cate = stage_key(k_ate, cfg.cate, o, valued, learners_token(cfg.cate.models))
             cate[o] = cache.run(f"cate-{o}", k_cate, None, lambda o=o: compute_cate(
-                cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, seed=seed,
+                cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, random_state=seed,
                 outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress,
                 groups=cohort.data["household_id"].to_numpy(), overlap=valued))
             warnings += cate[o].warnings
@@ -343,7 +344,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         res = cate[PRIMARY]
         pol = compute_policy(policy_inputs(units, res, scores, nested, gate,
                                            **retail_policy_extras(tables, cohort, cohort_segments)),
-                             cfg.policy, seed=seed)
+                             cfg.policy, random_state=seed)
         warnings += pol.warnings
     with log.step("targets"):
         targets = next_campaign_targets(tables, cohort, list(ate_res.covariates), res, pre_model, pol, cfg,

@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     from .ate.dml import dml_ate
     from .ate.estimators import (AteEstimate, aipw, atc_dr, att_dr, ato_dr, estimates_frame, ipw_hajek, naive,
                                  ols_hc1, weighting_family)
-    from .ate.pipeline import run_ate
+    from .ate.pipeline import compute_ate, run_ate
     from .ate.result import AteResult
     from .cate.config import CateConfig
-    from .cate.pipeline import CateResult, run_cate
+    from .cate.pipeline import CateResult, compute_cate, run_cate
     from .cate.rate import RankingEvaluation, evaluate_ranking
     from .cate.zoo import MODEL_NAMES as CATE_MODELS
     from .cate.zoo import CateModel, EnsembleCateModel, OOFPrediction, default_params, oof_cate_many

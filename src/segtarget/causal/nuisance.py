@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..deprecation import renamed_keywords
 from .learners import lgbm
 
 
-def make_folds(T: np.ndarray, n_folds: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
+@renamed_keywords(seed="random_state")
+def make_folds(T: np.ndarray, n_folds: int, random_state: int, groups: np.ndarray | None = None) -> np.ndarray:
     """Fold id per unit, stratified by treatment so every fold has both arms.
 
     With ``groups`` (e.g. household ids of a stacked design where one household is a unit in several
@@ -33,9 +35,9 @@ def make_folds(T: np.ndarray, n_folds: int, seed: int, groups: np.ndarray | None
 
     folds = np.empty(len(T), dtype=int)
     if groups is None:
-        splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(len(T)), T)
+        splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state).split(np.zeros(len(T)), T)
     else:
-        splits = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(
+        splits = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=random_state).split(
             np.zeros(len(T)), T, groups=np.asarray(groups))
     for k, (_, test) in enumerate(splits):
         folds[test] = k
@@ -115,23 +117,24 @@ def crossfit_propensity(T: np.ndarray, X: np.ndarray, folds: np.ndarray, seed: i
     return preds[best], best, losses
 
 
-def crossfit_nuisances(Y, T, X, *, n_folds: int = 5, seed: int = 0,
+@renamed_keywords(seed="random_state")
+def crossfit_nuisances(Y, T, X, *, n_folds: int = 5, random_state: int = 0,
                        clip: tuple[float, float] = (0.01, 0.99),
                        folds: np.ndarray | None = None, groups: np.ndarray | None = None,
                        propensity: tuple[np.ndarray, str, dict] | None = None) -> Nuisances:
     """Cross-fit e(x), mu0(x), mu1(x); every prediction comes from a model that did not see the unit.
 
     ``propensity`` = a previous :func:`crossfit_propensity` result on the same folds: e(x) depends only on
-    (T, X, folds, seed), so several outcomes share one propensity fit.
+    (T, X, folds, random_state), so several outcomes share one propensity fit.
     """
     Y = np.asarray(Y, dtype=float)
     T = np.asarray(T, dtype=int)
     X = np.asarray(X, dtype=float)
     if folds is None:
-        folds = make_folds(T, n_folds, seed, groups)
-    e_raw, ps_name, losses = propensity or crossfit_propensity(T, X, folds, seed)
-    mu0 = _oof_predict(outcome_model(seed), X, Y, folds, proba=False, mask=T == 0)
-    mu1 = _oof_predict(outcome_model(seed), X, Y, folds, proba=False, mask=T == 1)
+        folds = make_folds(T, n_folds, random_state, groups)
+    e_raw, ps_name, losses = propensity or crossfit_propensity(T, X, folds, random_state)
+    mu0 = _oof_predict(outcome_model(random_state), X, Y, folds, proba=False, mask=T == 0)
+    mu1 = _oof_predict(outcome_model(random_state), X, Y, folds, proba=False, mask=T == 1)
     e = np.clip(e_raw, clip[0], clip[1])
     return Nuisances(e=e, e_raw=e_raw, mu0=mu0, mu1=mu1, folds=folds, ps_model=ps_name,
                      ps_logloss=losses, clip=clip)

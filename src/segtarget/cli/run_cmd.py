@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import List, Optional
 
@@ -68,6 +69,8 @@ def run_command(
     if no_cache:
         overrides.append("run.use_cache=false")
     cfg = load_config(config, overrides)  # checks every value, before anything is written
+    if cfg.run.use_cache is None:  # the command caches unless told not to (the Python API only when asked)
+        cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, use_cache=True))
     log, progress, console = _progress_log(quiet)
     if progress is not None:
         progress.start()

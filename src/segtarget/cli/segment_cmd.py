@@ -50,7 +50,7 @@ def segment_command(
         feats = compute_features(tables, start=start, end=end, exposure=None if cfg.features.exposure else False)
         source = data
     with atomic_output_dir(out) as root:
-        result, sections = run_segments(feats, cfg.segments, seed=cfg.run.seed, out=OutputDir(root),
+        result, sections = run_segments(feats, cfg.segments, random_state=cfg.run.seed, out=OutputDir(root),
                                         n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend)
         result.labels.to_csv(root / "segments.csv", index=False)
         summary = summary_from_sections(sections, facts=[("Data", source), ("Households", f"{len(feats):,}")])

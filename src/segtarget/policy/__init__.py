@@ -13,5 +13,5 @@ __all__, __getattr__, __dir__ = _lazy_exports(__name__)
 if TYPE_CHECKING:
     from .config import PolicyConfig
     from .curves import profit_curve
-    from .pipeline import PolicyInputs, PolicyResult, run_policy
+    from .pipeline import PolicyInputs, PolicyResult, compute_policy, run_policy
     from .value import PolicyValue, policy_value, value_frame

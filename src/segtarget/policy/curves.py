@@ -11,7 +11,7 @@
   margin +5 points). The reference used costs $15 and $10 around $12.73, i.e. about +-20%.
 
 Every function takes the sales scores and, optionally, the discount scores ``disc`` (caused retailer-funded
-discount per unit) and household ``clusters`` for the standard errors; CATE rules threshold a
+discount per unit) and household ``groups`` for the standard errors; CATE rules threshold a
 sales-equivalent score ``cate`` (sales CATE minus discount estimate / margin, see :mod:`.pipeline`).
 """
 
@@ -20,17 +20,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..deprecation import renamed_keywords
 from .rules import threshold_policy, top_k_policy
 from .value import policy_value
 
 
-def profit_curve(cate, psi, *, margin: float, cost: float, step: int = 5, disc=None, clusters=None,
+@renamed_keywords(clusters="groups")
+def profit_curve(cate, psi, *, margin: float, cost: float, step: int = 5, disc=None, groups=None,
                  cate_disc=None) -> pd.DataFrame:
     """Top-k% policies from ``step``% to 100%, DR value with CI next to the plug-in value."""
     rows = []
     for pct in range(step, 101, step):
         pi = top_k_policy(cate, pct)
-        dr = policy_value(pi, psi, margin=margin, cost=cost, disc=disc, clusters=clusters, method="dr")
+        dr = policy_value(pi, psi, margin=margin, cost=cost, disc=disc, groups=groups, method="dr")
         pl = policy_value(pi, cate, margin=margin, cost=cost, disc=cate_disc, method="plugin")
         rows.append({"pct": pct, "n_targeted": dr.n_targeted, "share": dr.share,
                      "incremental_revenue": dr.incremental_revenue, "profit": dr.profit,
@@ -44,7 +46,7 @@ def profit_curve(cate, psi, *, margin: float, cost: float, step: int = 5, disc=N
     return df
 
 
-def sensitivity_grid(cate, psi, *, costs, margins, disc=None, clusters=None, cate_disc=None) -> pd.DataFrame:
+def sensitivity_grid(cate, psi, *, costs, margins, disc=None, groups=None, cate_disc=None) -> pd.DataFrame:
     """Everyone and the "CATE > cost / margin" rule over the grid; DR profit (CI) and plug-in profit."""
     rows = []
     n = len(np.asarray(psi))
@@ -52,9 +54,9 @@ def sensitivity_grid(cate, psi, *, costs, margins, disc=None, clusters=None, cat
         for m in margins:
             be = c / m
             pi = threshold_policy(cate, be)
-            dr = policy_value(pi, psi, margin=m, cost=c, disc=disc, clusters=clusters, method="dr")
+            dr = policy_value(pi, psi, margin=m, cost=c, disc=disc, groups=groups, method="dr")
             pl = policy_value(pi, cate, margin=m, cost=c, disc=cate_disc, method="plugin")
-            ev = policy_value(np.ones(n), psi, margin=m, cost=c, disc=disc, clusters=clusters, method="dr")
+            ev = policy_value(np.ones(n), psi, margin=m, cost=c, disc=disc, groups=groups, method="dr")
             rows.append({"cost": float(c), "margin": m, "breakeven": be, "n_targeted": dr.n_targeted,
                          "profit": dr.profit, "ci_lower": dr.ci_lower, "ci_upper": dr.ci_upper,
                          "roi": dr.roi, "profit_plugin": pl.profit, "everyone_profit": ev.profit,
@@ -82,12 +84,12 @@ def scenario_definitions(cost: float, margin: float) -> list[tuple[str, float, f
             ("best (cost -20%, margin +5 pts)", down, hi_m)]
 
 
-def scenarios(cate, psi, *, cost: float, margin: float, disc=None, clusters=None, cate_disc=None) -> pd.DataFrame:
+def scenarios(cate, psi, *, cost: float, margin: float, disc=None, groups=None, cate_disc=None) -> pd.DataFrame:
     """The named scenarios, each with its break-even, targeted count and DR / plug-in profit."""
     rows = []
     for name, c, m in scenario_definitions(cost, margin):
         pi = threshold_policy(cate, c / m)
-        dr = policy_value(pi, psi, margin=m, cost=c, disc=disc, clusters=clusters, method="dr")
+        dr = policy_value(pi, psi, margin=m, cost=c, disc=disc, groups=groups, method="dr")
         pl = policy_value(pi, cate, margin=m, cost=c, disc=cate_disc, method="plugin")
         rows.append({"scenario": name, "cost": c, "margin": m, "breakeven": c / m,
                      "n_targeted": dr.n_targeted, "profit": dr.profit, "ci_lower": dr.ci_lower,

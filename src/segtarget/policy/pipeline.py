@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..deprecation import renamed_keywords
 from ..errors import require
 from ..io import OutputDir
 from ..report.section import Section
+from ..stats import two_sided_p
 from .abdesign import assignment_frame, decision_test, power_table
 from .config import PolicyConfig, validate_policy_config
 from .curves import grid_costs, profit_curve, scenarios, sensitivity_grid, share_above
@@ -88,6 +90,22 @@ class PolicyInputs:
     eligible_households: int | None = None
     panel_households: int | None = None
 
+    @classmethod
+    def from_cate(cls, cate, *, Y, T, X, groups=None, **fields) -> PolicyInputs:
+        """The inputs a CATE stage result (``compute_cate`` on the sales outcome) gives: its out-of-fold CATE and
+        interval, AIPW scores, folds, propensity and ranking test. ``groups``: household id per unit (None: each
+        unit its own household). Profit is then margin x sales - cost: pass ``scores`` with discount scores,
+        ``gate``, ``segment``, ... by keyword to add what the one run adds (``steps.policy_inputs``)."""
+        from .profit import EffectScores
+
+        oof = cate.oof
+        base = dict(household_id=np.arange(len(Y)) if groups is None else np.asarray(groups), Y=np.asarray(Y, float),
+                    T=np.asarray(T, int), X=pd.DataFrame(X).reset_index(drop=True), cate=oof["cate"].to_numpy(),
+                    cate_lower=oof["cate_lower"].to_numpy(), cate_upper=oof["cate_upper"].to_numpy(),
+                    scores=EffectScores({"sales": cate.dr_scores}, 1), folds=cate.nuisances.folds,
+                    propensity=cate.nuisances.e_raw, **ranking_inputs(cate.ranking))
+        return cls(**(base | fields))
+
 
 @dataclass(frozen=True)
 class PolicyResult:
@@ -116,7 +134,9 @@ class PolicyResult:
     concentration: pd.DataFrame | None = None
 
     def summary_frame(self) -> pd.DataFrame:
-        return self.policies[POLICY_COLUMNS]
+        """The ``policy.csv`` columns and the two-sided p-value of "profit = 0" (normal approximation)."""
+        p = [two_sided_p(v, se) for v, se in zip(self.policies["profit"], self.policies["profit_se"])]
+        return self.policies[POLICY_COLUMNS].assign(p_value=p)
 
 
 def ranking_inputs(test) -> dict:
@@ -188,16 +208,18 @@ def _held_out(pi: np.ndarray, folds: np.ndarray) -> np.ndarray:
     return pi[[ks[f] for f in folds], np.arange(pi.shape[1])]
 
 
-def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int, out: OutputDir,
+@renamed_keywords(seed="random_state")
+def run_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, random_state: int, out: OutputDir,
                outcome: str = "purchase_amount") -> tuple[PolicyResult, list[Section]]:
     """:func:`compute_policy`, then write ``policy.csv`` at the run root, tables, figures and report sections."""
     from .report import policy_sections
 
-    result = compute_policy(inputs, cfg, seed=seed)
+    result = compute_policy(inputs, cfg, random_state=random_state)
     return result, policy_sections(result, out, outcome=outcome)
 
 
-def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> PolicyResult:
+@renamed_keywords(seed="random_state")
+def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, random_state: int) -> PolicyResult:
     """The whole policy stage in memory: candidates, cross-fitted choice, verdict, curves, A/B design."""
     validate_policy_config(cfg)
     _check_inputs(inputs)
@@ -219,13 +241,13 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
     score = np.asarray(inp.cate, float)[m] - disc_hat / econ.margin  # sales-equivalent profit ranking
     lower = np.asarray(inp.cate_lower, float)[m] - disc_hat / econ.margin
     warnings: list[str] = []
-    cands, desc, rules = _candidates(inp, m, econ, cfg, score, lower, r, disc_hat, seed, warnings)
+    cands, desc, rules = _candidates(inp, m, econ, cfg, score, lower, r, disc_hat, random_state, warnings)
     sel = crossfit_select(cands, r, folds, clusters)
     held = {k: _held_out(np.asarray(p, float), folds) for k, p in cands.items()}
     held[RECOMMENDED] = sel.pi
     desc[RECOMMENDED] = (f"chosen among the {len(cands)} policies on K-1 folds, applied to the held-out fold "
                          f"(choices: {sel.label})")
-    kw = dict(margin=econ.margin, cost=econ.cost, psi_disc=psi_d, clusters=clusters)
+    kw = dict(margin=econ.margin, cost=econ.cost, psi_disc=psi_d, groups=clusters)
     table = value_frame(held, psi_s, score, **kw)
     conc = concentration(held, r, clusters, share=cfg.concentration_share)
     ev = table[(table["method"] == "dr") & (table["policy"] == "everyone")].iloc[0]
@@ -239,7 +261,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
                                  if cfg.value_population == "overlap" else "of the study cohort"),
                      **gate_kw)
     warnings += _warnings(sel, conc, rate_p, cfg)
-    curve_kw = dict(disc=psi_d, clusters=clusters)
+    curve_kw = dict(disc=psi_d, groups=clusters)
     curve = profit_curve(score, psi_s, margin=econ.margin, cost=econ.cost, step=cfg.curve_step, **curve_kw)
     grid = sensitivity_grid(score, psi_s, costs=grid_costs(econ.cost, econ.reference_cost, cfg.sensitivity_cost_max,
                                                            cfg.sensitivity_cost_steps),
@@ -254,7 +276,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, seed: int) -> Pol
     rec_full = np.zeros(len(e))
     rec_full[m] = sel.pi
     assign = assignment_frame(inp.household_id, inp.segment, e, rec_full, overlap=cfg.overlap,
-                              allocation=cfg.allocation, epsilon=cfg.epsilon, seed=seed)
+                              allocation=cfg.allocation, epsilon=cfg.epsilon, seed=random_state)
     assigns = assignments_frame(inp.household_id, inp.index_campaign, m, held, RECOMMENDED)
     head = _headline(table, sel, verdict, econ, conc, m, ov, cfg, inp.scores.n_splits)
     head["rate_test"] = inp.rate_test

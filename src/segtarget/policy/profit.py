@@ -117,7 +117,7 @@ def averaged_scores(Y: dict, T, X, first: dict, *, groups, repeats: int, n_folds
             T, groups, n_folds, s)
         lead = first.get(names[0]) if i == 0 else None
         if lead is None:
-            lead = crossfit_nuisances(Y[names[0]], T, X, n_folds=n_folds, seed=s, clip=clip, folds=folds)
+            lead = crossfit_nuisances(Y[names[0]], T, X, n_folds=n_folds, random_state=s, clip=clip, folds=folds)
         for name in names:
             nuis = first.get(name) if i == 0 else None
             if nuis is None:

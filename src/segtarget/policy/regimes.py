@@ -125,7 +125,7 @@ def planted_cohort(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5,
     Xa, T, Y = d[list(cohort.covariates)].to_numpy(float), d["treated"].to_numpy(int), d["purchase_amount"].to_numpy(float)
     groups = d["household_id"].to_numpy()
     folds = grouped_folds(T, groups, n_folds, seed)
-    nuis = crossfit_nuisances(Y, T, Xa, seed=seed, clip=(clip, 1 - clip), folds=folds)
+    nuis = crossfit_nuisances(Y, T, Xa, random_state=seed, clip=(clip, 1 - clip), folds=folds)
     scores = averaged_scores({"sales": Y, "retailer_discount": d["retailer_discount"].to_numpy(float)}, T, Xa,
                              {"sales": nuis}, groups=groups, repeats=repeats, n_folds=n_folds, seed=seed,
                              clip=(clip, 1 - clip))
@@ -179,7 +179,7 @@ def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int =
 
     inp, d = decision_inputs(planted.tables, seed=seed, repeats=repeats, model=model, overlap=cfg.overlap,
                              gate=gate, design=design)
-    res, _ = run_policy(inp, cfg, seed=seed, out=OutputDir(Path(out)))
+    res, _ = run_policy(inp, cfg, random_state=seed, out=OutputDir(Path(out)))
     truth = true_effects(planted, d[["household_id", "index_campaign"]])
     r_true = cfg.margin * truth["tau_sales"].to_numpy() - truth["tau_retailer_discount"].to_numpy() - cfg.contact_cost
     e = np.asarray(inp.propensity)

@@ -50,7 +50,8 @@ def quarter_model(base: SegmentModel, by_quarter: dict[str, pd.DataFrame], *, n_
         W = model.scores_[list(model.factors_["factor"])].to_numpy()
         stab = bootstrap_stability(feature_matrix(rows, model.features), W, model.labels_, model.spec_,
                                    n_factors=model.n_factors, n_segments=model.n_segments, n_boot=n_boot,
-                                   seed=model.random_state + 1, kmeans_only=False, n_jobs=n_jobs, backend=backend)
+                                   random_state=model.random_state + 1, kmeans_only=False, n_jobs=n_jobs,
+                                   backend=backend)
         model.summary_["reassignment_rate"] = stab.segment_reassignment(model.labels_)
         model.summary_["jaccard_mean"] = stab.segment_frame()["jaccard_mean"].to_numpy()
     return model

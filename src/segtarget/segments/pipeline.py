@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..deprecation import renamed_keywords
 from ..errors import SegtargetError
 from ..io import OutputDir
 from ..report.section import Section
@@ -131,12 +132,13 @@ def _headline(r: dict, model: SegmentModel, stab: StabilityResult | None, summar
     return head
 
 
-def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, out: OutputDir, n_jobs: int = -1,
+@renamed_keywords(seed="random_state")
+def run_segments(features: pd.DataFrame, cfg: SegmentConfig, *, random_state: int, out: OutputDir, n_jobs: int = -1,
                  backend: str = "joblib", progress=None) -> tuple[SegmentationResult, list[Section]]:
     """:func:`compute_segments`, then write the model, tables and figures and return the report sections."""
     from .report import segments_sections
 
-    result = compute_segments(features, cfg, seed=seed, n_jobs=n_jobs, backend=backend, progress=progress)
+    result = compute_segments(features, cfg, seed=random_state, n_jobs=n_jobs, backend=backend, progress=progress)
     return result, segments_sections(result, out, cfg=cfg)
 
 
@@ -165,7 +167,7 @@ def compute_segments(features: pd.DataFrame, cfg: SegmentConfig, *, seed: int, n
     stab = None
     if cfg.n_bootstrap > 0:
         stab = bootstrap_stability(r["X_raw"], W, model.labels_, model.spec_, n_factors=model.n_factors,
-                                   n_segments=model.n_segments, n_boot=cfg.n_bootstrap, seed=seed,
+                                   n_segments=model.n_segments, n_boot=cfg.n_bootstrap, random_state=seed,
                                    kmeans_only=cfg.bootstrap_kmeans_only, n_jobs=n_jobs, backend=backend,
                                    progress=progress)
     tentative: set[int] = set()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..deprecation import renamed_keywords
 from ..parallel import parallel_map, task_seeds
 from ..scale import make_kmeans
 from .config import SegmentSpec
@@ -172,17 +173,18 @@ def bootstrap_curve(X_raw: np.ndarray, refs: dict[int, np.ndarray], spec: Segmen
             for k in refs}
 
 
+@renamed_keywords(seed="random_state")
 def bootstrap_stability(X_raw: np.ndarray, W: np.ndarray, ref_labels: np.ndarray, spec: SegmentSpec, *,
-                        n_factors: int, n_segments: int, n_boot: int, seed: int, kmeans_only: bool = True,
+                        n_factors: int, n_segments: int, n_boot: int, random_state: int, kmeans_only: bool = True,
                         n_jobs: int = -1, backend: str = "joblib", progress=None) -> StabilityResult:
     """Run both bootstraps (see module docstring); ``progress(step, fraction)`` is called per chunk.
 
     Every refit uses ``spec`` (the reported model's ``spec_``: ``spec.minibatch`` refits with the online
     estimators above the scale threshold, as the reported model was fit)."""
-    full = bootstrap_curve(X_raw, {n_segments: ref_labels}, spec, n_factors=n_factors, n_boot=n_boot, seed=seed,
-                           n_jobs=n_jobs, backend=backend, progress=progress)[n_segments]
+    full = bootstrap_curve(X_raw, {n_segments: ref_labels}, spec, n_factors=n_factors, n_boot=n_boot,
+                           seed=random_state, n_jobs=n_jobs, backend=backend, progress=progress)[n_segments]
     km = np.array([])
     if kmeans_only and n_boot:
         task = functools.partial(_kmeans_only_one, W=W, ref=ref_labels, n_segments=n_segments, spec=spec)
-        km = np.array(parallel_map(task, task_seeds(seed + 1, n_boot), n_jobs=n_jobs, backend=backend))
+        km = np.array(parallel_map(task, task_seeds(random_state + 1, n_boot), n_jobs=n_jobs, backend=backend))
     return StabilityResult(ari=full.ari, jaccard=full.jaccard, kmeans_only_ari=km, reassignment=full.reassignment)

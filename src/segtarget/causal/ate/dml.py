@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...deprecation import renamed_keywords
 from .estimators import ESTIMANDS, AteEstimate, clustered_se, trim_mask
 from ..nuisance import make_folds, outcome_model, propensity_candidates
 
@@ -58,10 +59,11 @@ def _estimate(est, n: int, trim: float, method: str, estimand: str, groups=None)
     return AteEstimate(method, estimand, theta, se, n, trim)
 
 
-def dml_ate(Y, T, X, *, ps_model: str, n_folds: int, seed: int,
+@renamed_keywords(seed="random_state")
+def dml_ate(Y, T, X, *, ps_model: str, n_folds: int, random_state: int,
             groups=None) -> tuple[AteEstimate, DmlSensitivity]:
     """LinearDML on the full sample, with its robustness value and sensitivity interval."""
-    est = _fit_linear_dml(Y, T, X, ps_model=ps_model, n_folds=n_folds, seed=seed, groups=groups)
+    est = _fit_linear_dml(Y, T, X, ps_model=ps_model, n_folds=n_folds, seed=random_state, groups=groups)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rv = float(est.robustness_value(null_hypothesis=0, alpha=0.05))

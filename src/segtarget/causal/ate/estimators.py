@@ -1,8 +1,10 @@
-"""The ATE family: one average effect per estimator, each with its estimand, n, std error and 95% CI.
+"""The ATE family: one average effect per estimator, each with its estimand, n, std error, CI and p-value.
 
 Notation: Y outcome, T in {0,1}, e = e(x) the cross-fitted propensity clipped to [c, 1-c], mu_t = mu_t(x)
 the cross-fitted outcome regressions, p = mean(T). Std errors come from the empirical variance of each
-estimator's influence function (IF): SE = sd(IF) / sqrt(n); CI = estimate -/+ 1.96 SE. With ``groups``
+estimator's influence function (IF): SE = sd(IF) / sqrt(n); CI = estimate -/+ z SE with z the two-sided
+normal quantile of ``alpha`` (1.96 for the default 0.05); the p-value of "effect = 0" is two-sided by the same
+normal approximation, 2 (1 - Phi(|estimate| / SE)). With ``groups``
 (household ids of a stacked design, where one household is a unit in several trials) the SE is clustered:
 SE = sqrt(G/(G-1) * sum_g (sum_{i in g} IF_i)^2) / n, the IFs summed within each group first (for groups of
 one this is the unclustered formula).
@@ -37,12 +39,13 @@ one this is the unclustered formula).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from ...stats import Z95
+from ...deprecation import renamed_keywords
+from ...stats import check_alpha, two_sided_p, z_value
 from ..nuisance import Nuisances, dr_scores, odds_weighted_outcome
 
 
@@ -60,7 +63,8 @@ ESTIMANDS = {
 
 @dataclass(frozen=True)
 class AteEstimate:
-    """One row of the ATE table."""
+    """One row of the ATE table: the (1 - ``alpha``) CI is estimate -/+ z SE and ``p_value`` the two-sided
+    normal-approximation p-value of "effect = 0", 2 (1 - Phi(|estimate| / std_error)) (module docstring)."""
 
     method: str
     estimand: str
@@ -68,20 +72,32 @@ class AteEstimate:
     std_error: float
     n: int
     trim: float = 0.0
+    alpha: float = 0.05
+
+    def __post_init__(self):
+        check_alpha(self.alpha)
 
     @property
     def ci_lower(self) -> float:
-        return self.estimate - Z95 * self.std_error
+        return self.estimate - z_value(self.alpha) * self.std_error
 
     @property
     def ci_upper(self) -> float:
-        return self.estimate + Z95 * self.std_error
+        return self.estimate + z_value(self.alpha) * self.std_error
+
+    @property
+    def p_value(self) -> float:
+        return two_sided_p(self.estimate, self.std_error)
+
+    def with_alpha(self, alpha: float) -> AteEstimate:
+        """The same estimate with (1 - ``alpha``) intervals."""
+        return replace(self, alpha=alpha)
 
     def as_row(self) -> dict:
-        return {**asdict(self), "ci_lower": self.ci_lower, "ci_upper": self.ci_upper}
+        return {**asdict(self), "ci_lower": self.ci_lower, "ci_upper": self.ci_upper, "p_value": self.p_value}
 
     def summary_frame(self) -> pd.DataFrame:
-        """This estimate as a one-row table (the ATE table's columns)."""
+        """This estimate as a one-row table: the ATE table's columns, the p-value and the level ``alpha``."""
         return pd.DataFrame([self.as_row()])
 
 
@@ -148,7 +164,9 @@ def ipw_hajek(Y, T, e, groups=None) -> AteEstimate:
 
 
 def aipw(Y, T, nuis: Nuisances, mask: np.ndarray | None = None, trim: float = 0.0, groups=None,
-         estimand: str | None = None) -> AteEstimate:
+         estimand: str | None = None, alpha: float = 0.05) -> AteEstimate:
+    """AIPW ATE from the cross-fitted ``nuis`` (on the units of ``mask`` when given), clustered by ``groups``,
+    with (1 - ``alpha``) intervals."""
     psi = dr_scores(Y, T, nuis)
     if mask is not None:
         psi = psi[mask]
@@ -156,7 +174,7 @@ def aipw(Y, T, nuis: Nuisances, mask: np.ndarray | None = None, trim: float = 0.
     method = "aipw" if mask is None else "aipw_trim"
     estimand = estimand or (ESTIMANDS["aipw"] if mask is None else f"ATE of units with e in [{trim:.3g}, "
                                                                    f"{1 - trim:.3g}]")
-    return _from_if(method, estimand, psi.mean(), psi - psi.mean(), trim, groups)
+    return _from_if(method, estimand, psi.mean(), psi - psi.mean(), trim, groups).with_alpha(alpha)
 
 
 def ratio_dr(Y, T, e, mu, treated_target: bool = True) -> tuple[float, np.ndarray]:
@@ -192,12 +210,14 @@ def headline_influence(method: str, Y, T, nuis: Nuisances, X=None, seed: int = 0
     raise ValueError(f"no influence function for method {method!r}; use aipw, att, atc or ato")
 
 
-def att_dr(Y, T, nuis: Nuisances, X=None, seed: int = 0, groups=None) -> AteEstimate:
-    return _from_if("att", ESTIMANDS["att"], *headline_influence("att", Y, T, nuis, X, seed), groups=groups)
+@renamed_keywords(seed="random_state")
+def att_dr(Y, T, nuis: Nuisances, X=None, random_state: int = 0, groups=None) -> AteEstimate:
+    return _from_if("att", ESTIMANDS["att"], *headline_influence("att", Y, T, nuis, X, random_state), groups=groups)
 
 
-def atc_dr(Y, T, nuis: Nuisances, X=None, seed: int = 0, groups=None) -> AteEstimate:
-    return _from_if("atc", ESTIMANDS["atc"], *headline_influence("atc", Y, T, nuis, X, seed), groups=groups)
+@renamed_keywords(seed="random_state")
+def atc_dr(Y, T, nuis: Nuisances, X=None, random_state: int = 0, groups=None) -> AteEstimate:
+    return _from_if("atc", ESTIMANDS["atc"], *headline_influence("atc", Y, T, nuis, X, random_state), groups=groups)
 
 
 def ato_dr(Y, T, nuis: Nuisances, groups=None) -> AteEstimate:
@@ -226,11 +246,15 @@ def aipw_trimming(Y, T, nuis: Nuisances, trims, min_n: int = 50, groups=None,
     return out
 
 
-def weighting_family(Y, T, X, nuis: Nuisances, seed: int = 0, groups=None, strata=None) -> list[AteEstimate]:
-    """naive, OLS, IPW, AIPW, ATT, ATC and ATO on the full sample (clustered by ``groups`` when given)."""
-    return [naive(Y, T, groups, strata), ols_hc1(Y, T, X, groups), ipw_hajek(Y, T, nuis.e, groups),
-            aipw(Y, T, nuis, groups=groups), att_dr(Y, T, nuis, X, seed, groups),
-            atc_dr(Y, T, nuis, X, seed, groups), ato_dr(Y, T, nuis, groups)]
+@renamed_keywords(seed="random_state")
+def weighting_family(Y, T, X, nuis: Nuisances, random_state: int = 0, groups=None, strata=None,
+                     alpha: float = 0.05) -> list[AteEstimate]:
+    """naive, OLS, IPW, AIPW, ATT, ATC and ATO on the full sample (clustered by ``groups`` when given), with
+    (1 - ``alpha``) intervals."""
+    family = [naive(Y, T, groups, strata), ols_hc1(Y, T, X, groups), ipw_hajek(Y, T, nuis.e, groups),
+              aipw(Y, T, nuis, groups=groups), att_dr(Y, T, nuis, X, random_state, groups),
+              atc_dr(Y, T, nuis, X, random_state, groups), ato_dr(Y, T, nuis, groups)]
+    return [e.with_alpha(alpha) for e in family]
 
 
 def median_over_splits(runs: list[list[AteEstimate]]) -> list[AteEstimate]:
@@ -249,11 +273,12 @@ def median_over_splits(runs: list[list[AteEstimate]]) -> list[AteEstimate]:
         med = float(np.median(theta))
         var = float(np.median(se ** 2 + (theta - med) ** 2))
         n = int(np.median([e.n for e in same]))
-        out.append(AteEstimate(first.method, first.estimand, med, float(np.sqrt(var)), n, first.trim))
+        out.append(AteEstimate(first.method, first.estimand, med, float(np.sqrt(var)), n, first.trim, first.alpha))
     return out
 
 
 def estimates_frame(estimates: list[AteEstimate], outcome: str) -> pd.DataFrame:
-    cols = ["outcome", "method", "estimand", "estimate", "std_error", "ci_lower", "ci_upper", "n", "trim"]
+    """One row per estimate (each at its own ``alpha``); the run's ATE table keeps all but ``p_value``."""
+    cols = ["outcome", "method", "estimand", "estimate", "std_error", "ci_lower", "ci_upper", "p_value", "n", "trim"]
     rows = [{"outcome": outcome, **e.as_row()} for e in estimates]
     return pd.DataFrame(rows, columns=cols)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...deprecation import renamed_keywords
 from ...io import OutputDir
 from ...parallel import task_seeds
 from ...report.section import Section
@@ -111,12 +112,13 @@ def _outcome_estimates(y: np.ndarray, T: np.ndarray, X: np.ndarray, nuis: Nuisan
         if k >= min_repeats and splits_agree(runs, method, cfg.crossfit_tolerance):
             break
         sp = splits[k]
-        extra = crossfit_nuisances(y, T, X, seed=sp.seed, clip=clip, folds=sp.folds, propensity=sp.propensity)
+        extra = crossfit_nuisances(y, T, X, random_state=sp.seed, clip=clip, folds=sp.folds, propensity=sp.propensity)
         runs.append(_dr_family(y, T, X, extra, trims, sp.seed, groups, strata, nuis.e_raw))
     est = estimators.median_over_splits(runs)
     sens = None
     if cfg.dml:
-        dml_est, sens = dml.dml_ate(y, T, X, ps_model=nuis.ps_model, n_folds=cfg.folds, seed=seed, groups=groups)
+        dml_est, sens = dml.dml_ate(y, T, X, ps_model=nuis.ps_model, n_folds=cfg.folds, random_state=seed,
+                                         groups=groups)
         est.append(dml_est)
         est += dml.dml_trimming(y, T, X, nuis.e_raw, cfg.dml_trims, ps_model=nuis.ps_model, n_folds=cfg.folds,
                                     seed=seed, groups=groups)
@@ -136,17 +138,19 @@ def _sensitivity_row(outcome: str, y: np.ndarray, T: np.ndarray, head: dict,
             "dml_sensitivity_upper": sens.sensitivity_upper if sens else np.nan}
 
 
+@renamed_keywords(seed="random_state")
 def run_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates: list[str],
-            cfg: AteConfig, seed: int, out: OutputDir, label: str = "", groups: np.ndarray | None = None,
+            cfg: AteConfig, random_state: int, out: OutputDir, label: str = "", groups: np.ndarray | None = None,
             strata: np.ndarray | None = None) -> tuple[AteResult, list[Section]]:
     """:func:`compute_ate`, then write its tables and figures under ``out`` and return the report sections."""
-    result = compute_ate(df, treatment=treatment, outcomes=outcomes, covariates=covariates, cfg=cfg, seed=seed,
-                         label=label, groups=groups, strata=strata)
+    result = compute_ate(df, treatment=treatment, outcomes=outcomes, covariates=covariates, cfg=cfg,
+                         random_state=random_state, label=label, groups=groups, strata=strata)
     return result, ate_sections(result, out, cfg=cfg, label=label)
 
 
+@renamed_keywords(seed="random_state")
 def compute_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covariates: list[str],
-                cfg: AteConfig, seed: int, label: str = "", groups: np.ndarray | None = None,
+                cfg: AteConfig, random_state: int, label: str = "", groups: np.ndarray | None = None,
                 strata: np.ndarray | None = None) -> AteResult:
     """Track 2a on a unit-level table whose columns are already clean (numeric, finite, binary T), in memory.
 
@@ -157,10 +161,10 @@ def compute_ate(df: pd.DataFrame, *, treatment: str, outcomes: list[str], covari
                           n_folds=cfg.folds, source=label or "study table")
     T, Xdf = checked.T, checked.X
     X = Xdf.to_numpy(dtype=float)
-    splits = Splits(T, X, cfg, seed, groups)
+    splits = Splits(T, X, cfg, random_state, groups)
     comparison, folds = splits.comparison, splits[0].folds
     clip = (cfg.clip, 1 - cfg.clip)
-    nuisances = {o: crossfit_nuisances(checked.Y[o], T, X, seed=seed, clip=clip, folds=folds,
+    nuisances = {o: crossfit_nuisances(checked.Y[o], T, X, random_state=random_state, clip=clip, folds=folds,
                                        propensity=splits[0].propensity) for o in outcomes}
     e_raw = nuisances[outcomes[0]].e_raw
     pos: PositivityReport = positivity_report(Xdf, T, e_raw, clip=cfg.clip, band=cfg.overlap_band,

@@ -24,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ...deprecation import renamed_keywords
 from ...errors import SegtargetError
 from ...io import OutputDir
 from ...report.section import Section
@@ -186,20 +187,22 @@ def _warnings(outcome, selected, table, refutation, rt: RankingTest) -> list[str
     return out
 
 
+@renamed_keywords(seed="random_state")
 def run_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisances | None, cfg: CateConfig,
-             seed: int, out: OutputDir, outcome: str, breakeven: float | None = None,
+             random_state: int, out: OutputDir, outcome: str, breakeven: float | None = None,
              n_jobs: int = -1, progress=None, groups: np.ndarray | None = None,
              overlap: tuple[float, float] | None = None) -> tuple[CateResult, list[Section]]:
     """:func:`compute_cate`, then write its tables and figures through ``out`` and return the report sections."""
     from .report import cate_sections
 
-    result = compute_cate(Y, T, X, nuisances=nuisances, cfg=cfg, seed=seed, outcome=outcome, breakeven=breakeven,
-                          n_jobs=n_jobs, progress=progress, groups=groups, overlap=overlap)
+    result = compute_cate(Y, T, X, nuisances=nuisances, cfg=cfg, random_state=random_state, outcome=outcome,
+                          breakeven=breakeven, n_jobs=n_jobs, progress=progress, groups=groups, overlap=overlap)
     return result, cate_sections(result, out)
 
 
+@renamed_keywords(seed="random_state")
 def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nuisances | None, cfg: CateConfig,
-                 seed: int, outcome: str, breakeven: float | None = None, n_jobs: int = -1,
+                 random_state: int, outcome: str, breakeven: float | None = None, n_jobs: int = -1,
                  progress=None, groups: np.ndarray | None = None,
                  overlap: tuple[float, float] | None = None) -> CateResult:
     """The whole CATE stage for one outcome, in memory.
@@ -215,11 +218,11 @@ def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nu
     plan = plan_scale(len(Y), cfg.sample_threshold, cfg.sample_size)
     _say(progress, "nuisances", 0.0)
     nuis = nuisances if nuisances is not None else crossfit_nuisances(Y, T, X.to_numpy(float), n_folds=cfg.folds,
-                                                                      seed=seed)
+                                                                      random_state=random_state)
     if len(nuis.e) != len(Y):
         raise SegtargetError(f"nuisances: computed for {len(nuis.e)} households but the outcome has {len(Y)}")
     scores_all = dr_scores(Y, T, nuis)
-    rows = sample_rows(Y, T, plan, seed)
+    rows = sample_rows(Y, T, plan, random_state)
     if rows is not None:  # above the threshold: fit on the stratified sample (see cate_scale)
         X_all, Y, T, X = X, Y[rows], T[rows], X.iloc[rows].reset_index(drop=True)
         _check_arms(T, cfg, f"CATE sample of {len(rows):,} (cate.sample_size)")
@@ -227,7 +230,7 @@ def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nu
         groups = None if groups is None else np.asarray(groups)[rows]
     scores = scores_all if rows is None else scores_all[rows]
     t["nuisances"] = time.perf_counter()
-    oof, params, tuning = fit_zoo(Y, T, X, nuis=nuis, scores=scores, cfg=cfg, seed=seed, n_jobs=n_jobs,
+    oof, params, tuning = fit_zoo(Y, T, X, nuis=nuis, scores=scores, cfg=cfg, seed=random_state, n_jobs=n_jobs,
                                   progress=progress)
     t["zoo"] = time.perf_counter()
     _say(progress, "evaluation", 0.55)
@@ -239,14 +242,14 @@ def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nu
         cates["ensemble"] = np.mean([cates[m] for m in members], axis=0)
         params["ensemble"] = {"members": tuple((m, params[m]) for m in members)}
     table, rates, gts, selected, reason = evaluate_zoo(cates, Y=Y, T=T, scores=scores, nuis=nuis, cfg=cfg,
-                                                       seed=seed, seconds=seconds)
+                                                       seed=random_state, seconds=seconds)
     t["evaluation"] = time.perf_counter()
     _say(progress, "refutation", 0.65)
-    final, refutation, runs = run_refutations(selected, params[selected], seed, Y, T, X.to_numpy(float),
+    final, refutation, runs = run_refutations(selected, params[selected], random_state, Y, T, X.to_numpy(float),
                                               nuis=nuis, scores=scores, cfg=cfg, n_jobs=n_jobs)
     t["refutation"] = time.perf_counter()
     rt = ranking_test(selected, params[selected], Y, T, X.to_numpy(float), scores, propensity=nuis.e_raw,
-                      overlap=overlap, groups=groups, n_splits=cfg.ranking_splits, n_boot=cfg.n_boot, seed=seed,
+                      overlap=overlap, groups=groups, n_splits=cfg.ranking_splits, n_boot=cfg.n_boot, seed=random_state,
                       n_jobs=n_jobs)
     t["ranking test"] = time.perf_counter()
     frame = pd.DataFrame({f"cate_{m}": c for m, c in cates.items()})
@@ -259,8 +262,9 @@ def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nu
     from .report import naive_curves
     from .interpret import cate_tree_rules, shap_importance
 
-    importance, r2 = shap_importance(X, cates[selected], seed=seed)
-    rules = cate_tree_rules(X, cates[selected], scores, depth=cfg.tree_depth, min_leaf=cfg.tree_min_leaf, seed=seed)
+    importance, r2 = shap_importance(X, cates[selected], seed=random_state)
+    rules = cate_tree_rules(X, cates[selected], scores, depth=cfg.tree_depth, min_leaf=cfg.tree_min_leaf,
+                            seed=random_state)
     t["interpretation"] = time.perf_counter()
     warnings = _warnings(outcome, selected, table, refutation, rt)
     full = frame

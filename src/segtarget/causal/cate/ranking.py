@@ -107,7 +107,7 @@ def combine_splits(scores, held: list[np.ndarray], cates: list[np.ndarray], *, g
         h, c = h[keep], np.asarray(c, float)[keep]
         est = se = p = float("nan")
         if len(h) >= 2:
-            a = evaluate_ranking(g[h], c, n_boot=n_boot, seed=seed + s, grid=10, groups=groups[h]).autoc
+            a = evaluate_ranking(g[h], c, n_boot=n_boot, random_state=seed + s, grid=10, groups=groups[h]).autoc
             est, se = a.estimate, a.se
             p = float(norm.sf(est / se)) if se > 0 else float("nan")
         rows.append({"split": s + 1, "n_test": len(h), "n_test_households": len(np.unique(groups[h])),

@@ -18,7 +18,8 @@ A RATE of 0 means the ranking is no better than random; positive means the prior
 respond more. Ties in S are handled by averaging Gamma within each tied group (the ranking cannot separate
 them). Uncertainty: nonparametric bootstrap with the priorities held fixed - over units, or over households
 when ``groups`` is given (a household that is a unit in several trials is drawn whole, so its units' shared
-noise counts once) - normal-approximation 95% CI and two-sided p-value for RATE = 0.
+noise counts once) - normal-approximation (1 - alpha) CI (95% by default) and two-sided p-value for RATE = 0,
+2 (1 - Phi(|RATE| / SE)).
 
 Holding priorities fixed is exact when they were learned on other units than the ones scored (a sample
 split). With cross-fitted (out-of-fold) priorities every fold's ranking was learned on the other folds'
@@ -35,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...stats import Z95
+from ...deprecation import renamed_keywords
+from ...stats import check_alpha, two_sided_p, z_value
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class RateResult:
     upper: float
     p_value: float
     n_boot: int
+    alpha: float = 0.05  # level of [lower, upper]
 
     @property
     def covers_zero(self) -> bool:
@@ -57,12 +60,12 @@ class RateResult:
     def summary_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"target": self.target, "estimate": self.estimate, "se": self.se,
                               "ci_lower": self.lower, "ci_upper": self.upper, "p_value": self.p_value,
-                              "n_boot": self.n_boot}])
+                              "n_boot": self.n_boot, "alpha": self.alpha}])
 
 
 @dataclass(frozen=True)
 class RankingEvaluation:
-    """AUTOC, QINI and the TOC curve (with pointwise 95% bands) for one priority ranking."""
+    """AUTOC, QINI and the TOC curve (with pointwise (1 - alpha) bands) for one priority ranking."""
 
     autoc: RateResult
     qini: RateResult
@@ -97,13 +100,11 @@ def _curves(g: np.ndarray, starts: np.ndarray, c: np.ndarray) -> tuple[np.ndarra
     return toc, W / N, autoc, qini
 
 
-def _result(target: str, est: float, boot: np.ndarray) -> RateResult:
-    from scipy.stats import norm
-
+def _result(target: str, est: float, boot: np.ndarray, alpha: float) -> RateResult:
     se = float(np.std(boot, ddof=1)) if len(boot) > 1 else float("nan")
-    p = float(2 * norm.sf(abs(est) / se)) if se > 0 else float("nan")
-    return RateResult(target, float(est), se, float(est - Z95 * se), float(est + Z95 * se), p,
-                      len(boot))
+    z = z_value(alpha)
+    return RateResult(target, float(est), se, float(est - z * se), float(est + z * se), two_sided_p(est, se),
+                      len(boot), alpha)
 
 
 def _boot_weights(n: int, groups, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -117,10 +118,12 @@ def _boot_weights(n: int, groups, n_boot: int, rng: np.random.Generator) -> np.n
     return draws[:, codes].astype(float)
 
 
-def evaluate_ranking(scores, priorities, *, n_boot: int = 200, seed: int = 0, grid: int = 100,
-                     groups=None) -> RankingEvaluation:
+@renamed_keywords(seed="random_state")
+def evaluate_ranking(scores, priorities, *, n_boot: int = 200, random_state: int = 0, grid: int = 100,
+                     groups=None, alpha: float = 0.05) -> RankingEvaluation:
     """AUTOC, QINI and TOC(q) on ``grid`` points for ``priorities`` judged by the DR ``scores``; ``groups``
-    (household id per unit) makes the bootstrap draw households instead of units."""
+    (household id per unit) makes the bootstrap draw households instead of units; intervals at 1 - ``alpha``."""
+    alpha = check_alpha(alpha)
     g0 = np.asarray(scores, float)
     p0 = np.asarray(priorities, float)
     if g0.shape != p0.shape or g0.ndim != 1:
@@ -131,7 +134,7 @@ def evaluate_ranking(scores, priorities, *, n_boot: int = 200, seed: int = 0, gr
     g, starts = _sorted(g0, p0)
     toc, _, autoc, qini = _curves(g, starts, np.ones((1, n)))
     g_sorted = None if groups is None else np.asarray(groups)[np.argsort(-p0, kind="mergesort")]
-    c = _boot_weights(n, g_sorted, n_boot, np.random.default_rng(seed))
+    c = _boot_weights(n, g_sorted, n_boot, np.random.default_rng(random_state))
     btoc, bq, bautoc, bqini = _curves(g, starts, c) if n_boot > 0 else (None, None, np.array([]), np.array([]))
     qs = np.arange(1, grid + 1) / grid
     idx = np.clip(np.ceil(qs * n).astype(int) - 1, 0, n - 1)
@@ -141,15 +144,15 @@ def evaluate_ranking(scores, priorities, *, n_boot: int = 200, seed: int = 0, gr
         se = bvals.std(axis=0, ddof=1)
     else:
         se = np.full(grid, np.nan)
-    curve = pd.DataFrame({"q": qs, "toc": point, "se": se, "lower": point - Z95 * se,
-                          "upper": point + Z95 * se})
-    return RankingEvaluation(_result("AUTOC", autoc[0], bautoc), _result("QINI", qini[0], bqini), curve)
+    z = z_value(alpha)
+    curve = pd.DataFrame({"q": qs, "toc": point, "se": se, "lower": point - z * se, "upper": point + z * se})
+    return RankingEvaluation(_result("AUTOC", autoc[0], bautoc, alpha), _result("QINI", qini[0], bqini, alpha), curve)
 
 
 def rate(scores, priorities, *, target: str = "AUTOC", n_boot: int = 200, seed: int = 0,
          groups=None) -> RateResult:
     """One RATE (``"AUTOC"`` or ``"QINI"``) with bootstrap CI; see the module docstring."""
-    ev = evaluate_ranking(scores, priorities, n_boot=n_boot, seed=seed, grid=10, groups=groups)
+    ev = evaluate_ranking(scores, priorities, n_boot=n_boot, random_state=seed, grid=10, groups=groups)
     if target.upper() == "AUTOC":
         return ev.autoc
     if target.upper() == "QINI":

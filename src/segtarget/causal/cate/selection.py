@@ -31,7 +31,7 @@ def evaluate_model(name: str, cate: np.ndarray, *, Y, T, scores, nuis, n_boot: i
                    seed: int) -> tuple[dict, RankingEvaluation, pd.DataFrame]:
     """All held-out metrics of one model's CATE: one table row, its RATE results and its GATES table."""
     loss, loss_se = dr_loss(scores, cate)
-    ev = evaluate_ranking(scores, cate, n_boot=n_boot, seed=seed)
+    ev = evaluate_ranking(scores, cate, n_boot=n_boot, random_state=seed)
     blp = blp_test(scores, cate)
     gt = gates(scores, cate, n_groups)
     tmb, tmb_se = gates_top_minus_bottom(gt)

@@ -62,7 +62,7 @@ def headline_effect(cohort, method: str, cfg: AteConfig, seed: int, outcome: str
     X = X[:, X.std(axis=0) > 0]
     T, y, groups = d["treated"].to_numpy(int), d[outcome].to_numpy(float), d["household_id"].to_numpy()
     folds = make_folds(T, cfg.folds, seed, groups)
-    nuis = crossfit_nuisances(y, T, X, seed=seed, clip=(cfg.clip, 1 - cfg.clip), folds=folds)
+    nuis = crossfit_nuisances(y, T, X, random_state=seed, clip=(cfg.clip, 1 - cfg.clip), folds=folds)
     if method == "att":
         return estimators.att_dr(y, T, nuis, X, seed, groups)
     if method == "ato":

@@ -32,9 +32,10 @@ index campaign but the first (``index_<id>``) in the covariates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
 from ...data.db import first_row, view_exists
@@ -65,6 +66,42 @@ class Cohort:
 
     def summary_frame(self) -> pd.DataFrame:
         return self.windows.merge(self.counts, on="index_campaign", how="left")
+
+    def arrays(self, outcome: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, np.ndarray]:
+        """``(Y, T, X, groups)`` of ``outcome``, one row per unit, in the order every estimator takes them.
+
+        ``Y`` the outcome (float), ``T`` the 0/1 treatment, ``X`` the covariates (a DataFrame, so models keep
+        the column names), ``groups`` the household id of each unit: a household can be a unit of several
+        trials, so pass ``groups`` wherever folds are drawn or standard errors clustered.
+        """
+        if outcome not in self.outcomes:
+            raise SegtargetError(f"outcome {outcome!r}: not an outcome of this cohort; choose one of "
+                                 f"{', '.join(self.outcomes)}")
+        d = self.data
+        return (d[outcome].to_numpy(float), d["treated"].to_numpy(int), d[list(self.covariates)].reset_index(drop=True),
+                d["household_id"].to_numpy())
+
+    def sample_households(self, fraction: float, random_state: int = 0) -> Cohort:
+        """The same design on a random ``fraction`` of its households (all units of a chosen household kept),
+        with the per-trial counts recounted: a quick first look in a notebook."""
+        if not 0 < fraction <= 1:
+            raise SegtargetError(f"fraction = {fraction!r}: use a share of households in (0, 1]")
+        ids = np.unique(self.data["household_id"].to_numpy())
+        rng = np.random.default_rng(random_state)
+        keep = rng.choice(ids, size=max(1, int(round(fraction * len(ids)))), replace=False)
+        data = self.data[self.data["household_id"].isin(keep)].reset_index(drop=True)
+        return replace(self, data=data, counts=_recount(data, self.counts))
+
+
+def _recount(data: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` (one row per trial) recomputed on ``data``; columns the data cannot give are dropped."""
+    treated = data["treated"] == 1
+    truncated = data["truncated"].astype(bool) if "truncated" in data else pd.Series(False, index=data.index)
+    by = data.assign(n_treated=treated, n_control=~treated, n_truncated=truncated,
+                     n_truncated_control=truncated & ~treated).groupby("index_campaign")
+    new = by[["n_treated", "n_control", "n_truncated", "n_truncated_control"]].sum().astype(int)
+    new = new.reindex(counts["index_campaign"], fill_value=0).reset_index()
+    return new[[c for c in counts.columns if c in new.columns]]
 
 
 def _typea(con) -> pd.DataFrame:

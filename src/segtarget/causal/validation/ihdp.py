@@ -32,7 +32,7 @@ def ihdp_replication(replication: int, cfg: CateConfig, seed: int = 0, n_jobs: i
     from ..cate.pipeline import evaluate_zoo, fit_zoo
 
     Y, T, X, tau = load_ihdp(replication)
-    nuis = crossfit_nuisances(Y, T, X.to_numpy(float), n_folds=cfg.folds, seed=seed)
+    nuis = crossfit_nuisances(Y, T, X.to_numpy(float), n_folds=cfg.folds, random_state=seed)
     scores = dr_scores(Y, T, nuis)
     oof, _, _ = fit_zoo(Y, T, X, nuis=nuis, scores=scores, cfg=cfg, seed=seed, n_jobs=n_jobs)
     cates = {m: o.cate for m, o in oof.items()}

@@ -92,7 +92,7 @@ def validate_on(sim: SemiSynthetic, *, cfg: CateConfig, seed: int, out: OutputDi
     """Run the CATE stage on ``sim`` and compare every model with the truth."""
     from ..cate.pipeline import run_cate
 
-    res, cate_sections = run_cate(sim.Y, sim.T, sim.X, nuisances=None, cfg=cfg, seed=seed, out=out,
+    res, cate_sections = run_cate(sim.Y, sim.T, sim.X, nuisances=None, cfg=cfg, random_state=seed, out=out,
                                   outcome="simulated spend", breakeven=sim.breakeven, n_jobs=n_jobs,
                                   progress=progress)
     keep = ["model", "label", "dr_loss", "dr_loss_vs_best", "dr_loss_vs_best_se", "cate_sd", "autoc", "autoc_p",
