@@ -167,10 +167,11 @@ def test_pipeline_step_skips_with_a_warning_on_one_quarter(run, tmp_path):
     from types import SimpleNamespace
 
     from segtarget.config import Config
-    from segtarget.steps import migration_section as _migration
+    from segtarget.steps import compute_migration_step, migration_report
 
     _, _, model, *_ = run
     tables = load_source(f"tables:{write_source(tmp_path / 'one', quarters=QUARTERS[:1])}")
-    section = _migration(tables, SimpleNamespace(model=model), Config(), OutputDir(tmp_path / "out"))
+    step = compute_migration_step(tables, SimpleNamespace(model=model), Config())
+    section = migration_report(step, Config(), OutputDir(tmp_path / "out"))
     assert section.key == "migration" and "skipped" in section.warnings[0] and "1 complete calendar quarter" in section.warnings[0]
     assert not (tmp_path / "out" / "tables").exists()

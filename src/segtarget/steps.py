@@ -79,11 +79,6 @@ def migration_report(run: MigrationRun, cfg: Config, od: OutputDir):
     return write_migration(run.result, run.model, od, cfg.segments.figures)
 
 
-def migration_section(tables, seg_result, cfg: Config, od: OutputDir):
-    """The migration step computed and written (what the one run does in two halves)."""
-    return migration_report(compute_migration_step(tables, seg_result, cfg), cfg, od)
-
-
 def policy_scores(tables, cohort, X, T, ate_res, cfg: Config, seed: int):
     """AIPW scores of sales and of the retailer-funded discount, averaged over the ATE's number of splits. (The
     design's falsification tests live in causal/design/gate.py: sales just before the start, once scored here
