@@ -38,6 +38,8 @@ def test_run_writes_report_tables_and_manifest(pipeline_run):
     manifest = json.loads((root / "manifest.json").read_text())
     assert {"config", "versions", "input_fingerprint", "timings_seconds"} <= set(manifest)
     assert manifest["timings_seconds"]["total"] > 0
+    quality = pd.read_csv(root / "tables" / "data_quality.csv")  # the duplicate promotion keys the README names
+    assert (quality["table"] == "promotions").sum() == 1
     for name in ("policy.csv", "targets.csv"):
         assert (root / name).is_file()
     targets = pd.read_csv(root / "targets.csv", comment="#")
