@@ -32,6 +32,7 @@ from .report.section import Section
 from .steps import PRIMARY, compute_migration_step, event_study_step, migration_report, nested_cate, \
     next_campaign_assignment, next_campaign_targets, policy_inputs, policy_scores, pre_period_config, \
     pre_period_segments
+from .report.format import money
 
 __all__ = ["RunLog", "RunResult", "run", "run_pipeline", "executive_summary", "PRIMARY", "CATE_OUTCOMES"]
 
@@ -175,7 +176,8 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
         keys, raw = _key_results(path) if path is not None and path.is_file() else (None, pol.key_results)
         verdict, assumption = str(raw["verdict_sentence"].iloc[0]), str(raw["assumption"].iloc[0])
         g = raw.iloc[-1]
-        sign = lambda v: f"{'+' if v >= 0 else '−'}${abs(v):,.0f}"
+        def sign(v):
+            return money(v, 0, sign=True)
         improvement = (f"{g['scenario']}: {sign(g['profit'])} (95% CI {sign(g['ci_lower'])} to "
                        f"{sign(g['ci_upper'])}); chosen on K-1 folds, valued on the held-out fold")
         tone = "good" if g["ci_lower"] > 0 else "bad" if g["ci_upper"] < 0 else "neutral"
@@ -188,7 +190,7 @@ def _facts(tables) -> list[tuple[str, str]]:
     ov = tables.overview().iloc[0]
     return [("Data source", tables.source), ("Households", f"{ov.households:,}"),
             ("Period", f"{pd.Timestamp(ov.first_date):%Y-%m-%d} – {pd.Timestamp(ov.last_date):%Y-%m-%d}"),
-            ("Sales value", f"${ov.sales_value:,.0f}")]
+            ("Sales value", money(ov.sales_value, 0))]
 
 
 def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list[str]]:
