@@ -6,6 +6,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 sys.path.insert(0, str(Path(__file__).parent))
+# Benchmark-only helpers live in benchmarks/ (e.g. regimes.py), not in the package; the tests of them import them
+# from there. Appended, so a tests/ module of the same name would win.
+sys.path.append(str(Path(__file__).resolve().parents[1] / "benchmarks"))
 os.environ.setdefault("PYTHONHASHSEED", "0")
 
 import pytest
