@@ -43,7 +43,7 @@ def test_quality_table_counts_drops(tmp_path):
 
 
 def test_promotion_quality_counts_duplicate_keys_the_transactions_meet(tmp_path):
-    from segtarget.data.validate import promotion_quality
+    from segtarget.data.validate import promotion_quality, run_quality
 
     met = load_source(f"tables:{write_canonical(tmp_path / 'a')}").con.execute(
         "SELECT product_id, store_id, week FROM clean_transactions LIMIT 1").fetchall()[0]
@@ -53,6 +53,12 @@ def test_promotion_quality_counts_duplicate_keys_the_transactions_meet(tmp_path)
     t = load_source(f"tables:{write_canonical(tmp_path / 'b', promotions=promos)}")
     row = promotion_quality(t.con).iloc[0]
     assert row["table"] == "promotions" and row["rows"] == 1 and "met by transactions" in row["check"]
+    # the run's data-quality table has the row exactly when it computes exposure features from promotions
+    with_promotions = run_quality(t, exposure=True)
+    assert with_promotions.iloc[-1].equals(row) and len(with_promotions) == len(t.quality) + 1
+    assert run_quality(t, exposure=False) is t.quality
+    plain = load_source(f"tables:{tmp_path / 'a'}")
+    assert run_quality(plain, exposure=True) is plain.quality
 
 
 @pytest.mark.parametrize("spec, message", [

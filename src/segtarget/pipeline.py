@@ -255,7 +255,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
     from .causal.design.refute import refute_design
     from .causal.design.study import build_design
     from .data import connect
-    from .data.validate import promotion_quality
+    from .data.validate import run_quality
     from .features import compute_features
     from .policy.cost_data import cost_table
     from .policy.pipeline import compute_policy
@@ -269,8 +269,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         fc = cfg.features
         con = connect(fc.memory_limit, fc.threads, fc.temp_directory)
         tables = engine.load(cfg.data.source, con=con)
-        if fc.exposure and tables.has("promotions"):  # the exposure features de-duplicate these keys: count them
-            tables.quality = pd.concat([tables.quality, promotion_quality(tables.con)], ignore_index=True)
+        tables.quality = run_quality(tables, exposure=fc.exposure)
         fp = tables.fingerprint
         n_households = int(tables.overview().iloc[0]["households"])
         if n_households < MIN_HOUSEHOLDS:

@@ -112,6 +112,14 @@ def quality_table(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> pd.
     return pd.DataFrame(rows)
 
 
+def run_quality(tables, *, exposure: bool) -> pd.DataFrame:
+    """The data-quality table of a run: the load's checks, plus the duplicate promotion keys when the run computes
+    exposure features (they de-duplicate those keys, so the report says how many there were)."""
+    if not (exposure and tables.has("promotions")):
+        return tables.quality
+    return pd.concat([tables.quality, promotion_quality(tables.con)], ignore_index=True)
+
+
 def promotion_quality(con) -> pd.DataFrame:
     """Duplicate promotion keys among those the clean transactions meet (the only rows an exposure feature
     reads); run only when exposure features are computed, because the table is large (20.9M rows embedded)."""
