@@ -55,7 +55,6 @@ from ..ate.estimators import clustered_se, ratio_dr
 from ..nuisance import crossfit_control_outcome, crossfit_propensity, make_folds
 from .covariates import DEMOGRAPHICS
 from .weekly_gap import weekly_gap
-from ...report.format import money
 
 DETECT = 2.8  # (z_0.975 + z_0.80): a bias this many SEs from 0 is found with 80% power
 MIN_ARM = 20  # a trial needs this many treated and controls for its own nuisances
@@ -378,8 +377,8 @@ def _status(checks: pd.DataFrame, bracket: pd.DataFrame, window: float) -> tuple
     lag = abs(float(bracket.loc[bracket["trial"] == "pooled", "lagged_att"].iloc[0]))
     detect = float(pooled["detectable"]) * window  # the bias per week it could detect, over the outcome window
     if not detect < lag:
-        return "underpowered", [f"the backcast placebo passes but could only detect a bias of {money(detect, 2)} over "
-                                f"the outcome window, not less than the effect it guards ({money(lag, 2)})"]
+        return "underpowered", [f"the backcast placebo passes but could only detect a bias of ${detect:,.2f} over "
+                                f"the outcome window, not less than the effect it guards (${lag:,.2f})"]
     return "passed", []
 
 
