@@ -19,7 +19,7 @@ import pandas as pd
 from segtarget.causal.validation.planted import PlantSpec, plant_campaigns
 from segtarget.data import load_source
 from segtarget.policy.config import PolicyConfig
-from segtarget.policy.regimes import run_regime
+from regimes import run_regime  # benchmarks/regimes.py (this directory)
 
 
 # (effect, lift): the three regimes of issue 12 at a 30% lift, plus the heterogeneous effect at an 80% mean

@@ -28,7 +28,7 @@ import pandas as pd
 from segtarget.causal.validation.planted import PlantSpec, plant_campaigns
 from segtarget.data import load_source
 from segtarget.policy.config import PolicyConfig
-from segtarget.policy.regimes import run_regime
+from regimes import run_regime  # benchmarks/regimes.py (this directory)
 
 TRAIT = dict(trait_sd=0.35, trait_selection=1.0, selection=0.0, spike_selection=0.0)
 SPIKE = dict(selection=0.5, spike_selection=1.0)

@@ -1,7 +1,7 @@
 """The ranking test's false-positive rate and power on planted campaigns (issue 18, item 5).
 
 Each seed plants campaigns in the embedded data (``segtarget.causal.validation.planted``), builds the one run's
-study design with cross-fitted nuisances and averaged AIPW scores (``policy.regimes.planted_cohort``, as the
+study design with cross-fitted nuisances and averaged AIPW scores (``benchmarks/regimes.planted_cohort``, as the
 planted decision benchmark does) and runs the ranking test (``causal/cate/ranking.py``): the S-learner, fixed
 in advance, refit on S household halves, AUTOC on the other halves' units with a propensity in [0.1, 0.9],
 household bootstrap, p = min(1, 2 x median of the S one-sided p-values). "reject" = p < 0.05.
@@ -30,7 +30,7 @@ from _results import machine, write_section  # noqa: E402
 
 from segtarget.causal.validation.planted import PlantSpec, plant_campaigns, true_effects  # noqa: E402
 from segtarget.data import load_source  # noqa: E402
-from segtarget.policy.regimes import planted_cohort, planted_ranking_test  # noqa: E402
+from regimes import planted_cohort, planted_ranking_test  # noqa: E402
 
 ROWS = Path(__file__).parent / "_data" / "ranking_rows.csv"
 LIFT = {"none": 0.30, "uniform": 0.30, "heterogeneous": 0.80}

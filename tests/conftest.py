@@ -6,6 +6,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 sys.path.insert(0, str(Path(__file__).parent))
+# Benchmark-only helpers live in benchmarks/ (e.g. regimes.py), not in the package; the tests of them import them
+# from there. Appended, so a tests/ module of the same name would win.
+sys.path.append(str(Path(__file__).resolve().parents[1] / "benchmarks"))
 os.environ.setdefault("PYTHONHASHSEED", "0")
 
 import pytest
@@ -54,15 +57,11 @@ def small_source(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory):
-    """One reduced run of the whole pipeline on the embedded data: (run directory, cache directory)."""
-    root = tmp_path_factory.mktemp("run")
-    report = run_fast(root / "results", root / "cache")
-    return report.parent, root / "cache"
-
-
-@pytest.fixture(scope="session")
 def small_run(small_source, tmp_path_factory):
-    """The whole pipeline on the real-data subset (reduced budgets): its run directory; cache beside it."""
+    """The whole pipeline on the real-data subset (reduced budgets): its run directory; cache beside it.
+
+    The suite's one full run from an empty cache (the test budget, benchmarks/RESULTS.md "Test suite"): every
+    end-to-end test reads it or reruns from a copy of its cache. A second full run on the whole embedded data
+    cost as much as three of these and checked nothing this one does not (`make run` is that run)."""
     root = tmp_path_factory.mktemp("small-run")
     return run_fast(root / "results", root / "cache", f"data.source='{small_source}'").parent

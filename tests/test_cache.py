@@ -84,20 +84,15 @@ def test_stage_cache_recomputes_exactly_when_the_key_changes(tmp_path):
     def compute(tag):
         def f():
             calls.append(tag)
-            (run / "tables").mkdir(parents=True, exist_ok=True)
-            (run / "tables" / f"{tag}.csv").write_text(tag)
             return {"tag": tag}
         return f
 
-    run = tmp_path / "run1"
-    assert cache.run("step", "k1", run, compute("a")) == {"tag": "a"} and calls == ["a"] and cache.hits == []
-    run = tmp_path / "run2"  # a new run directory: the hit restores the files the step wrote
-    assert cache.run("step", "k1", run, compute("b")) == {"tag": "a"} and calls == ["a"]
-    assert cache.hits == ["step"] and (run / "tables" / "a.csv").read_text() == "a"
-    assert cache.run("step", "k2", run, compute("c")) == {"tag": "c"} and calls == ["a", "c"]
-    assert cache.run("other", "k1", run, compute("d")) == {"tag": "d"}  # keys are per step name
+    assert cache.run("step", "k1", compute("a")) == {"tag": "a"} and calls == ["a"] and cache.hits == []
+    assert cache.run("step", "k1", compute("b")) == {"tag": "a"} and calls == ["a"] and cache.hits == ["step"]
+    assert cache.run("step", "k2", compute("c")) == {"tag": "c"} and calls == ["a", "c"]
+    assert cache.run("other", "k1", compute("d")) == {"tag": "d"}  # keys are per step name
     off = StageCache(tmp_path / "cache", enabled=False)
-    assert off.run("step", "k1", run, compute("e")) == {"tag": "e"} and off.hits == []
+    assert off.run("step", "k1", compute("e")) == {"tag": "e"} and off.hits == []
     assert calls == ["a", "c", "d", "e"]
 
 
@@ -136,7 +131,7 @@ def compute():
     time.sleep(float(os.environ.get("COMPUTE_SECONDS", "0")))  # lets concurrent runs overlap
     return %r
 
-value = C.StageCache(root).run("step", %r, None, compute)
+value = C.StageCache(root).run("step", %r, compute)
 assert value == %r
 print("ok")
 """ % (VALUE, KEY, VALUE)
@@ -158,7 +153,7 @@ def _counted(root, notes=None):
         return VALUE
 
     cache = StageCache(root, notify=(notes.append if notes is not None else lambda msg: None))
-    return cache, calls, lambda: cache.run("step", KEY, None, compute)
+    return cache, calls, lambda: cache.run("step", KEY, compute)
 
 
 def _truncate(entry):
@@ -201,23 +196,6 @@ def test_a_damaged_entry_is_reported_recomputed_and_repaired(tmp_path, damage):
     again, calls2, run2 = _counted(tmp_path / "cache")  # repaired: the next run loads it
     assert run2() == VALUE and calls2 == [] and again.hits == ["step"]
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"step-{KEY}"]  # nothing aside is left
-
-
-def test_damaged_written_files_are_recomputed_too(tmp_path):
-    cache = StageCache(tmp_path / "cache", notify=lambda m: None)
-
-    def compute():
-        (run_root / "t.csv").write_text("a,b\n1,2\n")
-        return 1
-
-    run_root = tmp_path / "run1"
-    run_root.mkdir()
-    cache.run("step", KEY, run_root, compute)
-    (tmp_path / "cache" / f"step-{KEY}" / "files" / "t.csv").write_text("a,b\n9,9\n")
-    run_root = tmp_path / "run2"
-    run_root.mkdir()
-    assert cache.run("step", KEY, run_root, compute) == 1 and cache.hits == []
-    assert (run_root / "t.csv").read_text() == "a,b\n1,2\n" and "files/t.csv" in cache.notes[0]
 
 
 def test_a_cache_directory_others_can_write_is_not_used(tmp_path):
@@ -289,7 +267,7 @@ def test_a_second_writer_never_replaces_an_intact_entry(tmp_path):
     run()
     entry = tmp_path / "cache" / f"step-{KEY}"
     inode = entry.stat().st_ino
-    cache._publish("step", entry, VALUE, None, [])
+    cache._publish("step", entry, VALUE)
     assert entry.stat().st_ino == inode and [p.name for p in entry.parent.iterdir()] == [entry.name]
 
 

@@ -21,7 +21,7 @@ def test_path_summary_and_clear(tmp_path):
     default = tmp_path / "xdg" / "segtarget"
     r = _run("cache", "--path", home=tmp_path)
     assert r.returncode == 0 and r.stdout.strip() == str(default) and not default.exists()  # --path creates nothing
-    StageCache(default).run("features", KEY, None, lambda: list(range(100)))
+    StageCache(default).run("features", KEY, lambda: list(range(100)))
     r = _run("cache", home=tmp_path)
     assert r.returncode == 0 and r.stdout.startswith(f"cache: {default}: 1 cached steps") and "--clear" in r.stdout
     r = _run("cache", "--clear", home=tmp_path)

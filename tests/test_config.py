@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 import typing
@@ -127,6 +128,18 @@ def test_docs_config_md_lists_every_key_with_its_default():
             assert f"`{toml_value(default).replace('|', chr(92) + '|')}`" in text.split(f"## [{section.name}]")[1], \
                 f"{fix} ({section.name}.{f.name} default changed)"
     assert config_reference().count("| `") == text.count("| `"), fix
+
+
+def test_every_documented_config_key_is_read_somewhere():
+    """A key docs/config.md lists must change something: each field of the config dataclasses is read as
+    ``.<field>`` by some module other than the config modules (config.py files only define and validate
+    keys). Textual on purpose, so it is fast; a key that shares its name with another read attribute passes."""
+    src = Path(__file__).resolve().parents[1] / "src" / "segtarget"
+    code = "\n".join(p.read_text() for p in src.rglob("*.py") if p.name != "config.py")
+    unread = [f"{section.name}.{f.name}" for section in dataclasses.fields(Config)
+              for f in dataclasses.fields(typing.get_type_hints(Config)[section.name])
+              if not re.search(rf"\.{f.name}\b", code)]
+    assert unread == [], f"config keys nothing reads (wire them up or remove them): {unread}"
 
 
 def test_every_config_key_has_a_comment():

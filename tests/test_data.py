@@ -42,6 +42,25 @@ def test_quality_table_counts_drops(tmp_path):
     assert q["quantity <= 0 (returns, adjustments)"] == 1 and q["product_id not in products"] == 1
 
 
+def test_promotion_quality_counts_duplicate_keys_the_transactions_meet(tmp_path):
+    from segtarget.data.validate import promotion_quality, run_quality
+
+    met = load_source(f"tables:{write_canonical(tmp_path / 'a')}").con.execute(
+        "SELECT product_id, store_id, week FROM clean_transactions LIMIT 1").fetchall()[0]
+    promos = pd.DataFrame([(*met, "1", "0"), (*met, "A", "D"), (*met, "2", "0"),  # one key met, three rows
+                           (999_999, 1, 50, "1", "0"), (999_999, 1, 50, "2", "0")],  # duplicated, never met
+                          columns=["product_id", "store_id", "week", "display", "mailer"])
+    t = load_source(f"tables:{write_canonical(tmp_path / 'b', promotions=promos)}")
+    row = promotion_quality(t.con).iloc[0]
+    assert row["table"] == "promotions" and row["rows"] == 1 and "met by transactions" in row["check"]
+    # the run's data-quality table has the row exactly when it computes exposure features from promotions
+    with_promotions = run_quality(t, exposure=True)
+    assert with_promotions.iloc[-1].equals(row) and len(with_promotions) == len(t.quality) + 1
+    assert run_quality(t, exposure=False) is t.quality
+    plain = load_source(f"tables:{tmp_path / 'a'}")
+    assert run_quality(plain, exposure=True) is plain.quality
+
+
 @pytest.mark.parametrize("spec, message", [
     ("nonsense", "not recognised"),
     ("tables:/does/not/exist", "not a directory"),

@@ -204,7 +204,8 @@ CASES = [
          ("c.toml", "invalid toml")),
     Case("config-missing-file", lambda d: ["config", "--show", "--config", str(d / "missing.toml")],
          ("missing.toml", "not found")),
-    Case("config-impossible-value", lambda d: ["config", "--show", "--set", "policy.alpha=2"], ("policy.alpha", "(0, 0.5)")),
+    Case("config-impossible-value", lambda d: ["config", "--show", "--set", "policy.verdict_alpha=2"],
+         ("policy.verdict_alpha", "(0, 0.5)")),
     # run
     Case("run-one-household", lambda d: ["run", "--quiet", "--no-cache", "--data", _tables(d, transactions=ONE_HH),
          "--out", str(d / "out")], ("1 households", "too few")),

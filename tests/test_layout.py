@@ -13,12 +13,13 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Lowest first. A module may import its own stage and any lower one, never a higher one. The first match of
 # a module's dotted name (longest prefix) decides its stage; report.section is the plain data type every
-# stage builds its report blocks from, so it sits with the helpers.
+# stage builds its report blocks from and report.format the one way to write money and percentages in them,
+# so both sit with the helpers.
 STAGES = [
     ("base", ["segtarget", "segtarget.errors", "segtarget.io", "segtarget.stats", "segtarget.plotting",
               "segtarget.threads", "segtarget.parallel", "segtarget.deprecation",
               "segtarget._ray_backend", "segtarget.scale", "segtarget.cache", "segtarget.report.section",
-              "segtarget.registry"]),
+              "segtarget.registry", "segtarget.report.format"]),
     ("data", ["segtarget.data", "segtarget.synth"]),
     ("features", ["segtarget.features"]),
     ("segments", ["segtarget.segments"]),

@@ -1,4 +1,4 @@
-"""The one run on the embedded data: outputs, determinism, and caching that recomputes only what changed."""
+"""The one run (on the real-data subset of conftest.small_source): outputs, determinism, and caching that recomputes only what changed."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def assert_same_tables(clean, other) -> None:
     assert (clean / "targets.csv").read_text() == (other / "targets.csv").read_text()
 
 
-def test_run_writes_report_tables_and_manifest(pipeline_run):
-    root, _ = pipeline_run
+def test_run_writes_report_tables_and_manifest(small_run):
+    root = small_run
     assert (root / "report.html").stat().st_size > 100_000
     manifest = json.loads((root / "manifest.json").read_text())
     assert {"config", "versions", "input_fingerprint", "timings_seconds"} <= set(manifest)

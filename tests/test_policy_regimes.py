@@ -1,4 +1,4 @@
-"""The decision on a planted campaign with no effect (real transactions, members picked by a rule on past spend).
+"""benchmarks/regimes.py: the decision on a planted campaign with no effect (real transactions, members picked by a rule on past spend).
 
 Slow (a study design and cross-fitted nuisances on the embedded data). The goal it guards is the worst defect
 the product can have: a confident verdict ("target", "contact everyone") where the campaign did nothing.
@@ -9,7 +9,7 @@ import pytest
 from segtarget.causal.config import DesignConfig
 from segtarget.causal.validation.planted import PlantSpec, plant_campaigns
 from segtarget.policy.config import PolicyConfig
-from segtarget.policy.regimes import run_regime, verdict_right, verdict_safe
+from regimes import run_regime, verdict_right, verdict_safe  # benchmarks/regimes.py (conftest.py)
 
 
 def test_verdict_right_is_judged_against_the_planted_truth():

@@ -55,7 +55,7 @@ PUBLIC: dict[str, dict[str, str]] = {
         # configuration and the whole run
         "Config": "segtarget.config:Config",
         "load_config": "segtarget.config:load_config",
-        # ``run`` computes every stage in memory (a RunResult); ``RunResult.write(out)`` writes the report.
+        # ``run(cfg)`` computes every stage in memory and returns a RunResult; ``.write(out)`` writes the report.
         "run": "segtarget.pipeline:run",
         "RunResult": "segtarget.pipeline:RunResult",
         "SegtargetError": "segtarget.errors:SegtargetError",

@@ -1,15 +1,14 @@
-"""Stage cache: results and written files keyed by input fingerprint + the config that matters.
+"""Stage cache: results keyed by input fingerprint + the config that matters.
 
 A stage's key hashes everything it depends on (the data fingerprint, its own config section, the seed
-and the keys of upstream stages). On a hit the pickled result is loaded (and, for a caller that lets the
-stage write files into ``run_root``, those files are copied into the new run directory), so a re-run that
-only changes cost or margin recomputes only the policy stage. The one run's stages write nothing while they
-compute (the report is rebuilt from their results), so it caches values only.
+and the keys of upstream stages). On a hit the pickled result is loaded, so a re-run that only changes cost
+or margin recomputes only the policy stage. Stages write nothing while they compute (the report is rebuilt
+from their results), so the cache keeps values only.
 
 The cache checks itself, because loading a pickle runs code and a crash can leave a file cut short:
 
-* An entry is a directory ``<step>-<key>/`` holding ``value.joblib``, the step's ``files/`` and
-  ``manifest.json`` with the sha256 of each, written after them. It is built under a name unique to the
+* An entry is a directory ``<step>-<key>/`` holding ``value.joblib`` and ``manifest.json`` with its sha256,
+  written after it. It is built under a name unique to the
   writing process and renamed into place in one step, so no reader ever sees half an entry and two runs at
   once never touch each other's work. A valid entry is never replaced (the same key means the same value); a
   damaged one is moved aside before the new one lands (runs doing that take turns under a lock on the
@@ -48,7 +47,7 @@ import joblib
 from .errors import SegtargetError
 from .io import DISK_FULL, pid_alive
 
-CACHE_VERSION = "2"  # 2: entries carry a checksum manifest
+CACHE_VERSION = "3"  # 2: entries carry a checksum manifest; 3: values only (no written files)
 _ENTRY = re.compile(r"^[\w.-]+-[0-9a-f]{20}$")
 _SCRATCH = re.compile(r"^\..+\.(\d+)\.[^.]+\.(tmp|old)$")  # ".<entry>.<pid>.<random>.tmp|old"
 _STALE_SECONDS = 86_400  # scratch of a live process on another host (shared disk) is left alone this long
@@ -82,10 +81,6 @@ def cache_location(cache_dir: str | os.PathLike | None = None) -> Path:
     return Path(base if os.path.isabs(base) else "~/.cache").expanduser() / "segtarget"
 
 
-def _files(root: Path) -> set[Path]:
-    return {p.relative_to(root) for p in root.rglob("*") if p.is_file()}
-
-
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -109,7 +104,7 @@ class _Damaged(Exception):
 
 
 class StageCache:
-    """Pickle-and-files cache under ``cache_dir`` (None: the per-user default); disabled when ``enabled`` is False.
+    """Pickle cache under ``cache_dir`` (None: the per-user default); disabled when ``enabled`` is False.
 
     ``hits`` lists the steps loaded from the cache, ``notes`` every one-line message about the cache itself
     (each also goes to the ``segtarget.cache`` logger, which prints it on stderr unless logging is set up).
@@ -124,23 +119,20 @@ class StageCache:
         self._notify = notify or _log.warning
         self._usable: bool | None = None  # decided on first use
 
-    def run(self, name: str, key: str, run_root: Path | None, compute: Callable[[], Any]) -> Any:
-        """``compute()``, or its cached value; ``run_root``: the directory the stage writes files into (None for
-        a stage that writes nothing)."""
+    def run(self, name: str, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, or its cached value (``compute`` must write nothing: only its value is kept)."""
         entry = self.root / f"{name}-{key}"
         if self._ready() and os.path.lexists(entry):
             try:
-                value = self._load(entry, run_root)
+                value = self._load(entry)
             except Exception as exc:  # any damage at all means: compute it again
                 self._note(f"cache entry for step {name} was damaged ({_reason(exc)}); recomputing")
             else:
                 self.hits.append(name)
                 return value
-        before = _files(run_root) if run_root is not None else set()
         value = compute()
         if self._ready():
-            new = sorted((_files(run_root) - before) if run_root is not None else ())
-            self._publish(name, entry, value, run_root, new)
+            self._publish(name, entry, value)
         return value
 
     # ------------------------------------------------------------------------------------------ housekeeping
@@ -206,8 +198,8 @@ class StageCache:
         return Path(tempfile.mkdtemp(prefix=f".{entry.name}.{os.getpid()}.", suffix=f".{kind}", dir=self.root))
 
     # ------------------------------------------------------------------------------------------ read
-    def _verified(self, entry: Path) -> tuple[bytes, dict[str, str]]:
-        """The value's bytes and the files' checksums, after checking owner, manifest and every checksum."""
+    def _verified(self, entry: Path) -> bytes:
+        """The value's bytes, after checking owner, manifest and checksum."""
         for p in (entry, entry / "manifest.json", entry / "value.joblib"):
             if not os.path.lexists(p):
                 raise _Damaged(f"{p.name} is missing")
@@ -215,7 +207,7 @@ class StageCache:
                 raise _Damaged(f"{p.relative_to(self.root)} {problem}; not loaded")
         try:
             manifest = json.loads((entry / "manifest.json").read_bytes())
-            value_sha, files = manifest["value_sha256"], dict(manifest["files"])
+            value_sha = manifest["value_sha256"]
         except (ValueError, KeyError, TypeError):
             raise _Damaged("manifest.json is unreadable") from None
         if manifest.get("cache_version") != CACHE_VERSION:
@@ -223,36 +215,22 @@ class StageCache:
         data = (entry / "value.joblib").read_bytes()
         if _sha256(data) != value_sha:
             raise _Damaged(f"value.joblib does not match its checksum ({len(data)} bytes)")
-        for rel, digest in files.items():
-            if _sha256((entry / "files" / rel).read_bytes()) != digest:
-                raise _Damaged(f"files/{rel} does not match its checksum")
-        return data, files
+        return data
 
-    def _load(self, entry: Path, run_root: Path | None) -> Any:
-        data, files = self._verified(entry)
-        value = joblib.load(io.BytesIO(data))  # the very bytes the checksum vouched for
-        if run_root is not None:
-            for rel in files:
-                (run_root / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(entry / "files" / rel, run_root / rel)
-        return value
+    def _load(self, entry: Path) -> Any:
+        return joblib.load(io.BytesIO(self._verified(entry)))  # the very bytes the checksum vouched for
 
     # ------------------------------------------------------------------------------------------ write
-    def _publish(self, name: str, entry: Path, value: Any, run_root: Path | None, new: list[Path]) -> None:
+    def _publish(self, name: str, entry: Path, value: Any) -> None:
         tmp = None
         try:
             tmp = self._scratch(entry, "tmp")
-            files = {}
-            for rel in new:
-                (tmp / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(run_root / rel, tmp / "files" / rel)
-                files[rel.as_posix()] = _sha256((tmp / "files" / rel).read_bytes())
             buf = io.BytesIO()
             joblib.dump(value, buf)
             data = buf.getvalue()
             _write_synced(tmp / "value.joblib", data)
             manifest = {"cache_version": CACHE_VERSION, "code": code_hash(), "step": name,
-                        "value_sha256": _sha256(data), "files": files}
+                        "value_sha256": _sha256(data)}
             _write_synced(tmp / "manifest.json", json.dumps(manifest, indent=1).encode())  # last: completes it
             self._swap_in(tmp, entry)
         except OSError as exc:

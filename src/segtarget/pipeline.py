@@ -31,6 +31,7 @@ from .errors import SegtargetError
 from .io import OutputDir, atomic_output_dir
 from .report.section import Section
 from .decision import make_units, nested_cate, policy_inputs, policy_scores
+from .report.format import money
 from .steps import PRIMARY, compute_migration_step, event_study_step, next_campaign_assignment, \
     next_campaign_targets, pre_period_config, pre_period_segments, retail_policy_extras
 
@@ -173,7 +174,8 @@ def executive_summary(facts: list[tuple[str, str]], seg, ate_res, pol, warnings:
         keys = _key_results(raw)
         verdict, assumption = str(raw["verdict_sentence"].iloc[0]), str(raw["assumption"].iloc[0])
         g = raw.iloc[-1]
-        sign = lambda v: f"{'+' if v >= 0 else '−'}${abs(v):,.0f}"
+        def sign(v):
+            return money(v, 0, sign=True)
         improvement = (f"{g['scenario']}: {sign(g['profit'])} (95% CI {sign(g['ci_lower'])} to "
                        f"{sign(g['ci_upper'])}); chosen on K-1 folds, valued on the held-out fold")
         tone = "good" if g["ci_lower"] > 0 else "bad" if g["ci_upper"] < 0 else "neutral"
@@ -186,7 +188,7 @@ def _facts(tables) -> list[tuple[str, str]]:
     ov = tables.overview().iloc[0]
     return [("Data source", tables.source), ("Households", f"{ov.households:,}"),
             ("Period", f"{pd.Timestamp(ov.first_date):%Y-%m-%d} – {pd.Timestamp(ov.last_date):%Y-%m-%d}"),
-            ("Sales value", f"${ov.sales_value:,.0f}")]
+            ("Sales value", money(ov.sales_value, 0))]
 
 
 def _report_sections(res: RunResult, od: OutputDir) -> tuple[list[Section], list[str]]:
@@ -252,6 +254,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
     from .causal.design.refute import refute_design
     from .causal.design.study import build_design
     from .data import connect
+    from .data.validate import run_quality
     from .features import compute_features
     from .policy.pipeline import compute_policy
     from .segments.pipeline import compute_segments
@@ -264,6 +267,7 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         fc = cfg.features
         con = connect(fc.memory_limit, fc.threads, fc.temp_directory)
         tables = engine.load(cfg.data.source, con=con)
+        tables.quality = run_quality(tables, exposure=fc.exposure)
         fp = tables.fingerprint
         n_households = int(tables.overview().iloc[0]["households"])
         if n_households < MIN_HOUSEHOLDS:
@@ -271,24 +275,24 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
                                  f"usable transactions; the run needs at least {MIN_HOUSEHOLDS}")
     with log.step("design"):
         k_design = stage_key(fp, cfg.design)
-        cohort = cache.run("design", k_design, None, lambda: build_design(tables, cfg.design))
+        cohort = cache.run("design", k_design, lambda: build_design(tables, cfg.design))
     with log.step("features"):
         k_feat = stage_key(fp, cfg.features, cfg.data)
-        feats = cache.run("features", k_feat, None, lambda: compute_features(
+        feats = cache.run("features", k_feat, lambda: compute_features(
             tables, start=cfg.data.start, end=cfg.data.end, exposure=None if cfg.features.exposure else False))
     with log.step("segments"):
         k_seg = stage_key(k_feat, cfg.segments, seed)
-        seg = cache.run("segments", k_seg, None, lambda: compute_segments(
+        seg = cache.run("segments", k_seg, lambda: compute_segments(
             feats, cfg.segments, seed=seed, n_jobs=cfg.run.n_jobs, backend=cfg.run.parallel_backend,
             progress=log.progress))
     migration = None
     if cfg.segments.migration:
         with log.step("migration"):
-            migration = cache.run("migration", stage_key(k_seg, "migration"), None,
+            migration = cache.run("migration", stage_key(k_seg, "migration"),
                                   lambda: compute_migration_step(tables, seg, cfg))
     with log.step("ate"):
         k_ate = stage_key(k_design, cfg.ate, seed)
-        ate_res = cache.run("ate", k_ate, None, lambda: compute_ate(
+        ate_res = cache.run("ate", k_ate, lambda: compute_ate(
             cohort.data, treatment="treated", outcomes=list(CATE_OUTCOMES), covariates=list(cohort.covariates),
             cfg=cfg.ate, random_state=seed, label="campaign cohort", groups=cohort.data["household_id"].to_numpy(),
             strata=cohort.data["index_campaign"].to_numpy()))
@@ -297,14 +301,14 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
     if cohort.design == "campaign-trials":
         with log.step("design refutations"):
             method = ate_res.headline[PRIMARY]["method"]
-            refutations = cache.run("design-refutations", stage_key(k_ate, method), None,
+            refutations = cache.run("design-refutations", stage_key(k_ate, method),
                                     lambda: refute_design(tables, cfg.design, method, cfg.ate, seed))
         with log.step("design gate"):
-            gate = cache.run("design-gate", stage_key(k_design, cfg.ate, seed), None,
+            gate = cache.run("design-gate", stage_key(k_design, cfg.ate, seed),
                              lambda: compute_gate(tables, cohort, cfg.design, cfg.ate, seed))
     with log.step("co-targeting"):
         method = ate_res.headline[PRIMARY]["method"]
-        cotargeting = cache.run("co-targeting", stage_key(k_ate, method), None,
+        cotargeting = cache.run("co-targeting", stage_key(k_ate, method),
                                 lambda: compute_cotargeting(tables, cohort, method, cfg.ate, seed))
     cate = {}
     with log.step("cate"):
@@ -314,14 +318,14 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
         valued = cfg.policy.overlap if cfg.policy.value_population == "overlap" else None
         for o in CATE_OUTCOMES:
             k_cate = stage_key(k_ate, cfg.cate, o, valued, learners_token(cfg.cate.models))
-            cate[o] = cache.run(f"cate-{o}", k_cate, None, lambda o=o: compute_cate(
+            cate[o] = cache.run(f"cate-{o}", k_cate, lambda o=o: compute_cate(
                 cohort.data[o].to_numpy(float), T, X, nuisances=ate_res.nuisances[o], cfg=cfg.cate, random_state=seed,
                 outcome=o, n_jobs=cfg.run.n_jobs, progress=log.progress,
                 groups=cohort.data["household_id"].to_numpy(), overlap=valued))
             warnings += cate[o].warnings
     with log.step("pre-period segments"):
         k_pre = stage_key(k_seg, k_design)
-        pre_seg = cache.run("pre-segments", k_pre, None, lambda: pre_period_segments(tables, cohort, seg, cfg))
+        pre_seg = cache.run("pre-segments", k_pre, lambda: pre_period_segments(tables, cohort, seg, cfg))
         pre_model = pre_seg.model
         # One assignment per unit (a household in two trials has two look-backs): the model wants unique
         # ids, so units get row numbers for the call and keep their order.
@@ -336,9 +340,9 @@ def _run_stages(cfg: Config, engine, *, log: RunLog | None = None) -> RunResult:
     with log.step("policy scores"):
         # not the cost or the margin: those only recombine the scores in the policy step
         k_scores = stage_key(k_ate, cfg.policy.score_repeats, cfg.policy.coupons_retailer_funded)
-        scores = cache.run("policy-scores", k_scores, None, lambda: policy_scores(units, ate_res, cfg, seed))
+        scores = cache.run("policy-scores", k_scores, lambda: policy_scores(units, ate_res, cfg, seed))
     with log.step("policy cate"):
-        nested = cache.run("policy-cate", stage_key(k_ate, cfg.cate, PRIMARY, "nested"), None,
+        nested = cache.run("policy-cate", stage_key(k_ate, cfg.cate, PRIMARY, "nested"),
                            lambda: nested_cate(units, cate[PRIMARY], cfg, seed))
     with log.step("policy"):
         res = cate[PRIMARY]

@@ -101,7 +101,7 @@ def event_study_step(tables, cohort, ate_res, cohort_segments, cfg: Config, cach
     from .causal.event.panel import design_units
 
     try:
-        return cache.run("event-study", key, None, lambda: compute_event_study(
+        return cache.run("event-study", key, lambda: compute_event_study(
             tables, design_units(cohort.data, cohort.windows), cfg.event_study,
             segment=cohort_segments["segment_name"].to_numpy(), ate_table=ate_res.ate,
             ate_headline=ate_res.headline, dr_influence=headline_influence_of(cohort, ate_res, cfg), seed=cfg.run.seed,

@@ -112,10 +112,20 @@ def quality_table(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> pd.
     return pd.DataFrame(rows)
 
 
-def promotion_quality(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Duplicate promotion keys; run only by the step that reads promotions (the table is large)."""
+def run_quality(tables, *, exposure: bool) -> pd.DataFrame:
+    """The data-quality table of a run: the load's checks, plus the duplicate promotion keys when the run computes
+    exposure features (they de-duplicate those keys, so the report says how many there were)."""
+    if not (exposure and tables.has("promotions")):
+        return tables.quality
+    return pd.concat([tables.quality, promotion_quality(tables.con)], ignore_index=True)
+
+
+def promotion_quality(con) -> pd.DataFrame:
+    """Duplicate promotion keys among those the clean transactions meet (the only rows an exposure feature
+    reads); run only when exposure features are computed, because the table is large (20.9M rows embedded)."""
     c = first_row(con, """SELECT count(*) FROM (SELECT product_id, store_id, week FROM raw_promotions
-        GROUP BY ALL HAVING count(*) > 1)""")[0]
-    return pd.DataFrame([{"table": "promotions", "check": "duplicate (product, store, week) keys", "rows": int(c),
-                          "share": None, "action": "one row kept: highest display code, mailer if any row has one",
-                          "example": ""}])
+        WHERE (product_id, store_id, week) IN (SELECT DISTINCT product_id, store_id, week FROM clean_transactions)
+        GROUP BY product_id, store_id, week HAVING count(*) > 1) d""")[0]
+    return pd.DataFrame([{"table": "promotions", "check": "duplicate (product, store, week) keys met by transactions",
+                          "rows": int(c), "share": None,
+                          "action": "one row kept: highest display code, mailer if any row has one", "example": ""}])

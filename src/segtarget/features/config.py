@@ -1,4 +1,8 @@
-"""Feature-stage parameters."""
+"""Feature-stage parameters.
+
+Which transaction lines count is not a feature setting: the data layer drops lines with quantity <= 0 (and
+negative or non-finite sales) for every stage alike, and the data-quality table counts them (data/validate.py).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,13 @@ from ..errors import ConfigCheck
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    # Reference-compatible line filter: drop lines with quantity <= 0 before computing features.
-    drop_nonpositive_quantity: bool = True
     # Include promotion exposure features (needs the promotions table; large on the embedded data).
     exposure: bool = True
-    # DuckDB resources; memory_limit like "4GB", empty = DuckDB default.
+    # DuckDB memory limit of the run's connection, like "4GB"; empty = DuckDB's default.
     memory_limit: str = ""
+    # DuckDB worker threads; 0 = DuckDB's default (all cores).
     threads: int = 0
+    # Where DuckDB spills when a query exceeds memory_limit; empty = DuckDB's default.
     temp_directory: str = ""
 
     def __post_init__(self):

@@ -44,6 +44,7 @@ from scipy import stats
 
 from ..errors import require
 from ..parallel import task_seeds
+from ..report.format import money
 
 
 def _z_total(alpha: float, power: float) -> float:
@@ -250,11 +251,11 @@ def decision_test(y_control, pre_control=None, *, margin: float, cost: float, ca
     be_d = (cost + caused_discount) / margin
     head = margin * headline_sales - caused_discount - cost
     plan = margin * planning_sales - caused_discount - cost
-    require(plan > 0, f"A/B design: the planning sales effect ${planning_sales:,.2f} is not above the "
-                      f"break-even ${be_d:,.2f}; set policy.mde > 0")
+    require(plan > 0, f"A/B design: the planning sales effect {money(planning_sales, 2)} is not above the "
+                      f"break-even {money(be_d, 2)}; set policy.mde > 0")
     sized_for, sized = ("headline estimate", head) if head > 0 else ("planning effect", plan)
     kw = dict(alpha=alpha, power=power, allocation=allocation, one_sided=True)
-    out = {"test": f"one-sided: profit per contacted household > $0 (sales effect > ${be_d:,.2f})",
+    out = {"test": f"one-sided: profit per contacted household > $0 (sales effect > {money(be_d, 2)})",
            "outcome": "margin x sales - retailer-funded discount - contact cost if contacted, per household",
            "margin": margin, "cost": cost, "caused_discount": caused_discount, "breakeven": cost / margin,
            "breakeven_with_discount": be_d, "alpha_one_sided": alpha, "power": power, "allocation": allocation,
@@ -284,21 +285,17 @@ def decision_test(y_control, pre_control=None, *, margin: float, cost: float, ca
     return out
 
 
-def _usd(x: float) -> str:
-    return f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"
-
-
 def plan_sentence(ab: dict) -> str:
     """The decision test in one sentence (lower-case start, full stop), every number read from ``ab``."""
     how = "with CUPED" if ab["cuped"] else "by difference in means"
     if ab["sized_for"] == "headline estimate":
-        what = f"the estimated profit of {_usd(ab['sized_profit_effect'])} per contact"
+        what = f"the estimated profit of {money(ab['sized_profit_effect'], 2)} per contact"
     else:
-        what = (f"a profit of {_usd(ab['sized_profit_effect'])} per contact (the planning effect; the estimate, "
-                f"{_usd(ab['headline_profit_effect'])}, does not pay)")
+        what = (f"a profit of {money(ab['sized_profit_effect'], 2)} per contact (the planning effect; the estimate, "
+                f"{money(ab['headline_profit_effect'], 2)}, does not pay)")
     text = (f"a randomised test of 'profit per contact > $0' (a sales effect above "
-            f"{_usd(ab['breakeven_with_discount'])}, the break-even including the estimated "
-            f"{_usd(ab['caused_discount'])} caused discount) needs {ab['n_treatment']:,} contacted + "
+            f"{money(ab['breakeven_with_discount'], 2)}, the break-even including the estimated "
+            f"{money(ab['caused_discount'], 2)} caused discount) needs {ab['n_treatment']:,} contacted + "
             f"{ab['n_control']:,} control households {how} to detect {what} with {ab['power']:.0%} power")
     pace = lambda w: f", about {w:,.0f} weeks at the retailer's campaign pace" if _known(w) else ""  # noqa: E731
     eligible = ab.get("eligible_households")
@@ -310,8 +307,8 @@ def plan_sentence(ab: dict) -> str:
     tag = "headline" if ab["sized_for"] == "headline estimate" else "planning"
     return (text + f": more than the {who}. A test of all of them ({ab['n_treatment_eligible']:,} contacted"
             f"{pace(ab['weeks_eligible'])}) has {ab[f'power_{tag}_eligible']:.0%} power at that effect and can "
-            f"detect only {_usd(ab['mde_profit_eligible'])} profit ({_usd(ab['mde_sales_eligible'])} sales) per "
-            "contact.")
+            f"detect only {money(ab['mde_profit_eligible'], 2)} profit ({money(ab['mde_sales_eligible'], 2)} "
+            "sales) per contact.")
 
 
 def power_table(ab: dict) -> pd.DataFrame:

@@ -67,9 +67,7 @@ class PolicyConfig:
     # break-even more (a campaign that returns its cost and caused discount twice). The decision test is
     # sized for the headline estimate when that pays, else for this effect.
     mde: float = 0.0
-    # Two-sided level of abdesign.design_table (library use); the run's A/B plan is one-sided at verdict_alpha.
-    alpha: float = 0.05
-    # Power of the A/B plan (and of abdesign.design_table).
+    # Power of the A/B plan (its test is one-sided at verdict_alpha).
     power: float = 0.80
     # Share of the A/B test households assigned to treatment.
     allocation: float = 0.5
@@ -106,7 +104,6 @@ class PolicyConfig:
         c.within("sensitivity_cost_steps", "[2, inf)")
         c.within("sensitivity_cost_max", "[0, inf)")  # 0 = twice the reference rule
         c.within("mde", "[0, inf)")  # 0 = one more break-even
-        c.within("alpha", "(0, 0.5)")
         c.within("power", "[0.5, 1)")
         c.within("allocation", "(0, 1)")
         c.within("epsilon", "(0, 0.5]")

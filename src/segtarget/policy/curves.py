@@ -97,11 +97,6 @@ def scenarios(cate, psi, *, cost: float, margin: float, disc=None, groups=None, 
     return pd.DataFrame(rows)
 
 
-def optimum_row(curve: pd.DataFrame) -> pd.Series | None:
-    hit = curve[curve["optimum"]]
-    return hit.iloc[0] if len(hit) else None
-
-
 def pivot_profit(grid: pd.DataFrame) -> pd.DataFrame:
     """DR profit as a cost (rows) x margin (columns) table for the heatmap."""
     return grid.pivot(index="cost", columns="margin", values="profit").sort_index()

@@ -28,6 +28,7 @@ import pandas as pd
 from ..errors import require
 from ..stats import Z95
 from .config import PolicyConfig
+from ..report.format import money
 
 COST_COLUMNS = ("household_id", "treated", "index_campaign_coupon_disc", "ever_typeA_pool_coupon_disc")
 # The study design names the index-campaign discount ``coupon_disc_index``; both spellings are accepted.
@@ -77,7 +78,7 @@ class Economics:
         """The cost assumption in one sentence, with the one line that changes it."""
         what = ("an assumed default (print + postage of a mailed coupon booklet)" if self.is_default_cost
                 else "as given")
-        return (f"Contact cost ${self.cost:,.2f} per household, {what}; margin {self.margin:.0%} of incremental "
+        return (f"Contact cost {money(self.cost, 2)} per household, {what}; margin {self.margin:.0%} of incremental "
                 f"sales; retailer-funded discount = "
                 f"{' + '.join(self.discount) + ' (estimated as an effect)' if self.discount else 'none in the data'}. "
                 "Change it with --cost 0.75 --margin 0.25 (segtarget run or causal; policy.cost, policy.margin)")

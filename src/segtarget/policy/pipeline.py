@@ -43,6 +43,7 @@ from .targets import build_target_list
 from .trees import nested_tree_policy
 from .value import POLICY_COLUMNS, value_frame
 from .verdict import Verdict, decide, one_sided_p
+from ..report.format import money
 
 __all__ = ["PolicyInputs", "PolicyResult", "compute_policy", "run_policy", "build_target_list", "RECOMMENDED"]
 
@@ -320,7 +321,7 @@ def _decision_test(inp: PolicyInputs, econ: Economics, cfg: PolicyConfig, psi_s:
     disc = inp.discount_outcomes[cols].to_numpy(float).sum(axis=1)[ctrl] if cols else None
     be_d = (econ.cost + float(np.mean(psi_d))) / econ.margin
     # the planning effect: policy.mde above break-even, else a campaign that returns its full cost twice
-    above, basis = ((cfg.mde, f"policy.mde = ${cfg.mde:,.2f} above break-even") if cfg.mde > 0
+    above, basis = ((cfg.mde, f"policy.mde = {money(cfg.mde, 2)} above break-even") if cfg.mde > 0
                     else (max(be_d, 0.01), "the campaign returns its cost and caused discount twice"))
     return decision_test(
         np.asarray(inp.Y, float)[ctrl], None if inp.pre_spend is None else np.asarray(inp.pre_spend, float)[ctrl],
@@ -352,7 +353,7 @@ def _warnings(sel: SelectionResult, conc: pd.DataFrame, rate_p: float, cfg: Poli
     if row["top_share"] > 0.25:
         out.append(f"{int(row['n_top'])} units (the top {cfg.concentration_share:.0%}) carry {row['top_share']:.0%} "
                    f"of the absolute profit contributions of contacting everyone; without them it is "
-                   f"${row['value_without_top']:,.0f} instead of ${row['value']:,.0f}.")
+                   f"{money(row['value_without_top'], 0)} instead of {money(row['value'], 0)}.")
     if not np.isfinite(rate_p):
         out.append("No ranking test was available, so 'target this group' cannot be concluded.")
     return out

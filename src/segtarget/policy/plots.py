@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..plotting import pyplot
+from ..report.format import money
 
 
 def policy_comparison_figure(policies: pd.DataFrame):
@@ -62,7 +63,7 @@ def sensitivity_figure(pivot: pd.DataFrame):
     lim = np.nanmax(np.abs(vals)) or 1.0
     im = ax.imshow(vals, cmap="RdYlGn", vmin=-lim, vmax=lim, aspect="auto")
     ax.set_xticks(range(pivot.shape[1]), [f"{m:.0%}" for m in pivot.columns])
-    ax.set_yticks(range(pivot.shape[0]), [f"${c:,.2f}" for c in pivot.index])
+    ax.set_yticks(range(pivot.shape[0]), [money(c, 2) for c in pivot.index])
     for i in range(vals.shape[0]):
         for j in range(vals.shape[1]):
             ax.text(j, i, f"{vals[i, j]:,.0f}", ha="center", va="center", fontsize=8)
@@ -82,7 +83,7 @@ def segment_gate_figure(actions: pd.DataFrame, breakeven: float):
     for i, r in enumerate(actions.itertuples()):
         ax.errorbar(r.gate, i, xerr=[[r.gate - r.gate_ci_lower], [r.gate_ci_upper - r.gate]], fmt="o",
                     color=colours.get(r.action, "k"), capsize=3)
-    ax.axvline(breakeven, color="k", ls="--", label=f"break-even ${breakeven:,.2f}")
+    ax.axvline(breakeven, color="k", ls="--", label=f"break-even {money(breakeven, 2)}")
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(y, [f"{s} ({a})" for s, a in zip(actions["segment"], actions["action"])])
     ax.invert_yaxis()  # largest GATE on top, as in the table

@@ -9,17 +9,18 @@ import pandas as pd
 
 from ..io import OutputDir, atomic_write_table
 from ..report.section import Figure, Section, Table, Text
+from ..report.format import interval, money, percent
 from .abdesign import strata_table
 from .curves import pivot_profit
 from .value import POLICY_COLUMNS
 
 
 def _money(x: float) -> str:
-    return f"${x:,.0f}" if pd.notna(x) else "n/a"
+    return money(x, 0)
 
 
 def _ci(lo: float, hi: float) -> str:
-    return f"[{_money(lo)}, {_money(hi)}]"
+    return interval((lo, hi), _money)
 
 
 def comparison_display(policies: pd.DataFrame, descriptions: dict) -> pd.DataFrame:
@@ -43,7 +44,7 @@ def _key_results_display(keys: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "result": keys["scenario"], "profit (DR)": keys["profit"].map(_money),
         "95% CI": [_ci(a, b) for a, b in zip(keys["ci_lower"], keys["ci_upper"])],
-        "ROI": [f"{r:.0%}" if pd.notna(r) else "n/a" for r in keys["roi"]], "method": keys["method"]})
+        "ROI": [percent(r, 0) for r in keys["roi"]], "method": keys["method"]})
 
 
 def _sensitivity_text(h: dict) -> str:
@@ -52,10 +53,11 @@ def _sensitivity_text(h: dict) -> str:
     if m is None or be is None:
         return ""
     if m == 0:
-        return (f" The DiD estimate does not clear break-even (a sales effect of ${be:,.2f} per contact, caused "
+        return (f" The DiD estimate does not clear break-even (a sales effect of {money(be, 2)} per contact, caused "
                 "discount included) even if trends stayed exactly parallel.")
-    bound = "any departure" if m == float("inf") else f"{m:,.2f} times the pre-period departure (${pre:,.2f} a week)"
-    return (f" The DiD estimate clears break-even (${be:,.2f} of sales per contact, caused discount included) as "
+    bound = ("any departure" if m == float("inf")
+             else f"{m:,.2f} times the pre-period departure ({money(pre, 2)} a week)")
+    return (f" The DiD estimate clears break-even ({money(be, 2)} of sales per contact, caused discount included) as "
             f"long as post-period trends depart from parallel by less than {bound}.")
 
 
@@ -66,7 +68,7 @@ def _gate_text(status, bracket) -> str:
         return ("Design gate: passed (the backcast placebo shows no gap and could have found one as large as the "
                 "effect), so the verdict rests on the look-back-adjusted scores.")
     span = ("" if bracket is None else f" Across the look-back-adjusted and DiD estimates a contact earns between "
-            f"${bracket[0]:,.2f} and ${bracket[1]:,.2f} (95% bounds).")
+            f"{money(bracket[0], 2)} and {money(bracket[1], 2)} (95% bounds).")
     return (f"Design gate: {status}; the verdict never recommends contacting (targeting or everyone) and says "
             f"'contact no one' only if the whole bracket loses money.{span} See the design refutations table.")
 
@@ -169,8 +171,8 @@ def _ab_section(res, files: dict) -> Section:
         method_note=(
             "The decision test randomises households and compares their profit in the campaign window, margin × "
             "sales − retailer-funded discount − contact cost if contacted. H0 'profit effect ≤ $0', i.e. a sales "
-            f"effect at most ${ab['breakeven_with_discount']:,.2f} (contact cost + the estimated caused discount "
-            f"${ab['caused_discount']:,.2f}, divided by the margin), is tested one-sided at level "
+            f"effect at most {money(ab['breakeven_with_discount'], 2)} (contact cost + the estimated caused discount "
+            f"{money(ab['caused_discount'], 2)}, divided by the margin), is tested one-sided at level "
             f"{ab['alpha_one_sided']:g}; n per arm = (z₁₋α + z_power)² σ²(1 − ρ²) / (δ² p(1−p)) with δ the "
             "profit effect. σ and the CUPED correlation ρ with pre-period spend come from the cohort's control "
             f"units with each household counted once (its units weighted 1/k: a test sees one window per "

@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..report.format import interval
 from ..stats import Z95
 
 
@@ -40,9 +41,9 @@ from ..stats import Z95
 def _action(lo: float, hi: float, model_rate: float, above: float, current: float, tol: float
             ) -> tuple[str, float, str]:
     if np.isfinite(lo) and lo > 0:
-        return "Expand", max(model_rate, above, current), f"profit per contact CI [{lo:.2f}, {hi:.2f}] above $0"
+        return "Expand", max(model_rate, above, current), f"profit per contact CI {interval((lo, hi))} above $0"
     if np.isfinite(hi) and hi < 0:
-        return "Reduce", min(model_rate, above, current), f"profit per contact CI [{lo:.2f}, {hi:.2f}] below $0"
+        return "Reduce", min(model_rate, above, current), f"profit per contact CI {interval((lo, hi))} below $0"
     if abs(model_rate - current) <= tol:
         return "Maintain", current, (f"profit per contact CI contains $0; policy rate {model_rate:.0%} is within "
                                      f"{tol:.0%} of the current {current:.0%}")

@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..errors import SegtargetError, require
 from .rules import budget_policy, risk_adjusted_policy, threshold_policy, top_k_policy
+from ..report.format import money
 
 TARGET_COLUMNS = ["household_id", "segment", "cate", "lower", "upper", "propensity", "in_overlap",
                   "in_study_population", "decision", "reason"]
@@ -73,27 +74,23 @@ def _decide(kind: str, param, cate, lower, be: float) -> np.ndarray:
     return np.full(len(cate), 1.0 if kind == "everyone" else 0.0)
 
 
-def _usd(x: float) -> str:
-    return f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"
-
-
 def _reason(kind: str, param, contact: bool, c: float, lo: float, be: float) -> str:
-    money = f"expected extra sales {_usd(c)}"
+    sales = f"expected extra sales {money(c, 2)}"
     if kind == "everyone":
         return "every household is contacted under this rule"
     if kind == "none":
         return "nobody is contacted under this rule"
     if kind == "positive":
-        return f"{money} {'are above' if contact else 'are not above'} $0"
+        return f"{sales} {'are above' if contact else 'are not above'} $0"
     if kind == "top":
-        return f"{money} {'rank' if contact else 'do not rank'} in the top {param:g}% of households"
+        return f"{sales} {'rank' if contact else 'do not rank'} in the top {param:g}% of households"
     if kind == "budget" and c > be and not contact:
-        return f"{money} exceed break-even {_usd(be)} but the budget of {int(param)} contacts is used up"
+        return f"{sales} exceed break-even {money(be, 2)} but the budget of {int(param)} contacts is used up"
     if kind == "risk" and c > be:
-        pess = f"pessimistic estimate (λ={param:g}) {_usd((1 - param) * c + param * lo)}"
-        return f"{money}; {pess} {'exceeds' if contact else 'does not exceed'} break-even {_usd(be)}"
+        pess = f"pessimistic estimate (λ={param:g}) {money((1 - param) * c + param * lo, 2)}"
+        return f"{sales}; {pess} {'exceeds' if contact else 'does not exceed'} break-even {money(be, 2)}"
     verb = "exceed" if contact else "do not exceed"
-    return f"{money} {verb} the break-even {_usd(be)} (cost per contact / margin)"
+    return f"{sales} {verb} the break-even {money(be, 2)} (cost per contact / margin)"
 
 
 _UNIFORM = {"contact everyone": ("contact", "the evidence supports contacting every household"),

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..report.format import money
+
 VERDICTS = ("target this group", "contact everyone", "contact no one", "inconclusive: run this test")
 
 
@@ -66,12 +68,8 @@ def one_sided_p(estimate: float, se: float) -> float:
     return float(norm.sf(estimate / se))
 
 
-def _money(x: float) -> str:
-    return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
-
-
 def _ci(ci) -> str:
-    return f"95% CI {_money(ci[0])} to {_money(ci[1])}"
+    return f"95% CI {money(ci[0], 0)} to {money(ci[1], 0)}"
 
 
 def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci, target_label: str,
@@ -86,15 +84,15 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
     kind, text = VERDICTS[3], ""
     if ranks and gain_ci[0] > 0:
         kind = VERDICTS[0]
-        text = (f"Target this group: {target_label} ({share:.0%} contacted) adds {_money(gain)} profit over the "
+        text = (f"Target this group: {target_label} ({share:.0%} contacted) adds {money(gain, 0)} profit over the "
                 f"best uniform action ({_ci(gain_ci)}) on {units}, each valued on a fold the choice did not see.")
     elif everyone_ci[0] > 0 and not doubt:
         kind = VERDICTS[1]
-        text = (f"Contact everyone: contacting all {units} earns {_money(everyone)} profit ({_ci(everyone_ci)}); "
+        text = (f"Contact everyone: contacting all {units} earns {money(everyone, 0)} profit ({_ci(everyone_ci)}); "
                 "no targeting rule beats it with evidence.")
     elif everyone_ci[1] < 0 and (not doubt or hi_b < 0):
         kind = VERDICTS[2]
-        text = f"Contact no one: contacting all {units} loses {_money(-everyone)} ({_ci(everyone_ci)})."
+        text = f"Contact no one: contacting all {units} loses {money(-everyone, 0)} ({_ci(everyone_ci)})."
     if kind == VERDICTS[3]:
         if doubt:
             where = ("which spans break-even" if lo_b <= 0 <= hi_b else
@@ -103,7 +101,7 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
                      "below break-even, but the loss of contacting everyone is not significant")
             bracket = ("" if bracket_profit is None else
                        f"; across the look-back-adjusted and difference-in-differences estimates a contact earns "
-                       f"between {_money2(lo_b)} and {_money2(hi_b)} (95% bounds), {where}")
+                       f"between {money(lo_b, 2)} and {money(hi_b, 2)} (95% bounds), {where}")
             why = (f"the design check cannot rule out bias ({gate_reasons[0] if gate_reasons else gate_status})"
                    f"{bracket}, so the observational numbers cannot decide")
         else:
@@ -111,11 +109,7 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
                    else "the gain over the best uniform action is not significant")
         from .abdesign import plan_sentence  # the test's wording lives beside the numbers it states
 
-        text = (f"Inconclusive: run this test. Contacting all {units} earns {_money(everyone)} ({_ci(everyone_ci)}) "
+        text = (f"Inconclusive: run this test. Contacting all {units} earns {money(everyone, 0)} ({_ci(everyone_ci)}) "
                 f"and {why}; {plan_sentence(ab)}")
     return Verdict(kind, text, float(rate_p), tuple(map(float, gain_ci)), tuple(map(float, everyone_ci)), ab,
                    gate_status, None if bracket_profit is None else tuple(map(float, bracket_profit)))
-
-
-def _money2(x: float) -> str:
-    return f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .format import MISSING, interval, money, percent
+from .format import is_missing as _is_missing
 from .section import Figure, Section, Table, Text
 from .summary import ExecutiveSummary
 
@@ -30,19 +32,9 @@ IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg
 MAX_LISTED_FILES = 400
 # The first screen shows this many summary warnings (most important first); the rest fold into a details box.
 SUMMARY_WARNINGS_SHOWN = 5
-MISSING = "–"
 
 
 # ---------------------------------------------------------------------------------------------- numbers
-def _is_missing(v: Any) -> bool:
-    if v is None or v is pd.NaT:
-        return True
-    try:
-        return bool(pd.isna(v)) if np.ndim(v) == 0 else False
-    except (TypeError, ValueError):
-        return False
-
-
 def _decimals(values: list[float]) -> int | None:
     """Decimals for a numeric column: 0 for integers or large magnitudes, 2 for ordinary numbers,
     ``None`` (= 3 significant digits per value) when every value is below 1 in magnitude."""
@@ -107,32 +99,6 @@ def format_frame(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[boo
         formatted.append(cells)
     rows = [list(r) for r in zip(*formatted)] if formatted else []
     return columns, rows, numeric
-
-
-def money(v: Any) -> str:
-    """Dollars: no cents from $100 up, sign in front (-$4,657)."""
-    if not _is_real(v) or _is_missing(v):
-        return MISSING if _is_missing(v) else str(v)
-    v = float(v)
-    body = f"{abs(v):,.0f}" if abs(v) >= 100 else f"{abs(v):,.2f}"
-    return ("-$" if v < 0 else "$") + body
-
-
-def percent(v: Any) -> str:
-    """A fraction as a percentage with one decimal (0.312 -> 31.2%)."""
-    if not _is_real(v) or _is_missing(v):
-        return MISSING if _is_missing(v) else str(v)
-    return f"{100 * float(v):,.1f}%"
-
-
-def interval(ci: Any, fmt) -> str:
-    """A (lower, upper) pair through ``fmt``; strings pass through unchanged."""
-    if _is_missing(ci):
-        return MISSING
-    if isinstance(ci, str):
-        return ci.strip() or MISSING
-    lo, hi = ci
-    return f"[{fmt(lo)}, {fmt(hi)}]"
 
 
 # ---------------------------------------------------------------------------------------------- blocks

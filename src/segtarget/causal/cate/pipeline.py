@@ -12,7 +12,7 @@ cross-fitted nuisances; see :mod:`selection` for the selection rule):
 6. SHAP importance and a CATE tree on the selected model's out-of-fold CATE; figures and report sections.
 
 Above ``cate.sample_threshold`` units, steps 2-6 run on a stratified sample and the selected model scores
-everyone else (:mod:`cate_scale`); nuisances and DR scores stay on every unit.
+everyone else (:mod:`.scale`); nuisances and DR scores stay on every unit.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class CateResult:
 
     outcome: str
     oof: pd.DataFrame  # cate_<model> per model, cate, cate_lower, cate_upper, model (all out-of-fold;
-    # above cate.sample_threshold also in_sample, see cate_scale)
+    # above cate.sample_threshold also in_sample, see causal/cate/scale.py)
     selected: str
     selection_reason: str
     dr_scores: np.ndarray
@@ -223,7 +223,7 @@ def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nu
         raise SegtargetError(f"nuisances: computed for {len(nuis.e)} households but the outcome has {len(Y)}")
     scores_all = dr_scores(Y, T, nuis)
     rows = sample_rows(Y, T, plan, random_state)
-    if rows is not None:  # above the threshold: fit on the stratified sample (see cate_scale)
+    if rows is not None:  # above the threshold: fit on the stratified sample (see causal/cate/scale.py)
         X_all, Y, T, X = X, Y[rows], T[rows], X.iloc[rows].reset_index(drop=True)
         _check_arms(T, cfg, f"CATE sample of {len(rows):,} (cate.sample_size)")
         nuis_all, nuis = nuis, subset_nuisances(nuis, rows)

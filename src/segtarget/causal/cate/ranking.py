@@ -25,7 +25,7 @@ splits removes that and the factor 2 pays for it.
 What is *not* held out: the choice of the learner and, with ``cate.n_trials`` > 0, its hyperparameters were
 made on all units, the held-out half included. The refit on the training half keeps the ranking itself
 honest; the remaining leak is a discrete choice among the zoo's models by DR loss (not by AUTOC, see
-:mod:`selection`). The planted benchmarks (:mod:`segtarget.policy.regimes`) fix the learner in advance and
+:mod:`selection`). The planted benchmarks (benchmarks/regimes.py) fix the learner in advance and
 have no such leak.
 """
 

@@ -74,7 +74,7 @@ def _model_section(res, out: OutputDir, s: str, scale_note: str = "") -> Section
              f"{html.escape(res.selection_reason)}</p>"),
         Table(f"cate_models_{s}", _fmt_table(shown), "Held-out comparison of the CATE models", csv=csv),
     ]
-    if scale_note:  # above cate.sample_threshold (cate_scale): comparison on the sample, everyone scored
+    if scale_note:  # above cate.sample_threshold (causal/cate/scale.py): comparison on the sample, everyone scored
         blocks.insert(1, Text(f"<p><b>Scale:</b> {html.escape(scale_note)} The comparison, figures and "
                               "refutations below use the sampled households.</p>"))
     blocks.append(Figure("dist", out.figure(f"cate_distribution_{s}", cate_plots.distributions(

@@ -40,6 +40,7 @@ import pandas as pd
 from ...data.db import view_exists
 from ..config import AteConfig
 from .refute import OUTCOME, headline_effect
+from ...report.format import money
 
 BEFORE_WEEKS = 4
 MATERIAL_GAP = 0.05  # a treated-control gap in the in-window share above 5 points is reported on the first screen
@@ -184,15 +185,17 @@ class Cotargeting:
         extra = self.extra_bc_per_treated
         if contact_cost is not None and extra > 0:
             text += (f": the treated received {extra:.2f} more B/C campaigns per household in the window; at the "
-                     f"Type A contact cost (${contact_cost:,.2f}, an assumption; the data have no B/C cost) that is "
-                     f"${extra * contact_cost:,.2f} per treated household, not counted.")
+                     f"Type A contact cost ({money(contact_cost, 2)}, an assumption; the data have no B/C cost) "
+                     "that is "
+                     f"{money(extra * contact_cost, 2)} per treated household, not counted.")
         else:
             text += " (the data have no B/C cost per contact, so nothing subtracts it)."
         return text
 
 
 def _ci(row) -> str:
-    m = lambda v: f"{'+' if v >= 0 else '-'}${abs(v):,.2f}"  # noqa: E731
+    def m(v):
+        return money(v, 2, sign=True)
     return f"{m(row['estimate'])} (95% CI {m(row['ci_lower'])} to {m(row['ci_upper'])})"
 
 

@@ -39,6 +39,7 @@ from ...errors import SegtargetError
 from ..ate import estimators
 from ..config import AteConfig, DesignConfig
 from ..nuisance import crossfit_nuisances, make_folds
+from ...report.format import money
 
 NEGATIVE_CONTROL_WEEKS = 4
 PLACEBO_WEEKS = 8
@@ -70,10 +71,6 @@ def headline_effect(cohort, method: str, cfg: AteConfig, seed: int, outcome: str
     return estimators.aipw(y, T, nuis, groups=groups)
 
 
-def _money(v: float) -> str:
-    return f"{'+' if v >= 0 else '-'}${abs(v):,.2f}"
-
-
 def _row(check: str, est: estimators.AteEstimate | None, ok_text: str, bad_text: str, skipped: str = "",
          is_test: bool = True) -> dict:
     if est is None:
@@ -82,7 +79,7 @@ def _row(check: str, est: estimators.AteEstimate | None, ok_text: str, bad_text:
     passed = bool(est.ci_lower <= 0 <= est.ci_upper)
     return {"check": check, "estimate": est.estimate, "std_error": est.std_error, "ci_lower": est.ci_lower,
             "ci_upper": est.ci_upper, "n": est.n, "passed": passed if is_test else np.nan,
-            "verdict": (ok_text if passed else bad_text).format(est=_money(est.estimate))}
+            "verdict": (ok_text if passed else bad_text).format(est=money(est.estimate, 2, sign=True))}
 
 
 def _try(tables, cfg: DesignConfig, method: str, ate_cfg: AteConfig, seed: int):

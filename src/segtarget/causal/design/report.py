@@ -9,6 +9,7 @@ import pandas as pd
 from ...io import OutputDir
 from ...report.section import Figure, Section, Table
 from .study import Cohort
+from ...report.format import money
 
 _NOTES = {
     "campaign-trials": (
@@ -122,7 +123,7 @@ def _gate_note(gate) -> str:
         return ""
     lo, hi = gate.interval
     return (f" Design gate: {gate.status}. Selection pattern the two tests point to: {gate.pattern}. The reported "
-            f"interval of the ATT is ${lo:,.2f} to ${hi:,.2f}"
+            f"interval of the ATT is {money(lo, 2)} to {money(hi, 2)}"
             f"{' (the look-back-adjusted CI)' if gate.passed else ' (the whole bracket)'}. " + _sensitivity(gate))
 
 
@@ -130,8 +131,9 @@ def _sensitivity(gate) -> str:
     lo = gate.pooled("did")[1]
     pre = abs(gate.pretrend_per_week)
     return (f"Sensitivity of the DiD end (relative magnitudes, after Rambachan & Roth 2023): its 95% lower bound "
-            f"is ${lo:,.2f}; a post-period trend departure of M times the pre-period one (${pre:,.2f} a week over "
-            f"{gate.window_weeks:.1f} weeks) moves it by M x ${pre * gate.window_weeks:,.2f}.")
+            f"is {money(lo, 2)}; a post-period trend departure of M times the pre-period one ({money(pre, 2)} a "
+            "week over "
+            f"{gate.window_weeks:.1f} weeks) moves it by M x {money(pre * gate.window_weeks, 2)}.")
 
 
 def refutation_sections(refutations, out: OutputDir, *, gate=None) -> list[Section]:

@@ -31,6 +31,7 @@ from scipy import stats
 
 from ...stats import Z95
 from .difference import POWER_Z, DesignDifference
+from ...report.format import money, number
 
 TRI_COLUMNS = ["approach", "method", "estimand", "scale", "estimate", "std_error", "ci_lower", "ci_upper",
                "p_value", "n", "leads_report", "note"]
@@ -95,8 +96,7 @@ def triangulation_table(ate_table: pd.DataFrame, headline: dict, es_overall: dic
 
 
 def _money(v: float, dollars: bool) -> str:
-    sign = "+" if v >= 0 else "−"
-    return f"{sign}${abs(v):,.0f}" if dollars else f"{sign}{abs(v):,.2f}"
+    return money(v, 0, sign=True) if dollars else number(v, 2, sign=True)
 
 
 def _fmt(r: pd.Series, dollars: bool) -> str:

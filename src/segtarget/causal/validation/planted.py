@@ -32,7 +32,7 @@ The views of ``tables.con`` are replaced in place (``clean_transactions``, ``cam
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
@@ -320,7 +320,3 @@ def true_effects(planted: Planted, units: pd.DataFrame) -> pd.DataFrame:
     return u[["household_id", "index_campaign", "lift", "base_sales", "tau_sales",
               "tau_retailer_discount"]].reset_index(drop=True)
 
-
-def with_effect(spec: PlantSpec, effect: str) -> PlantSpec:
-    """The same selection with another effect (so regimes differ only in what the campaign does)."""
-    return replace(spec, effect=effect)

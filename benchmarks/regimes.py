@@ -5,7 +5,7 @@ learners: study design -> cross-fitted nuisances -> AIPW scores of sales and ret
 over splits -> an out-of-fold and a nested out-of-fold CATE of one zoo learner (default the S-learner: of
 the zoo it ranked the planted households best and fastest, see RESULTS.md) and its ranking test
 (:mod:`segtarget.causal.cate.ranking`: refit on repeated household halves, AUTOC on the other halves' valued
-units, p = 2 x median) -> :func:`run_policy`.
+units, p = 2 x median) -> :func:`segtarget.policy.pipeline.run_policy`.
 The planted truth gives every unit's true effect on sales and on the retailer discount, hence the true
 profit of any decision vector: ``sum_i pi_i (m tau_sales_i - tau_disc_i - c)`` over the valued units, and
 the oracle's (contact exactly the units whose true profit is positive).
@@ -13,6 +13,8 @@ the oracle's (contact exactly the units whose true profit is positive).
 What is checked (benchmarks/RESULTS.md "Decision"): the verdict per regime (:func:`verdict_right`), the
 recommended policy's held-out value and CI against its true value, and its true profit against the oracle's.
 
+Benchmark code, not part of the package: bench_decision.py, bench_evidence.py and bench_ranking.py import it
+(scripts in this directory), and tests/test_policy_regimes.py through the benchmarks path tests/conftest.py adds.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io import OutputDir
-from .config import PolicyConfig
-from .pipeline import PolicyInputs, ranking_inputs, run_policy
-from .profit import averaged_scores, grouped_folds
+from segtarget.io import OutputDir
+from segtarget.policy.config import PolicyConfig
+from segtarget.policy.pipeline import PolicyInputs, ranking_inputs, run_policy
+from segtarget.policy.profit import averaged_scores, grouped_folds
 
 EXPECTED = {"none": ("contact no one", "inconclusive: run this test"), "uniform": ("contact everyone",),
             "heterogeneous": ("target this group",)}
@@ -116,9 +118,9 @@ def planted_cohort(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5,
                    design=None) -> PlantedCohort:
     """Design (``design``: a DesignConfig, default the run's) -> cross-fitted nuisances (grouped folds) -> AIPW
     scores averaged over ``repeats`` splits."""
-    from ..causal.config import DesignConfig
-    from ..causal.design.study import build_design
-    from ..causal.nuisance import crossfit_nuisances
+    from segtarget.causal.config import DesignConfig
+    from segtarget.causal.design.study import build_design
+    from segtarget.causal.nuisance import crossfit_nuisances
 
     cohort = build_design(tables, design or DesignConfig())
     d = cohort.data
@@ -136,9 +138,9 @@ def planted_ranking_test(pc: PlantedCohort, *, model: str = "s", seed: int = 0, 
                          n_splits: int = 10):
     """The one run's ranking test (causal/cate/ranking.py) for the learner ``model``, fixed before seeing the
     data, with its default parameters: refit on ``n_splits`` household halves, judged on the valued units."""
-    from ..causal.cate.config import CateConfig
-    from ..causal.cate.ranking import ranking_test
-    from ..causal.cate.zoo import default_params
+    from segtarget.causal.cate.config import CateConfig
+    from segtarget.causal.cate.ranking import ranking_test
+    from segtarget.causal.cate.zoo import default_params
 
     return ranking_test(model, default_params(model, CateConfig()), pc.Y, pc.T, pc.X.to_numpy(float),
                         pc.scores.scores["sales"], propensity=pc.nuis.e_raw, overlap=overlap, groups=pc.groups,
@@ -149,11 +151,11 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
                     clip: float = 0.01, overlap=(0.1, 0.9), gate: bool = True,
                     ranking_splits: int = 10, design=None) -> tuple[PolicyInputs, pd.DataFrame]:
     """PolicyInputs for ``tables`` (the one run's causal steps, with cheap learners) and the cohort data."""
-    from ..causal.cate.nested import nested_oof_cate
-    from ..causal.cate.zoo import default_params, oof_cate_many
-    from ..causal.cate.config import CateConfig
-    from ..causal.config import AteConfig, DesignConfig
-    from ..causal.design.gate import compute_gate
+    from segtarget.causal.cate.nested import nested_oof_cate
+    from segtarget.causal.cate.zoo import default_params, oof_cate_many
+    from segtarget.causal.cate.config import CateConfig
+    from segtarget.causal.config import AteConfig, DesignConfig
+    from segtarget.causal.design.gate import compute_gate
 
     pc = planted_cohort(tables, seed=seed, repeats=repeats, n_folds=n_folds, clip=clip, design=design)
     d, X, T, Y, groups, nuis = pc.cohort.data, pc.X, pc.T, pc.Y, pc.groups, pc.nuis
@@ -175,7 +177,7 @@ def decision_inputs(tables, *, seed: int = 0, repeats: int = 2, n_folds: int = 5
 def run_regime(planted, *, cfg: PolicyConfig, out, seed: int = 0, repeats: int = 2,
                model: str = "s", gate: bool = True, design=None) -> RegimeResult:
     """Run the decision on a planted source and score it against the planted truth."""
-    from ..causal.validation.planted import true_effects
+    from segtarget.causal.validation.planted import true_effects
 
     inp, d = decision_inputs(planted.tables, seed=seed, repeats=repeats, model=model, overlap=cfg.overlap,
                              gate=gate, design=design)
