@@ -13,11 +13,11 @@ from segtarget.errors import SegtargetError
 def test_the_command_caches_unless_told_not_to(monkeypatch, tmp_path, flags, caching):
     seen = {}
 
-    def fake_run_pipeline(cfg, **kwargs):
+    def fake_run(cfg, **kwargs):
         seen["cfg"] = cfg
         raise SegtargetError("stopped before computing")
 
-    monkeypatch.setattr(segtarget.pipeline, "run_pipeline", fake_run_pipeline)
+    monkeypatch.setattr(segtarget.pipeline, "run", fake_run)
     result = CliRunner().invoke(app, ["run", "--quiet", "--out", str(tmp_path / "out"), *flags])
     assert "stopped before computing" in str(result.exception)
     assert seen["cfg"].run.caching is caching
