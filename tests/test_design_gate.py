@@ -105,6 +105,24 @@ def test_the_bracket_covers_the_truth_when_only_did_is_right():
     assert dg.breakdown(70.0) == 0.0
 
 
+def test_a_pass_bounds_the_bias_and_widens_the_reported_interval():
+    """The 10x both-null regime passed the gate with a look-back CI of [5, 22] against 0: a pass widens the
+    lagged end by what the pooled backcast cannot rule out, (|gap| + 1.96 SE) a week x the window's weeks."""
+    checks = pd.DataFrame([{"check": g.LOOKBACK_TEST, "trial": "pooled", "estimate": -0.5, "std_error": 0.4},
+                           {"check": g.LOOKBACK_TEST, "trial": 8, "estimate": 9.0, "std_error": 3.0},
+                           {"check": g.TREND_TEST, "trial": "pooled", "estimate": 4.0, "std_error": 0.3}])
+    bracket = pd.DataFrame([{"trial": "pooled", "lagged_ci_lower": 5.0, "lagged_ci_upper": 22.0,
+                             "bracket_lower": -3.0, "bracket_upper": 22.0}])
+    kw = dict(checks=checks, bracket=bracket, reasons=(), pattern="", pretrend_per_week=0.0, window_weeks=10.0)
+    passed = g.DesignGate(status="passed", **kw)
+    b = (0.5 + 1.959964 * 0.4) * 10.0
+    assert passed.bias_bound == pytest.approx(b, rel=1e-5)
+    assert passed.interval == pytest.approx((5.0 - b, 22.0 + b), rel=1e-5)
+    assert passed.interval[0] < 0 < passed.interval[1]
+    assert g.DesignGate(status="failed", **kw).interval == (-3.0, 22.0)
+    assert np.isnan(g.DesignGate(status="passed", **{**kw, "checks": checks.iloc[1:]}).bias_bound)
+
+
 def test_did_covariates_leave_out_spend_levels():
     cov = ["monetary_sales", "frequency", "share_fresh", "private_label_ratio", "age_band", "index_13",
            "recent_spend_week", "log_spend_week", "bc_campaigns_before"]

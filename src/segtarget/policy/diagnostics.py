@@ -93,4 +93,6 @@ def key_results_frame(h: dict) -> pd.DataFrame:
     bracket = h.get("bracket_profit") or (float("nan"), float("nan"))
     df["gate_status"] = h.get("gate_status", "not run")
     df["bracket_profit_lower"], df["bracket_profit_upper"] = bracket
+    # a passed gate still bounds the bias: the sales bias per unit every confident verdict had to clear
+    df["gate_bias_bound_sales"] = h.get("gate_bias_bound_sales", float("nan"))
     return df

@@ -288,6 +288,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, random_state: int
         head["gate_breakeven_sales"] = be
         head["gate_breakdown_m"] = inp.gate.breakdown(be)
         head["gate_pretrend_week"] = abs(inp.gate.pretrend_per_week)
+        head["gate_bias_bound_sales"] = inp.gate.bias_bound  # what a pass still allows (causal/design/gate.py)
     keys = key_results_frame(head)
     result = PolicyResult(
         policies=table, economics=econ, selection=sel, verdict=verdict, curve=curve, sensitivity=grid,
@@ -299,7 +300,8 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, random_state: int
 
 def _gate_terms(gate, econ: Economics, psi_d: np.ndarray) -> dict:
     """The design gate's status, reasons and the bracket as profit per contacted unit: margin x (each end's 95%
-    bound of the sales ATT) - the mean caused discount - the contact cost."""
+    bound of the sales ATT) - the mean caused discount - the contact cost; when it passed, the profit per
+    contacted unit a bias the backcast cannot rule out could move (margin x ``gate.bias_bound``)."""
     if gate is None:
         return {}
     r = gate.bracket[gate.bracket["trial"] == "pooled"]
@@ -307,8 +309,10 @@ def _gate_terms(gate, econ: Economics, psi_d: np.ndarray) -> dict:
         return {"gate_status": gate.status, "gate_reasons": tuple(gate.reasons)}
     lo, hi = float(r["bracket_lower"].iloc[0]), float(r["bracket_upper"].iloc[0])
     disc = float(np.mean(psi_d)) if len(psi_d) else 0.0
+    bias = gate.bias_bound if gate.passed and np.isfinite(gate.bias_bound) else 0.0
     return {"gate_status": gate.status, "gate_reasons": tuple(gate.reasons),
-            "bracket_profit": (econ.margin * lo - disc - econ.cost, econ.margin * hi - disc - econ.cost)}
+            "bracket_profit": (econ.margin * lo - disc - econ.cost, econ.margin * hi - disc - econ.cost),
+            "bias_allowance": econ.margin * bias}
 
 
 def _decision_test(inp: PolicyInputs, econ: Economics, cfg: PolicyConfig, psi_s: np.ndarray,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 
 from ..io import OutputDir, atomic_write_table
@@ -61,12 +62,15 @@ def _sensitivity_text(h: dict) -> str:
             f"long as post-period trends depart from parallel by less than {bound}.")
 
 
-def _gate_text(status, bracket) -> str:
+def _gate_text(status, bracket, bias=None) -> str:
     if status in (None, "not run"):
         return "No design gate was run (it needs the campaign-trials design)."
     if status == "passed":
+        allowance = ("" if bias is None or not np.isfinite(bias) else
+                     f"; a pass bounds the bias, it does not remove it, so every confident verdict must also hold "
+                     f"with a sales bias of up to {money(bias, 2)} per unit (what the backcast cannot rule out)")
         return ("Design gate: passed (the backcast placebo shows no gap and could have found one as large as the "
-                "effect), so the verdict rests on the look-back-adjusted scores.")
+                f"effect), so the verdict rests on the look-back-adjusted scores{allowance}.")
     span = ("" if bracket is None else f" Across the look-back-adjusted and DiD estimates a contact earns between "
             f"{money(bracket[0], 2)} and {money(bracket[1], 2)} (95% bounds).")
     return (f"Design gate: {status}; the verdict never recommends contacting (targeting or everyone) and says "
@@ -103,7 +107,7 @@ def _policy_section(res, files: dict, outcome: str) -> Section:
         "above / below $0; otherwise <i>inconclusive</i>, with the test that would settle it (A/B section). "
         f"Concentration: the top 1% of units carry {h['top_share_everyone']:.0%} of the absolute contributions "
         f"of contacting everyone; without them it earns {_money(h['everyone_without_top'])} and the recommended "
-        f"procedure {_money(h['recommended_without_top'])}. {_gate_text(h.get('gate_status'), h.get('bracket_profit'))}{_sensitivity_text(h)}</p>"))
+        f"procedure {_money(h['recommended_without_top'])}. {_gate_text(h.get('gate_status'), h.get('bracket_profit'), h.get('gate_bias_bound_sales'))}{_sensitivity_text(h)}</p>"))
     sec.blocks.append(Table("key_results", _key_results_display(res.key_results),
                             "Key results (DR, held-out, household-clustered 95% CIs)", csv=files["key_results"]))
     sec.blocks.append(Table("policy_economics", e.summary_frame(), "Economics: contact cost, margin, break-even",

@@ -22,6 +22,11 @@ one as large as the effect), the observational scores may carry a bias no policy
 * otherwise the verdict is "inconclusive: run this test", names what failed (per trial where it differs) and
   states where the bracket lies against break-even.
 
+A passed gate bounds the bias, it does not make it 0: every confident verdict must hold after moving each
+contacted unit's profit by the margin x ``gate.bias_bound`` (the largest bias a week the pooled backcast cannot rule
+out, over the outcome window). Planted at 10x, a trait plus a spike whose backcast gaps offset passed the gate
+with a look-back CI of [5, 22] against a true 0; at a $1 contact that alone would have read "contact everyone".
+
 A planted no-effect campaign whose members were picked on a persistent household trait showed why: the
 look-back-adjusted estimate alone said "contact everyone" with a tight CI (benchmarks/RESULTS.md, "Evidence").
 """
@@ -75,22 +80,26 @@ def _ci(ci) -> str:
 def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci, target_label: str,
            share: float, n_units: int, ab: dict, alpha: float = 0.05, population: str = "valued",
            gate_status: str = "not run", gate_reasons: tuple[str, ...] = (),
-           bracket_profit: tuple[float, float] | None = None) -> Verdict:
-    """Apply the rules of the module docstring; the sentence states the numbers it rests on."""
+           bracket_profit: tuple[float, float] | None = None, bias_allowance: float = 0.0) -> Verdict:
+    """Apply the rules of the module docstring; the sentence states the numbers it rests on.
+
+    ``bias_allowance``: profit per contacted unit that a bias the passed design check cannot rule out could move;
+    every confident verdict must hold with it (a policy's value moves by it per unit whose action differs)."""
     doubt = gate_status not in ("passed", "not run")
     lo_b, hi_b = bracket_profit if bracket_profit is not None else (-np.inf, np.inf)
     ranks = np.isfinite(rate_p) and rate_p < alpha and not doubt
     units = f"the {n_units:,} household-campaign units {population}"
+    slack = bias_allowance * n_units  # on contacting everyone; targeting differs from a uniform action on a share
     kind, text = VERDICTS[3], ""
-    if ranks and gain_ci[0] > 0:
+    if ranks and gain_ci[0] - slack * max(share, 1 - share) > 0:
         kind = VERDICTS[0]
         text = (f"Target this group: {target_label} ({share:.0%} contacted) adds {money(gain, 0)} profit over the "
                 f"best uniform action ({_ci(gain_ci)}) on {units}, each valued on a fold the choice did not see.")
-    elif everyone_ci[0] > 0 and not doubt:
+    elif everyone_ci[0] - slack > 0 and not doubt:
         kind = VERDICTS[1]
         text = (f"Contact everyone: contacting all {units} earns {money(everyone, 0)} profit ({_ci(everyone_ci)}); "
                 "no targeting rule beats it with evidence.")
-    elif everyone_ci[1] < 0 and (not doubt or hi_b < 0):
+    elif everyone_ci[1] + slack < 0 and (not doubt or hi_b < 0):
         kind = VERDICTS[2]
         text = f"Contact no one: contacting all {units} loses {money(-everyone, 0)} ({_ci(everyone_ci)})."
     if kind == VERDICTS[3]:
@@ -104,6 +113,9 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
                        f"between {money(lo_b, 2)} and {money(hi_b, 2)} (95% bounds), {where}")
             why = (f"the design check cannot rule out bias ({gate_reasons[0] if gate_reasons else gate_status})"
                    f"{bracket}, so the observational numbers cannot decide")
+        elif slack > 0 and (everyone_ci[0] > 0 or everyone_ci[1] < 0 or (ranks and gain_ci[0] > 0)):
+            why = (f"the design check bounds the bias but cannot rule out one of up to {money(bias_allowance, 2)} "
+                   f"of profit a contact, which the evidence does not clear")
         else:
             why = ("the ranking test does not reject 'no better than random'" if not ranks
                    else "the gain over the best uniform action is not significant")

@@ -34,6 +34,9 @@ bias as large as the effect it guards (the lagged ATT, scaled to the outcome win
 (pooled or in a trial). ``underpowered``: it passes but could not have detected such a bias. ``not testable``:
 a trial of the estimate (or every trial) has no history before its look-back, so its selection cannot be
 checked (on planted data a trait that the tested trials hid behind an offsetting spike showed up there). Unless passed, the verdict (:mod:`segtarget.policy.verdict`) never contacts.
+A pass bounds the bias rather than making it 0: the reported interval and the verdict widen the lagged end by
+``bias_bound``, the bias the pooled backcast cannot rule out (planted at 10x: a trait plus a spike whose backcast
+gaps offset passed the gate with a look-back CI of [5, 22] against a true 0).
 
 **Sensitivity** (after Rambachan & Roth 2023, relative magnitudes): with post-period trend departures of at most M
 times the pre-trend's per week, the DiD interval widens by M x |pre-trend| x window weeks; ``breakdown`` gives the
@@ -47,13 +50,13 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from ...data.db import exact_sum, first_row
 from ...stats import Z95
 from ..ate.estimators import clustered_se, ratio_dr
 from ..nuisance import crossfit_control_outcome, crossfit_propensity, make_folds
 from .covariates import DEMOGRAPHICS
+from .estimate import Estimate
 from .weekly_gap import weekly_gap
 
 DETECT = 2.8  # (z_0.975 + z_0.80): a bias this many SEs from 0 is found with 80% power
@@ -63,26 +66,6 @@ MIN_BACKCAST_WEEKS = 4  # a trial needs this many weeks of data before its look-
 LOOKBACK_TEST = "backcast placebo (look-back adjustment)"
 TREND_TEST = "pre-trend (parallel trends)"
 _RATIOS = ("private_label_ratio", "coupon_savings_ratio", "discount_usage_pct", "bc_campaigns_before")
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """One ATT: point, household-clustered SE, treated and total units."""
-
-    estimate: float
-    std_error: float
-    n_treated: int
-    n: int
-
-    @property
-    def ci(self) -> tuple[float, float]:
-        return self.estimate - Z95 * self.std_error, self.estimate + Z95 * self.std_error
-
-    @property
-    def p_value(self) -> float:
-        if not (np.isfinite(self.std_error) and self.std_error > 0):
-            return float("nan")
-        return float(2 * norm.sf(abs(self.estimate) / self.std_error))
 
 
 @dataclass(frozen=True)
@@ -110,11 +93,23 @@ class DesignGate:
         return float(r[f"{end}_att"]), float(r[f"{end}_ci_lower"]), float(r[f"{end}_ci_upper"])
 
     @property
+    def bias_bound(self) -> float:
+        """Sales bias per unit over the outcome window that the pooled backcast placebo cannot rule out: its 95%
+        bound on |gap| a week times the window's weeks (relative magnitude 1 after Rambachan & Roth 2023: the
+        outcome window's bias a week no larger than what the backcast allows). NaN without a backcast."""
+        r = self.checks[(self.checks["check"] == LOOKBACK_TEST) & (self.checks["trial"] == "pooled")]
+        if r.empty or not np.isfinite(r["std_error"].iloc[0]):
+            return float("nan")
+        return float((abs(r["estimate"].iloc[0]) + Z95 * r["std_error"].iloc[0]) * self.window_weeks)
+
+    @property
     def interval(self) -> tuple[float, float]:
-        """The reported interval: the lagged end's CI when passed, else the whole bracket."""
+        """The reported interval: when passed, the lagged end's CI widened by ``bias_bound`` on each side (a
+        pass bounds the bias, it does not make it 0); otherwise the whole bracket."""
         r = self.bracket[self.bracket["trial"] == "pooled"].iloc[0]
         if self.passed:
-            return float(r["lagged_ci_lower"]), float(r["lagged_ci_upper"])
+            b = self.bias_bound
+            return float(r["lagged_ci_lower"]) - b, float(r["lagged_ci_upper"]) + b
         return float(r["bracket_lower"]), float(r["bracket_upper"])
 
     def breakdown(self, threshold: float) -> float:
