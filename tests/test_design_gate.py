@@ -115,9 +115,11 @@ def test_a_pass_bounds_the_bias_and_widens_the_reported_interval():
                              "bracket_lower": -3.0, "bracket_upper": 22.0}])
     kw = dict(checks=checks, bracket=bracket, reasons=(), pattern="", pretrend_per_week=0.0, window_weeks=10.0)
     passed = g.DesignGate(status="passed", **kw)
-    b = (0.5 + 1.959964 * 0.4) * 10.0
-    assert passed.bias_bound == pytest.approx(b, rel=1e-5)
-    assert passed.interval == pytest.approx((5.0 - b, 22.0 + b), rel=1e-5)
+    assert passed.bias_terms == pytest.approx((5.0, 4.0))
+    assert passed.bias_bound == pytest.approx(5.0 + 1.959964 * 4.0, rel=1e-5)
+    se = 17.0 / (2 * 1.959964)  # the lagged CI's SE; the two uncertainties add in quadrature, the shift linearly
+    half = 5.0 + 1.959964 * np.hypot(se, 4.0)
+    assert passed.interval == pytest.approx((13.5 - half, 13.5 + half), rel=1e-5)
     assert passed.interval[0] < 0 < passed.interval[1]
     assert g.DesignGate(status="failed", **kw).interval == (-3.0, 22.0)
     assert np.isnan(g.DesignGate(status="passed", **{**kw, "checks": checks.iloc[1:]}).bias_bound)

@@ -115,17 +115,23 @@ def test_a_design_gate_in_doubt_blocks_every_confident_verdict_unless_the_whole_
 
 
 def test_a_passed_gate_still_bounds_the_bias_every_confident_verdict_must_clear():
-    """A pass bounds the bias, it does not make it 0: moved by the allowance on each contacted unit, a profit CI
-    that no longer clears 0 is no evidence to contact (and no evidence to stop)."""
+    """A pass bounds the bias, it does not make it 0: every confident verdict must hold with the profit a bias of
+    (point, SE) per contacted unit could move (shift linear, uncertainties in quadrature); without it, no change."""
     kw = dict(rate_p=0.5, gain=0.0, gain_ci=(-5.0, 5.0), target_label="x", share=1.0, n_units=500, ab=AB,
               gate_status="passed")
-    assert decide(everyone=16.0, everyone_ci=(2000.0, 30000.0), bias_allowance=3.0, **kw).kind == "contact everyone"
-    v = decide(everyone=16.0, everyone_ci=(1000.0, 30000.0), bias_allowance=3.0, **kw)  # 1000 - 3 x 500 < 0
+    assert decide(everyone=16.0, everyone_ci=(2000.0, 30000.0), bias_allowance=(3.0, 0.0), **kw).kind == \
+        "contact everyone"
+    v = decide(everyone=16.0, everyone_ci=(1000.0, 30000.0), bias_allowance=(3.0, 0.0), **kw)  # 1000 - 1500 < 0
     assert v.kind == "inconclusive: run this test" and "up to $3.00 of profit a contact" in v.sentence
-    assert decide(everyone=-16.0, everyone_ci=(-30000.0, -1000.0), bias_allowance=3.0, **kw).kind == VERDICTS[3]
+    # the bias's own uncertainty: a CI of half-width 14,500 (SE ~7,398) with a bias SE of 20 x 500 = 10,000
+    assert decide(everyone=16.0, everyone_ci=(1000.0, 30000.0), bias_allowance=(0.0, 20.0), **kw).kind == VERDICTS[3]
+    assert decide(everyone=16.0, everyone_ci=(1000.0, 30000.0), bias_allowance=(0.0, 1.0), **kw).kind == \
+        "contact everyone"
+    assert decide(everyone=-16.0, everyone_ci=(-30000.0, -1000.0), bias_allowance=(3.0, 0.0), **kw).kind == \
+        VERDICTS[3]
     assert decide(everyone=16.0, everyone_ci=(1000.0, 30000.0), **kw).kind == "contact everyone"
     target = dict(kw, rate_p=0.01, share=0.3, gain=5000.0, everyone=0.0, everyone_ci=(-10.0, 10.0))
     del target["gain_ci"]
     # a rule differs from the best uniform action on at most max(share, 1 - share) of the units: 0.7 x 500 x $1
-    assert decide(gain_ci=(400.0, 9000.0), bias_allowance=1.0, **target).kind == "target this group"
-    assert decide(gain_ci=(300.0, 9000.0), bias_allowance=1.0, **target).kind == VERDICTS[3]
+    assert decide(gain_ci=(400.0, 9000.0), bias_allowance=(1.0, 0.0), **target).kind == "target this group"
+    assert decide(gain_ci=(300.0, 9000.0), bias_allowance=(1.0, 0.0), **target).kind == VERDICTS[3]

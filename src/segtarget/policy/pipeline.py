@@ -301,7 +301,7 @@ def compute_policy(inputs: PolicyInputs, cfg: PolicyConfig, *, random_state: int
 def _gate_terms(gate, econ: Economics, psi_d: np.ndarray) -> dict:
     """The design gate's status, reasons and the bracket as profit per contacted unit: margin x (each end's 95%
     bound of the sales ATT) - the mean caused discount - the contact cost; when it passed, the profit per
-    contacted unit a bias the backcast cannot rule out could move (margin x ``gate.bias_bound``)."""
+    contacted unit a bias the backcast still allows could move (margin x ``gate.bias_terms``: point, SE)."""
     if gate is None:
         return {}
     r = gate.bracket[gate.bracket["trial"] == "pooled"]
@@ -309,10 +309,10 @@ def _gate_terms(gate, econ: Economics, psi_d: np.ndarray) -> dict:
         return {"gate_status": gate.status, "gate_reasons": tuple(gate.reasons)}
     lo, hi = float(r["bracket_lower"].iloc[0]), float(r["bracket_upper"].iloc[0])
     disc = float(np.mean(psi_d)) if len(psi_d) else 0.0
-    bias = gate.bias_bound if gate.passed and np.isfinite(gate.bias_bound) else 0.0
+    point, se = gate.bias_terms if gate.passed else (0.0, 0.0)
     return {"gate_status": gate.status, "gate_reasons": tuple(gate.reasons),
             "bracket_profit": (econ.margin * lo - disc - econ.cost, econ.margin * hi - disc - econ.cost),
-            "bias_allowance": econ.margin * bias}
+            "bias_allowance": (econ.margin * point, econ.margin * se) if np.isfinite(point) else (0.0, 0.0)}
 
 
 def _decision_test(inp: PolicyInputs, econ: Economics, cfg: PolicyConfig, psi_s: np.ndarray,

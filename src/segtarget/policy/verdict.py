@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..report.format import money
+from ..stats import Z95
 
 VERDICTS = ("target this group", "contact everyone", "contact no one", "inconclusive: run this test")
 
@@ -80,26 +81,32 @@ def _ci(ci) -> str:
 def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci, target_label: str,
            share: float, n_units: int, ab: dict, alpha: float = 0.05, population: str = "valued",
            gate_status: str = "not run", gate_reasons: tuple[str, ...] = (),
-           bracket_profit: tuple[float, float] | None = None, bias_allowance: float = 0.0) -> Verdict:
+           bracket_profit: tuple[float, float] | None = None,
+           bias_allowance: tuple[float, float] = (0.0, 0.0)) -> Verdict:
     """Apply the rules of the module docstring; the sentence states the numbers it rests on.
 
-    ``bias_allowance``: profit per contacted unit that a bias the passed design check cannot rule out could move;
-    every confident verdict must hold with it (a policy's value moves by it per unit whose action differs)."""
+    ``bias_allowance``: (point, SE) of the profit per contacted unit that a bias the passed design check still
+    allows could move; every confident verdict must hold with it (a policy's value moves by it per unit whose
+    action differs: all units for everyone / no one, at most max(share, 1 - share) of them for a targeting rule)."""
+    from ..causal.design.estimate import widen
+
     doubt = gate_status not in ("passed", "not run")
     lo_b, hi_b = bracket_profit if bracket_profit is not None else (-np.inf, np.inf)
     ranks = np.isfinite(rate_p) and rate_p < alpha and not doubt
     units = f"the {n_units:,} household-campaign units {population}"
-    slack = bias_allowance * n_units  # on contacting everyone; targeting differs from a uniform action on a share
+    point, se = bias_allowance
+    all_ci = widen(everyone_ci, point * n_units, se * n_units)
+    gain_wide = widen(gain_ci, *(x * n_units * max(share, 1 - share) for x in (point, se)))
     kind, text = VERDICTS[3], ""
-    if ranks and gain_ci[0] - slack * max(share, 1 - share) > 0:
+    if ranks and gain_wide[0] > 0:
         kind = VERDICTS[0]
         text = (f"Target this group: {target_label} ({share:.0%} contacted) adds {money(gain, 0)} profit over the "
                 f"best uniform action ({_ci(gain_ci)}) on {units}, each valued on a fold the choice did not see.")
-    elif everyone_ci[0] - slack > 0 and not doubt:
+    elif all_ci[0] > 0 and not doubt:
         kind = VERDICTS[1]
         text = (f"Contact everyone: contacting all {units} earns {money(everyone, 0)} profit ({_ci(everyone_ci)}); "
                 "no targeting rule beats it with evidence.")
-    elif everyone_ci[1] + slack < 0 and (not doubt or hi_b < 0):
+    elif all_ci[1] < 0 and (not doubt or hi_b < 0):
         kind = VERDICTS[2]
         text = f"Contact no one: contacting all {units} loses {money(-everyone, 0)} ({_ci(everyone_ci)})."
     if kind == VERDICTS[3]:
@@ -113,8 +120,8 @@ def decide(*, rate_p: float, gain: float, gain_ci, everyone: float, everyone_ci,
                        f"between {money(lo_b, 2)} and {money(hi_b, 2)} (95% bounds), {where}")
             why = (f"the design check cannot rule out bias ({gate_reasons[0] if gate_reasons else gate_status})"
                    f"{bracket}, so the observational numbers cannot decide")
-        elif slack > 0 and (everyone_ci[0] > 0 or everyone_ci[1] < 0 or (ranks and gain_ci[0] > 0)):
-            why = (f"the design check bounds the bias but cannot rule out one of up to {money(bias_allowance, 2)} "
+        elif point + se > 0 and (everyone_ci[0] > 0 or everyone_ci[1] < 0 or (ranks and gain_ci[0] > 0)):
+            why = (f"the design check bounds the bias but cannot rule out one of up to {money(point + Z95 * se, 2)} "
                    f"of profit a contact, which the evidence does not clear")
         else:
             why = ("the ranking test does not reject 'no better than random'" if not ranks

@@ -1,4 +1,5 @@
-"""One ATT with its household-clustered uncertainty: the currency of the design gate's checks and bracket."""
+"""One ATT with its household-clustered uncertainty, the currency of the design gate's checks and bracket, and
+an interval widened by a bias that is bounded but not ruled out."""
 
 from __future__ import annotations
 
@@ -28,3 +29,13 @@ class Estimate:
         if not (np.isfinite(self.std_error) and self.std_error > 0):
             return float("nan")
         return float(2 * norm.sf(abs(self.estimate) / self.std_error))
+
+
+def widen(ci: tuple[float, float], point: float, se: float) -> tuple[float, float]:
+    """A 95% CI widened by a bias of at most ``point`` (either sign) estimated with standard error ``se``: the
+    shift adds linearly, the two uncertainties in quadrature (independent estimates). Unchanged when NaN."""
+    if not (np.isfinite(point) and np.isfinite(se)):
+        return ci
+    mid, se_ci = (ci[0] + ci[1]) / 2, (ci[1] - ci[0]) / (2 * Z95)
+    half = point + Z95 * float(np.hypot(se_ci, se))
+    return mid - half, mid + half

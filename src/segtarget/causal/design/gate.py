@@ -35,7 +35,7 @@ bias as large as the effect it guards (the lagged ATT, scaled to the outcome win
 a trial of the estimate (or every trial) has no history before its look-back, so its selection cannot be
 checked (on planted data a trait that the tested trials hid behind an offsetting spike showed up there). Unless passed, the verdict (:mod:`segtarget.policy.verdict`) never contacts.
 A pass bounds the bias rather than making it 0: the reported interval and the verdict widen the lagged end by
-``bias_bound``, the bias the pooled backcast cannot rule out (planted at 10x: a trait plus a spike whose backcast
+the bias the pooled backcast still allows (``bias_terms``) (planted at 10x: a trait plus a spike whose backcast
 gaps offset passed the gate with a look-back CI of [5, 22] against a true 0).
 
 **Sensitivity** (after Rambachan & Roth 2023, relative magnitudes): with post-period trend departures of at most M
@@ -56,7 +56,7 @@ from ...stats import Z95
 from ..ate.estimators import clustered_se, ratio_dr
 from ..nuisance import crossfit_control_outcome, crossfit_propensity, make_folds
 from .covariates import DEMOGRAPHICS
-from .estimate import Estimate
+from .estimate import Estimate, widen
 from .weekly_gap import weekly_gap
 
 DETECT = 2.8  # (z_0.975 + z_0.80): a bias this many SEs from 0 is found with 80% power
@@ -93,23 +93,28 @@ class DesignGate:
         return float(r[f"{end}_att"]), float(r[f"{end}_ci_lower"]), float(r[f"{end}_ci_upper"])
 
     @property
-    def bias_bound(self) -> float:
-        """Sales bias per unit over the outcome window that the pooled backcast placebo cannot rule out: its 95%
-        bound on |gap| a week times the window's weeks (relative magnitude 1 after Rambachan & Roth 2023: the
-        outcome window's bias a week no larger than what the backcast allows). NaN without a backcast."""
+    def bias_terms(self) -> tuple[float, float]:
+        """(point, SE) of the sales bias per unit over the outcome window that a pass still allows: the pooled
+        backcast's |gap| a week and its SE, times the window's weeks (relative magnitude 1 after Rambachan & Roth
+        2023: the outcome window's bias a week no larger than the backcast's). NaN without a backcast."""
         r = self.checks[(self.checks["check"] == LOOKBACK_TEST) & (self.checks["trial"] == "pooled")]
         if r.empty or not np.isfinite(r["std_error"].iloc[0]):
-            return float("nan")
-        return float((abs(r["estimate"].iloc[0]) + Z95 * r["std_error"].iloc[0]) * self.window_weeks)
+            return float("nan"), float("nan")
+        return abs(float(r["estimate"].iloc[0])) * self.window_weeks, float(r["std_error"].iloc[0]) * self.window_weeks
+
+    @property
+    def bias_bound(self) -> float:
+        """The largest bias the backcast cannot rule out at 95%: point + 1.96 SE of :attr:`bias_terms`."""
+        point, se = self.bias_terms
+        return point + Z95 * se
 
     @property
     def interval(self) -> tuple[float, float]:
-        """The reported interval: when passed, the lagged end's CI widened by ``bias_bound`` on each side (a
-        pass bounds the bias, it does not make it 0); otherwise the whole bracket."""
+        """The reported interval: when passed, the lagged end widened by the bias a pass still allows
+        (:func:`widen`); otherwise the whole bracket."""
         r = self.bracket[self.bracket["trial"] == "pooled"].iloc[0]
         if self.passed:
-            b = self.bias_bound
-            return float(r["lagged_ci_lower"]) - b, float(r["lagged_ci_upper"]) + b
+            return widen((float(r["lagged_ci_lower"]), float(r["lagged_ci_upper"])), *self.bias_terms)
         return float(r["bracket_lower"]), float(r["bracket_upper"])
 
     def breakdown(self, threshold: float) -> float:
