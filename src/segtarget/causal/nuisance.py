@@ -29,14 +29,14 @@ def make_folds(T: np.ndarray, n_folds: int, seed: int, groups: np.ndarray | None
     trials) every group lands in exactly one fold (StratifiedGroupKFold), so no model is evaluated on a
     household it was trained on. Without groups the split is the plain StratifiedKFold of before.
     """
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+    from sklearn.model_selection import StratifiedKFold
 
+    from .folds import stratified_group_folds
+
+    if groups is not None:  # StratifiedGroupKFold's folds, computed in linear time (folds.py)
+        return stratified_group_folds(np.asarray(T), groups, n_folds, seed)
     folds = np.empty(len(T), dtype=int)
-    if groups is None:
-        splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(len(T)), T)
-    else:
-        splits = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(
-            np.zeros(len(T)), T, groups=np.asarray(groups))
+    splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(len(T)), T)
     for k, (_, test) in enumerate(splits):
         folds[test] = k
     return folds

@@ -48,14 +48,9 @@ def check_discount_columns(data: pd.DataFrame, coupons_retailer_funded: bool) ->
 
 def grouped_folds(T, groups, n_folds: int, seed: int) -> np.ndarray:
     """Fold id per unit, stratified by treatment, with all units of a household in one fold."""
-    from sklearn.model_selection import StratifiedGroupKFold
+    from ..causal.nuisance import make_folds
 
-    T = np.asarray(T, int)
-    folds = np.empty(len(T), dtype=int)
-    cv = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for k, (_, test) in enumerate(cv.split(np.zeros(len(T)), T, groups=np.asarray(groups))):
-        folds[test] = k
-    return folds
+    return make_folds(np.asarray(T, int), n_folds, seed, groups)
 
 
 @dataclass(frozen=True)
