@@ -108,8 +108,9 @@ def averaged_scores(Y: dict, T, X, first: dict, *, groups, repeats: int, n_folds
     sums = {k: np.zeros(len(T)) for k in names}
     seeds = split_seeds(seed, max(repeats, 1))
     for i, s in enumerate(seeds):
-        folds = first_folds(first, grouped_folds(T, groups, n_folds, s)) if i == 0 else grouped_folds(
-            T, groups, n_folds, s)
+        folds = first_folds(first) if i == 0 else None
+        if folds is None:
+            folds = grouped_folds(T, groups, n_folds, s)
         lead = first.get(names[0]) if i == 0 else None
         if lead is None:
             lead = crossfit_nuisances(Y[names[0]], T, X, n_folds=n_folds, seed=s, clip=clip, folds=folds)
@@ -121,9 +122,10 @@ def averaged_scores(Y: dict, T, X, first: dict, *, groups, repeats: int, n_folds
     return EffectScores({k: v / len(seeds) for k, v in sums.items()}, len(seeds))
 
 
-def first_folds(first: dict, fallback: np.ndarray) -> np.ndarray:
-    """The exported split's folds when any outcome has them, so split 1 is the ATE's split for every outcome."""
+def first_folds(first: dict) -> np.ndarray | None:
+    """The exported split's folds when any outcome has them (split 1 is then the ATE's split for every outcome;
+    None: fold it anew)."""
     for nuis in first.values():
         if nuis is not None:
             return nuis.folds
-    return fallback
+    return None
