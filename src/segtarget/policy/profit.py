@@ -78,17 +78,10 @@ def _outcome_nuisances(y, T, X, base, seed: int):
     depends on (T, X) only, so it is shared by every outcome of the split."""
     import dataclasses
 
-    from sklearn.base import clone
+    from ..causal.nuisance import crossfit_control_outcome, crossfit_outcome
 
-    from ..causal.nuisance import outcome_model
-
-    mu = {0: np.empty(len(y)), 1: np.empty(len(y))}
-    for k in np.unique(base.folds):
-        test = base.folds == k
-        for arm in (0, 1):
-            train = (base.folds != k) & (T == arm)
-            mu[arm][test] = clone(outcome_model(seed)).fit(X[train], y[train]).predict(X[test])
-    return dataclasses.replace(base, mu0=mu[0], mu1=mu[1])
+    return dataclasses.replace(base, mu0=crossfit_control_outcome(y, T, X, base.folds, seed),
+                               mu1=crossfit_outcome(y, T, X, base.folds, seed, arm=1))
 
 
 def averaged_scores(Y: dict, T, X, first: dict, *, groups, repeats: int, n_folds: int, seed: int,
