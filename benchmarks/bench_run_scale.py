@@ -76,8 +76,8 @@ def measure(label: str, source: str, extra: list[str]) -> pd.DataFrame:
     """One run of ``source``: one row per step (manifest seconds) plus a ``run`` row (wall, memory)."""
     out = Path(tempfile.mkdtemp(prefix=f"bench-run-scale-{label}-"))
     env = os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    cmd = [PYTHON, "-m", "segtarget.cli", "run", "--data", source, "--out", str(out / "run"), "--no-cache",
-           "--quiet", *extra]
+    cli = "import sys; from segtarget.cli import main; sys.argv[0] = 'segtarget'; main()"  # the console script
+    cmd = [PYTHON, "-c", cli, "run", "--data", source, "--out", str(out / "run"), "--no-cache", "--quiet", *extra]
     try:
         load = os.getloadavg()[0]
         with TreeRss() as tree:

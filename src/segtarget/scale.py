@@ -185,5 +185,6 @@ def nmf_estimator(n_components: int, n_households: int, *, seed: int, max_iter: 
     return make_nmf(n_components, seed, max_iter, minibatch=n_households > threshold)
 
 
-__all__ = ["SCALE_THRESHOLD_HOUSEHOLDS", "CATE_SAMPLE_SIZE", "CATE_SAMPLE_THRESHOLD", "ScalePlan", "plan_scale", "stratified_sample",
+__all__ = ["SCALE_THRESHOLD_HOUSEHOLDS", "CATE_SAMPLE_SIZE", "CATE_SAMPLE_THRESHOLD", "ScalePlan", "plan_scale",
+           "stratified_sample",
            "outcome_strata", "kmeans_estimator", "nmf_estimator", "make_kmeans", "make_nmf"]
