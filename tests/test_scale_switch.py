@@ -27,6 +27,13 @@ CATE = CateConfig(models=("s", "t"), n_estimators=40, n_boot=20, n_placebo=2, n_
                   n_dummy=1, folds=3, tree_min_leaf=0.1)
 
 
+def test_segments_note_says_when_the_silhouette_is_sampled():
+    assert plan_scale(20_000).segments_note() == ""
+    note = plan_scale(30_000).segments_note()
+    assert "silhouettes of the K-Means scan use a seeded sample of 20,000" in note and "MiniBatch" not in note
+    assert "silhouettes" in plan_scale(60_000).segments_note() and "MiniBatch" in plan_scale(60_000).segments_note()
+
+
 def test_config_defaults_are_the_scale_constants():
     assert SegmentConfig().scale_threshold == SCALE_THRESHOLD_HOUSEHOLDS
     assert CateConfig().sample_threshold == CATE_SAMPLE_THRESHOLD == CATE_SAMPLE_SIZE
@@ -145,16 +152,16 @@ def test_cate_below_threshold_or_full_sample_matches_the_exact_path(tmp_path):
                  seed=3, out=OutputDir(tmp_path / "c"), outcome="y", n_jobs=1)
 
 
-def test_silhouette_on_a_seeded_sample_above_threshold(monkeypatch, households):
+def test_silhouette_on_a_seeded_sample_above_silhouette_sample(monkeypatch, households):
     from segtarget.segments import clustering as C
 
     rng = np.random.default_rng(0)
     W = rng.random((300, 3))
     labels = (W[:, 0] > 0.5).astype(int)
     exact = C.cluster_scores(W, labels)
-    assert C.cluster_scores(W, labels, minibatch=True, seed=1) == exact  # below SILHOUETTE_SAMPLE: exact
+    assert C.cluster_scores(W, labels, seed=1) == exact  # below SILHOUETTE_SAMPLE: exact
     monkeypatch.setattr(C, "SILHOUETTE_SAMPLE", 100)
-    sampled = C.cluster_scores(W, labels, minibatch=True, seed=1)
-    assert sampled == C.cluster_scores(W, labels, minibatch=True, seed=1)
+    sampled = C.cluster_scores(W, labels, seed=1)  # above it, also below the scale threshold: sampled
+    assert sampled == C.cluster_scores(W, labels, seed=1)
     assert sampled["silhouette"] != exact["silhouette"] and sampled["davies_bouldin"] == exact["davies_bouldin"]
     assert abs(sampled["silhouette"] - exact["silhouette"]) < 0.1

@@ -47,11 +47,15 @@ class ScalePlan:
     sample_size: int = CATE_SAMPLE_SIZE  # the sample a CATE fit above the threshold takes
 
     def segments_note(self) -> str:
-        """Track 1's sentence: what changed in the segmentation at this size (empty below the threshold)."""
+        """Track 1's sentences: what changed in the segmentation at this size (empty up to SILHOUETTE_SAMPLE)."""
+        sampled = (f"The silhouettes of the K-Means scan use a seeded sample of {SILHOUETTE_SAMPLE:,} of the "
+                   f"{self.n_households:,} households (all pairwise distances grow with the square of the "
+                   "households)." if self.n_households > SILHOUETTE_SAMPLE else "")
         if not self.large:
-            return ""
+            return sampled
         return (f"{self._above()}: segments come from MiniBatch K-Means on online-NMF factors (mini-batches of "
-                f"{MINIBATCH_SIZE:,} households) in the rank scans, the final fit and every bootstrap refit.")
+                f"{MINIBATCH_SIZE:,} households) in the rank scans, the final fit and every bootstrap refit. "
+                + sampled).strip()
 
     def cate_note(self) -> str:
         """The CATE stage's sentence: fitted on a stratified sample, scored on everyone (empty below)."""
