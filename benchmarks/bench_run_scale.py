@@ -134,7 +134,7 @@ def markdown(df: pd.DataFrame) -> str:
         budget = BUDGET_SECONDS.get(mult)
         ok = "–" if budget is None else ("within" if wall <= budget and m["tree_rss_mb"] <= BUDGET_RSS_MB
                                          else "over") + f" ({budget // 60} min, 12 GB)"
-        lines.append(f"| {lb} | {m['households']:,} | {m['units']:,} | {wall:.0f} | {m['peak_rss_mb']:,.0f} | "
+        lines.append(f"| {lb} | {m['households']:,} | {int(m['units']):,} | {wall:.0f} | {m['peak_rss_mb']:,.0f} | "
                      f"{m['tree_rss_mb']:,.0f} | {m['load_at_start']:.1f} | {ok} |")
     return "\n".join(lines)
 
@@ -171,6 +171,7 @@ def main() -> None:
     ap.add_argument("--table-only", action="store_true", help="only rebuild the table from the CSV")
     ap.add_argument("--subset", nargs=3, metavar=("SRC", "DST", "REPLICATES"))
     ap.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
+    ap.add_argument("--note", default="", help="a sentence on the conditions (load, what else ran), for RESULTS.md")
     args = ap.parse_args()
     if args.subset:
         n = subset(Path(args.subset[0]), Path(args.subset[1]), int(args.subset[2]))
@@ -190,9 +191,20 @@ def main() -> None:
 `segtarget run --no-cache` per size, default configuration, one child process each; seconds per step from the
 run's manifest; `exp a→b` = log(t_b / t_a) / log(n_b / n_a) with n = households (1 = linear). Budgets: 10x
 within 10 minutes, 100x within 60 minutes on 2 cores, peak memory within 12 GB (the process tree's summed RSS).
-Machine: {machine()}. Rows: `benchmarks/run_scale.csv`.
+Machine: {machine()}. Rows: `benchmarks/run_scale.csv`. {args.note}
 
 {table}
+
+What samples, at which size, and why (each stated in the report where it happens; docs/scale.md section 5):
+- CATE zoo, above `cate.sample_threshold` = `cate.sample_size` = 20,000 study units: models fitted, compared and
+  refuted on a stratified sample (treatment x outcome quintile), the selected model scores everyone; the CATE
+  stage's cost then stays flat instead of growing (it is about linear below). The policy step then has no nested
+  out-of-fold CATE and uses the plain out-of-fold one. Said in the CATE warning and the method note.
+- K-Means scan silhouette, above 20,000 households: a seeded sample of 20,000 (all pairwise distances: quadratic).
+  Said in the segments section's Scale note.
+- Segmentation above 50,000 households (`segments.scale_threshold`): MiniBatch K-Means and online NMF (linear
+  per pass). Said in the segments section's Scale note.
+Nothing else samples: nuisances, DR scores, ATE, refutations, gate, event study and policy values use every unit.
 """
     if not args.no_results:
         write_section("run-scale", body)
