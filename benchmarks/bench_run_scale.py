@@ -91,6 +91,7 @@ def measure(label: str, source: str, extra: list[str]) -> pd.DataFrame:
     steps = manifest["timings_seconds"]
     rows = [{"step": k, "seconds": float(v)} for k, v in steps.items()]
     rows.append({"step": "run (wall)", "seconds": res["seconds"]})
+    rows.append({"step": "run (CPU, all processes)", "seconds": res["cpu_seconds"]})
     return pd.DataFrame(rows).assign(
         label=label, source=source, households=households, units=units, peak_rss_mb=res["peak_rss_mb"],
         tree_rss_mb=tree.peak_mb, load_at_start=load, options=" ".join(extra))
@@ -189,7 +190,8 @@ def main() -> None:
     body = f"""## The whole run at scale (`benchmarks/bench_run_scale.py`, issue 19)
 
 `segtarget run --no-cache` per size, default configuration, one child process each; seconds per step from the
-run's manifest; `exp a→b` = log(t_b / t_a) / log(n_b / n_a) with n = households (1 = linear). Budgets: 10x
+run's manifest; `exp a→b` = log(t_b / t_a) / log(n_b / n_a) with n = households (1 = linear). On a loaded machine the CPU row (user + system seconds of the run and its workers) is the
+steadier measure of growth. Budgets: 10x
 within 10 minutes, 100x within 60 minutes on 2 cores, peak memory within 12 GB (the process tree's summed RSS).
 Machine: {machine()}. Rows: `benchmarks/run_scale.csv`. {args.note}
 
