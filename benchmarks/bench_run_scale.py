@@ -88,8 +88,8 @@ def measure(label: str, source: str, extra: list[str]) -> pd.DataFrame:
     finally:
         shutil.rmtree(out, ignore_errors=True)
     households = int(overview["households"].iloc[0])
-    steps = manifest["timings_seconds"]
-    rows = [{"step": k, "seconds": float(v)} for k, v in steps.items()]
+    steps, cpu = manifest["timings_seconds"], manifest.get("cpu_seconds", {})
+    rows = [{"step": k, "seconds": float(v), "cpu_seconds": cpu.get(k)} for k, v in steps.items()]
     rows.append({"step": "run (wall)", "seconds": res["seconds"]})
     rows.append({"step": "run (CPU, all processes)", "seconds": res["cpu_seconds"]})
     return pd.DataFrame(rows).assign(
@@ -112,13 +112,14 @@ def growth(t1: float, t2: float, n1: float, n2: float) -> float:
     return math.log(t2 / t1) / math.log(n2 / n1)
 
 
-def markdown(df: pd.DataFrame) -> str:
-    """Steps x sizes in seconds, with growth exponents between neighbouring sizes, then a memory line per size."""
+def step_table(df: pd.DataFrame, value: str = "seconds") -> str:
+    """Steps x sizes of ``value`` (seconds or cpu_seconds), with growth exponents between neighbouring sizes."""
     sizes = df.groupby("label")["households"].first().sort_values()
     labels = list(sizes.index)
-    wide = df.pivot_table(index="step", columns="label", values="seconds", aggfunc="first", sort=False)
-    order = list(dict.fromkeys(df.sort_values("households", kind="stable")["step"]))
-    head = ["step"] + [f"{lb} (s)" for lb in labels] + [f"exp {a}→{b}" for a, b in zip(labels, labels[1:])]
+    wide = df.pivot_table(index="step", columns="label", values=value, aggfunc="first", sort=False)
+    order = [s for s in dict.fromkeys(df.sort_values("households", kind="stable")["step"]) if s in wide.index]
+    unit = "s" if value == "seconds" else "CPU s"
+    head = ["step"] + [f"{lb} ({unit})" for lb in labels] + [f"exp {a}→{b}" for a, b in zip(labels, labels[1:])]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for step in order:
         t = [wide.at[step, lb] if lb in wide.columns else math.nan for lb in labels]
@@ -126,6 +127,19 @@ def markdown(df: pd.DataFrame) -> str:
         exps = [growth(t[i], t[i + 1], sizes.iloc[i], sizes.iloc[i + 1]) for i in range(len(labels) - 1)]
         cells += [f"{e:.2f}" if e == e else "–" for e in exps]
         lines.append(f"| {step} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown(df: pd.DataFrame) -> str:
+    """Wall seconds per step and size with growth exponents, CPU seconds likewise where recorded, then a
+    memory and budget line per size."""
+    sizes = df.groupby("label")["households"].first().sort_values()
+    labels = list(sizes.index)
+    wide = df.pivot_table(index="step", columns="label", values="seconds", aggfunc="first", sort=False)
+    lines = [step_table(df)]
+    if "cpu_seconds" in df and df["cpu_seconds"].notna().any():
+        lines += ["", "CPU seconds of the run's main process per step (its threads included, joblib workers not):",
+                  "", step_table(df[df["cpu_seconds"].notna()], "cpu_seconds")]
     meta = df.groupby("label").first().loc[labels]
     lines += ["", "| size | households | study units | wall (s) | peak RSS, one process (MB) | "
                   "peak RSS, process tree (MB) | load at start | budget |", "|---|---|---|---|---|---|---|---|"]

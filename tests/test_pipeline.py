@@ -38,6 +38,7 @@ def test_run_writes_report_tables_and_manifest(pipeline_run):
     manifest = json.loads((root / "manifest.json").read_text())
     assert {"config", "versions", "input_fingerprint", "timings_seconds"} <= set(manifest)
     assert manifest["timings_seconds"]["total"] > 0
+    assert set(manifest["cpu_seconds"]) == set(manifest["timings_seconds"]) - {"total"}  # CPU per step too
     for name in ("policy.csv", "targets.csv"):
         assert (root / name).is_file()
     targets = pd.read_csv(root / "targets.csv", comment="#")
