@@ -73,7 +73,7 @@ class TreeRss:
 
 
 def measure(label: str, source: str, extra: list[str]) -> pd.DataFrame:
-    """One run of ``source``: one row per step (manifest seconds) plus a ``run`` row (wall, memory)."""
+    """One run of ``source`` in a child process, measured (see :func:`run_rows`)."""
     out = Path(tempfile.mkdtemp(prefix=f"bench-run-scale-{label}-"))
     env = os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     cli = "import sys; from segtarget.cli import main; sys.argv[0] = 'segtarget'; main()"  # the console script
@@ -82,19 +82,26 @@ def measure(label: str, source: str, extra: list[str]) -> pd.DataFrame:
         load = os.getloadavg()[0]
         with TreeRss() as tree:
             res = run_measured(cmd, env=env)
-        manifest = json.loads((out / "run" / "manifest.json").read_text())
-        overview = pd.read_csv(out / "run" / "tables" / "data_overview.csv")
-        units = sum(1 for _ in open(out / "run" / "cohort.csv") if not _.startswith("#")) - 1
+        return run_rows(label, source, out / "run", wall=res["seconds"], cpu=res["cpu_seconds"],
+                        peak_rss_mb=res["peak_rss_mb"], tree_rss_mb=tree.peak_mb, load=load, options=" ".join(extra))
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    households = int(overview["households"].iloc[0])
-    steps, cpu = manifest["timings_seconds"], manifest.get("cpu_seconds", {})
-    rows = [{"step": k, "seconds": float(v), "cpu_seconds": cpu.get(k)} for k, v in steps.items()]
-    rows.append({"step": "run (wall)", "seconds": res["seconds"]})
-    rows.append({"step": "run (CPU, all processes)", "seconds": res["cpu_seconds"]})
-    return pd.DataFrame(rows).assign(
-        label=label, source=source, households=households, units=units, peak_rss_mb=res["peak_rss_mb"],
-        tree_rss_mb=tree.peak_mb, load_at_start=load, options=" ".join(extra))
+
+
+def run_rows(label: str, source: str, run_dir: Path, *, wall: float, cpu: float, peak_rss_mb: float,
+             tree_rss_mb: float, load: float, options: str = "") -> pd.DataFrame:
+    """One row per step of the run written to ``run_dir`` (manifest seconds and CPU seconds), plus the run's
+    wall and CPU rows; every row carries the size and the memory peaks."""
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    households = int(pd.read_csv(run_dir / "tables" / "data_overview.csv")["households"].iloc[0])
+    cohort = run_dir / "tables" / "cohort.csv"  # one row per study unit
+    units = len(pd.read_csv(cohort, usecols=[0])) if cohort.is_file() else -1
+    steps, step_cpu = manifest["timings_seconds"], manifest.get("cpu_seconds", {})
+    rows = [{"step": k, "seconds": float(v), "cpu_seconds": step_cpu.get(k)} for k, v in steps.items()]
+    rows += [{"step": "run (wall)", "seconds": wall}, {"step": "run (CPU, all processes)", "seconds": cpu}]
+    return pd.DataFrame(rows).assign(label=label, source=source, households=households, units=units,
+                                     peak_rss_mb=peak_rss_mb, tree_rss_mb=tree_rss_mb, load_at_start=load,
+                                     options=options)
 
 
 def save(new: pd.DataFrame, path: Path = CSV) -> pd.DataFrame:
