@@ -96,8 +96,9 @@ def run_rows(label: str, source: str, run_dir: Path, *, wall: float, cpu: float,
     households = int(pd.read_csv(run_dir / "tables" / "data_overview.csv")["households"].iloc[0])
     cohort = run_dir / "tables" / "cohort.csv"  # one row per study unit
     units = len(pd.read_csv(cohort, usecols=[0])) if cohort.is_file() else -1
-    steps, step_cpu = manifest["timings_seconds"], manifest.get("cpu_seconds", {})
-    rows = [{"step": k, "seconds": float(v), "cpu_seconds": step_cpu.get(k)} for k, v in steps.items()]
+    steps, step_cpu, step_rss = (manifest.get(k, {}) for k in ("timings_seconds", "cpu_seconds", "peak_rss_mb"))
+    rows = [{"step": k, "seconds": float(v), "cpu_seconds": step_cpu.get(k), "rss_after_mb": step_rss.get(k)}
+            for k, v in steps.items()]
     rows += [{"step": "run (wall)", "seconds": wall}, {"step": "run (CPU, all processes)", "seconds": cpu}]
     return pd.DataFrame(rows).assign(label=label, source=source, households=households, units=units,
                                      peak_rss_mb=peak_rss_mb, tree_rss_mb=tree_rss_mb, load_at_start=load,
@@ -214,7 +215,8 @@ def main() -> None:
 run's manifest; `exp a→b` = log(t_b / t_a) / log(n_b / n_a) with n = households (1 = linear). On a loaded machine the CPU row (user + system seconds of the run and its workers) is the
 steadier measure of growth. Budgets: 10x
 within 10 minutes, 100x within 60 minutes on 2 cores, peak memory within 12 GB (the process tree's summed RSS).
-Machine: {machine()}. Rows: `benchmarks/run_scale.csv`. {args.note}
+Machine: {machine()}. Rows: `benchmarks/run_scale.csv` (column `rss_after_mb`: the main process's peak RSS when
+each step ended, from the manifest, so the step that raised the peak shows). {args.note}
 
 {table}
 
