@@ -85,7 +85,8 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: str | None = None
         out, err = fout.read(), ferr.read()
     if code != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({code}):\n{err[-3000:]}")
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": out, "stderr": err}
+    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": out, "stderr": err,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime}  # the child and every descendant it reaped
 
 
 def run_json(cmd: list[str], **kw) -> dict:

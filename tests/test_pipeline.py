@@ -38,6 +38,9 @@ def test_run_writes_report_tables_and_manifest(small_run):
     manifest = json.loads((root / "manifest.json").read_text())
     assert {"config", "versions", "input_fingerprint", "timings_seconds"} <= set(manifest)
     assert manifest["timings_seconds"]["total"] > 0
+    assert set(manifest["cpu_seconds"]) == set(manifest["timings_seconds"]) - {"total"}  # CPU per step too
+    peaks = list(manifest["peak_rss_mb"].values())  # the high-water mark after each step never falls
+    assert peaks == sorted(peaks) and peaks[0] > 0
     for name in ("policy.csv", "targets.csv"):
         assert (root / name).is_file()
     targets = pd.read_csv(root / "targets.csv", comment="#")

@@ -15,7 +15,7 @@ from segtarget.causal.cate.scale import sample_rows
 from segtarget.errors import SegtargetError
 from segtarget.io import OutputDir
 from segtarget.report.section import Text
-from segtarget.scale import CATE_SAMPLE_SIZE, SCALE_THRESHOLD_HOUSEHOLDS, plan_scale
+from segtarget.scale import CATE_SAMPLE_SIZE, CATE_SAMPLE_THRESHOLD, SCALE_THRESHOLD_HOUSEHOLDS, plan_scale
 from segtarget.segments.config import SegmentConfig
 from segtarget.segments.model import SegmentModel
 from segtarget.segments.pipeline import run_segments
@@ -27,9 +27,16 @@ CATE = CateConfig(models=("s", "t"), n_estimators=40, n_boot=20, n_placebo=2, n_
                   n_dummy=1, folds=3, tree_min_leaf=0.1)
 
 
+def test_segments_note_says_when_the_silhouette_is_sampled():
+    assert plan_scale(20_000).segments_note() == ""
+    note = plan_scale(30_000).segments_note()
+    assert "silhouettes of the K-Means scan use a seeded sample of 20,000" in note and "MiniBatch" not in note
+    assert "silhouettes" in plan_scale(60_000).segments_note() and "MiniBatch" in plan_scale(60_000).segments_note()
+
+
 def test_config_defaults_are_the_scale_constants():
     assert SegmentConfig().scale_threshold == SCALE_THRESHOLD_HOUSEHOLDS
-    assert CateConfig().sample_threshold == SCALE_THRESHOLD_HOUSEHOLDS
+    assert CateConfig().sample_threshold == CATE_SAMPLE_THRESHOLD == CATE_SAMPLE_SIZE
     assert CateConfig().sample_size == CATE_SAMPLE_SIZE
 
 
@@ -118,6 +125,7 @@ def test_cate_fits_on_a_stratified_sample_and_scores_everyone(tmp_path):
     assert "stratified sample of 200" in res.warnings[-1]
     assert any(isinstance(b, Text) and "stratified sample of 200" in b.html for b in sections[0].blocks)
     assert res.warnings[-1] in sections[0].warnings  # shown with the model section, not the refutations
+    assert "600 units is above it, so the models were fitted on a stratified sample of 200" in sections[0].method_note
     assert cate_frame({"y": res})["in_sample"].sum() == 200
     # the sample keeps both arms' shares (treatment x outcome quintile strata)
     assert abs(T[rows].mean() - T.mean()) < 0.02
@@ -129,6 +137,9 @@ def test_cate_below_threshold_or_full_sample_matches_the_exact_path(tmp_path):
     a, sa = run_cate(Y, T, X, nuisances=None, cfg=CATE, seed=3, out=OutputDir(tmp_path / "a"), outcome="y", n_jobs=1)
     assert "in_sample" not in a.oof.columns and "cate_sample" not in a.headline
     assert not any("Scale:" in getattr(x, "html", "") for x in sa[0].blocks)
+    # the sampling rule is stated either way: here that every unit was fitted
+    assert "at most cate.sample_threshold = 20,000 units" in sa[0].method_note
+    assert "the models were fitted on all 200 units" in sa[0].method_note
     # above the threshold with a sample as large as the data: the sampling path reproduces the exact numbers
     full = dataclasses.replace(CATE, sample_threshold=100, sample_size=10_000)
     b, _ = run_cate(Y, T, X, nuisances=None, cfg=full, seed=3, out=OutputDir(tmp_path / "b"), outcome="y", n_jobs=1)
@@ -141,16 +152,16 @@ def test_cate_below_threshold_or_full_sample_matches_the_exact_path(tmp_path):
                  seed=3, out=OutputDir(tmp_path / "c"), outcome="y", n_jobs=1)
 
 
-def test_silhouette_on_a_seeded_sample_above_threshold(monkeypatch, households):
+def test_silhouette_on_a_seeded_sample_above_silhouette_sample(monkeypatch, households):
     from segtarget.segments import clustering as C
 
     rng = np.random.default_rng(0)
     W = rng.random((300, 3))
     labels = (W[:, 0] > 0.5).astype(int)
     exact = C.cluster_scores(W, labels)
-    assert C.cluster_scores(W, labels, minibatch=True, seed=1) == exact  # below SILHOUETTE_SAMPLE: exact
+    assert C.cluster_scores(W, labels, seed=1) == exact  # below SILHOUETTE_SAMPLE: exact
     monkeypatch.setattr(C, "SILHOUETTE_SAMPLE", 100)
-    sampled = C.cluster_scores(W, labels, minibatch=True, seed=1)
-    assert sampled == C.cluster_scores(W, labels, minibatch=True, seed=1)
+    sampled = C.cluster_scores(W, labels, seed=1)  # above it, also below the scale threshold: sampled
+    assert sampled == C.cluster_scores(W, labels, seed=1)
     assert sampled["silhouette"] != exact["silhouette"] and sampled["davies_bouldin"] == exact["davies_bouldin"]
     assert abs(sampled["silhouette"] - exact["silhouette"]) < 0.1

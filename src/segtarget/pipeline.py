@@ -46,15 +46,22 @@ class RunLog:
     """Timings and notes collected while the run proceeds."""
 
     timings: dict[str, float] = field(default_factory=dict)
+    # CPU seconds of this process per step (its threads included, joblib/Ray workers not): steadier than the
+    # wall time on a shared machine for telling how a step grows with the data (benchmarks/bench_run_scale.py)
+    cpu: dict[str, float] = field(default_factory=dict)
+    # the process's peak RSS (MB) when each step ended: the step where it rises is the one that raised it
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
     progress: Callable[[str, float], None] | None = None
     announce: Callable[[str], None] = lambda msg: None
 
     @contextmanager
     def step(self, name: str):
         self.announce(name)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         yield
         self.timings[name] = round(time.perf_counter() - t0, 2)
+        self.cpu[name] = round(time.process_time() - c0, 2)
+        self.peak_rss_mb[name] = _peak_rss_mb()
 
 
 @dataclass(frozen=True)
@@ -117,9 +124,19 @@ class RunResult:
                                             targets=self.targets)
                 render_report(sections, root=root, summary=summary, manifest=manifest)
             log.timings["total"] = round(sum(v for k, v in log.timings.items() if k != "total"), 2)
-            (root / "manifest.json").write_text(json.dumps(manifest | {"timings_seconds": log.timings}, indent=2,
+            (root / "manifest.json").write_text(json.dumps(manifest | {"timings_seconds": log.timings,
+                                                                       "cpu_seconds": log.cpu,
+                                                                       "peak_rss_mb": log.peak_rss_mb}, indent=2,
                                                            default=str))
         return out / "report.html"
+
+
+def _peak_rss_mb() -> float:
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux, bytes on macOS
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
 
 
 def _versions() -> dict[str, str]:

@@ -31,14 +31,14 @@ def make_folds(T: np.ndarray, n_folds: int, random_state: int, groups: np.ndarra
     trials) every group lands in exactly one fold (StratifiedGroupKFold), so no model is evaluated on a
     household it was trained on. Without groups the split is the plain StratifiedKFold of before.
     """
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+    from sklearn.model_selection import StratifiedKFold
 
+    from .folds import stratified_group_folds
+
+    if groups is not None:  # StratifiedGroupKFold's folds, computed in linear time (folds.py)
+        return stratified_group_folds(np.asarray(T), groups, n_folds, random_state)
     folds = np.empty(len(T), dtype=int)
-    if groups is None:
-        splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state).split(np.zeros(len(T)), T)
-    else:
-        splits = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=random_state).split(
-            np.zeros(len(T)), T, groups=np.asarray(groups))
+    splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state).split(np.zeros(len(T)), T)
     for k, (_, test) in enumerate(splits):
         folds[test] = k
     return folds
@@ -62,24 +62,38 @@ def outcome_model(seed: int):
 
 
 def _oof_predict(model_factory, X: np.ndarray, y: np.ndarray, folds: np.ndarray, proba: bool,
-                 mask: np.ndarray | None = None) -> np.ndarray:
+                 mask: np.ndarray | None = None, sample_weight: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold predictions: fold k's from a clone fit on the other folds (within ``mask``), the folds on
+    threads (:func:`~segtarget.parallel.thread_map`): each fit is independent and seeded, so the numbers do not
+    depend on the order."""
     from sklearn.base import clone
 
-    out = np.empty(len(y), dtype=float)
-    for k in np.unique(folds):
+    from ..parallel import thread_map
+
+    def fit_predict(k):
         train = folds != k
         if mask is not None:
             train &= mask
-        model = clone(model_factory).fit(X[train], y[train])
+        kw = {} if sample_weight is None else {"sample_weight": sample_weight[train]}
+        model = clone(model_factory).fit(X[train], y[train], **kw)
         test = folds == k
-        out[test] = model.predict_proba(X[test])[:, 1] if proba else model.predict(X[test])
+        return test, model.predict_proba(X[test])[:, 1] if proba else model.predict(X[test])
+
+    out = np.empty(len(y), dtype=float)
+    for test, pred in thread_map(fit_predict, list(np.unique(folds))):
+        out[test] = pred
     return out
+
+
+def crossfit_outcome(Y, T, X, folds: np.ndarray, seed: int, arm: int) -> np.ndarray:
+    """Out-of-fold mu_arm(x) (fit on the units of that arm in the other folds)."""
+    return _oof_predict(outcome_model(seed), np.asarray(X, float), np.asarray(Y, float), folds, proba=False,
+                        mask=np.asarray(T) == arm)
 
 
 def crossfit_control_outcome(Y, T, X, folds: np.ndarray, seed: int) -> np.ndarray:
     """Out-of-fold mu0(x) alone (fit on the controls of the other folds): all an ATT needs."""
-    return _oof_predict(outcome_model(seed), np.asarray(X, float), np.asarray(Y, float), folds, proba=False,
-                        mask=np.asarray(T) == 0)
+    return crossfit_outcome(Y, T, X, folds, seed, arm=0)
 
 
 @dataclass(frozen=True)
@@ -133,8 +147,7 @@ def crossfit_nuisances(Y, T, X, *, n_folds: int = 5, random_state: int = 0,
     if folds is None:
         folds = make_folds(T, n_folds, random_state, groups)
     e_raw, ps_name, losses = propensity or crossfit_propensity(T, X, folds, random_state)
-    mu0 = _oof_predict(outcome_model(random_state), X, Y, folds, proba=False, mask=T == 0)
-    mu1 = _oof_predict(outcome_model(random_state), X, Y, folds, proba=False, mask=T == 1)
+    mu0, mu1 = (crossfit_outcome(Y, T, X, folds, random_state, arm) for arm in (0, 1))
     e = np.clip(e_raw, clip[0], clip[1])
     return Nuisances(e=e, e_raw=e_raw, mu0=mu0, mu1=mu1, folds=folds, ps_model=ps_name,
                      ps_logloss=losses, clip=clip)
@@ -148,17 +161,10 @@ def odds_weighted_outcome(Y, T, X, nuis: Nuisances, *, target_arm: int, seed: in
     the target population, where the DR correction needs it (the odds-weighted outcome regression of
     Sant'Anna & Zhao 2020's improved DR-ATT). Folds are those of ``nuis``; e is its cross-fitted propensity.
     """
-    from sklearn.base import clone
-
     Y, T, X = np.asarray(Y, float), np.asarray(T, int), np.asarray(X, float)
-    other = T != target_arm
     odds = nuis.e / (1 - nuis.e) if target_arm == 1 else (1 - nuis.e) / nuis.e
-    out = np.empty(len(Y), dtype=float)
-    for k in np.unique(nuis.folds):
-        train, test = (nuis.folds != k) & other, nuis.folds == k
-        model = clone(outcome_model(seed)).fit(X[train], Y[train], sample_weight=odds[train])
-        out[test] = model.predict(X[test])
-    return out
+    return _oof_predict(outcome_model(seed), X, Y, nuis.folds, proba=False, mask=T != target_arm,
+                        sample_weight=odds)
 
 
 def dr_scores(Y, T, nuis: Nuisances) -> np.ndarray:

@@ -48,14 +48,9 @@ def check_discount_columns(data: pd.DataFrame, coupons_retailer_funded: bool) ->
 
 def grouped_folds(T, groups, n_folds: int, seed: int) -> np.ndarray:
     """Fold id per unit, stratified by treatment, with all units of a household in one fold."""
-    from sklearn.model_selection import StratifiedGroupKFold
+    from ..causal.nuisance import make_folds
 
-    T = np.asarray(T, int)
-    folds = np.empty(len(T), dtype=int)
-    cv = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for k, (_, test) in enumerate(cv.split(np.zeros(len(T)), T, groups=np.asarray(groups))):
-        folds[test] = k
-    return folds
+    return make_folds(np.asarray(T, int), n_folds, seed, groups)
 
 
 @dataclass(frozen=True)
@@ -83,17 +78,10 @@ def _outcome_nuisances(y, T, X, base, seed: int):
     depends on (T, X) only, so it is shared by every outcome of the split."""
     import dataclasses
 
-    from sklearn.base import clone
+    from ..causal.nuisance import crossfit_control_outcome, crossfit_outcome
 
-    from ..causal.nuisance import outcome_model
-
-    mu = {0: np.empty(len(y)), 1: np.empty(len(y))}
-    for k in np.unique(base.folds):
-        test = base.folds == k
-        for arm in (0, 1):
-            train = (base.folds != k) & (T == arm)
-            mu[arm][test] = clone(outcome_model(seed)).fit(X[train], y[train]).predict(X[test])
-    return dataclasses.replace(base, mu0=mu[0], mu1=mu[1])
+    return dataclasses.replace(base, mu0=crossfit_control_outcome(y, T, X, base.folds, seed),
+                               mu1=crossfit_outcome(y, T, X, base.folds, seed, arm=1))
 
 
 def averaged_scores(Y: dict, T, X, first: dict, *, groups, repeats: int, n_folds: int, seed: int,
@@ -113,8 +101,9 @@ def averaged_scores(Y: dict, T, X, first: dict, *, groups, repeats: int, n_folds
     sums = {k: np.zeros(len(T)) for k in names}
     seeds = split_seeds(seed, max(repeats, 1))
     for i, s in enumerate(seeds):
-        folds = first_folds(first, grouped_folds(T, groups, n_folds, s)) if i == 0 else grouped_folds(
-            T, groups, n_folds, s)
+        folds = first_folds(first) if i == 0 else None
+        if folds is None:
+            folds = grouped_folds(T, groups, n_folds, s)
         lead = first.get(names[0]) if i == 0 else None
         if lead is None:
             lead = crossfit_nuisances(Y[names[0]], T, X, n_folds=n_folds, random_state=s, clip=clip, folds=folds)
@@ -126,9 +115,10 @@ def averaged_scores(Y: dict, T, X, first: dict, *, groups, repeats: int, n_folds
     return EffectScores({k: v / len(seeds) for k, v in sums.items()}, len(seeds))
 
 
-def first_folds(first: dict, fallback: np.ndarray) -> np.ndarray:
-    """The exported split's folds when any outcome has them, so split 1 is the ATE's split for every outcome."""
+def first_folds(first: dict) -> np.ndarray | None:
+    """The exported split's folds when any outcome has them (split 1 is then the ATE's split for every outcome;
+    None: fold it anew)."""
     for nuis in first.values():
         if nuis is not None:
             return nuis.folds
-    return fallback
+    return None

@@ -4,9 +4,10 @@ Scan measures for each k (K-Means with k-means++ seeding and ``n_init`` restarts
 scores W, as in the reference):
 
 * ``silhouette`` (higher is better), ``calinski_harabasz`` (higher), ``davies_bouldin`` (lower) and
-  ``inertia`` (within-cluster sum of squares): sklearn's definitions on the full data. Above the scale
-  threshold (``minibatch``) the silhouette, which needs all pairwise distances, is computed on a seeded
-  sample of ``segtarget.scale.SILHOUETTE_SAMPLE`` households.
+  ``inertia`` (within-cluster sum of squares): sklearn's definitions on the full data. The silhouette
+  needs all pairwise distances, whose cost grows with the square of the households, so above
+  ``segtarget.scale.SILHOUETTE_SAMPLE`` (20,000) households it is computed on a seeded sample of that
+  many (the report's segments section says so).
 * ``prediction_strength`` (Tibshirani & Walther 2005), the one measure on data the clustering did not
   see: split households in two halves A and B, cluster each; for every cluster of B, the share of its
   pairs of households that A's centroids also put together; take the worst cluster. Averaged over both
@@ -51,17 +52,17 @@ def prediction_strength(W: np.ndarray, k: int, seed: int, n_init: int = 10, mini
                   + _worst_cluster_strength(fit_a.labels_, fit_b.predict(W[a])))
 
 
-def cluster_scores(W: np.ndarray, labels: np.ndarray, minibatch: bool = False, seed: int = 0) -> dict:
+def cluster_scores(W: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
     """Silhouette, Calinski-Harabasz and Davies-Bouldin of one labelling (NaN for a single cluster).
 
-    With ``minibatch`` the silhouette uses a seeded sample of ``SILHOUETTE_SAMPLE`` rows (module docstring)."""
+    Above ``SILHOUETTE_SAMPLE`` rows the silhouette uses a seeded sample of that many (module docstring)."""
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
     if len(np.unique(labels)) < 2:
         return {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
     return {
         "silhouette": float(silhouette_score(W, labels, sample_size=SILHOUETTE_SAMPLE, random_state=seed)
-                            if minibatch and len(W) > SILHOUETTE_SAMPLE else silhouette_score(W, labels)),
+                            if len(W) > SILHOUETTE_SAMPLE else silhouette_score(W, labels)),
         "calinski_harabasz": float(calinski_harabasz_score(W, labels)),
         "davies_bouldin": float(davies_bouldin_score(W, labels)),
     }
@@ -70,7 +71,7 @@ def cluster_scores(W: np.ndarray, labels: np.ndarray, minibatch: bool = False, s
 @single_threaded
 def _scan_one(k: int, W: np.ndarray, seed: int, n_init: int, minibatch: bool = False) -> dict:
     km = make_kmeans(k, seed, n_init, minibatch).fit(W)
-    row = {"k": k, **cluster_scores(W, km.labels_, minibatch, seed), "inertia": float(km.inertia_)}
+    row = {"k": k, **cluster_scores(W, km.labels_, seed), "inertia": float(km.inertia_)}
     row["prediction_strength"] = prediction_strength(W, k, seed, n_init, minibatch)
     row["min_share"] = float(np.bincount(km.labels_, minlength=k).min() / len(W))
     return row
@@ -143,9 +144,9 @@ def gmm_comparison(W: np.ndarray, k: int, kmeans_labels: np.ndarray, seed: int,
                           reg_covar=1e-5).fit(W)
     gl = gmm.predict(W)
     rows = [
-        {"method": "K-Means", "k": k, **cluster_scores(W, kmeans_labels, minibatch, seed), "ari_vs_kmeans": 1.0,
+        {"method": "K-Means", "k": k, **cluster_scores(W, kmeans_labels, seed), "ari_vs_kmeans": 1.0,
          "bic": np.nan, "min_share": float(np.bincount(kmeans_labels, minlength=k).min() / len(W))},
-        {"method": "GMM (full covariance)", "k": k, **cluster_scores(W, gl, minibatch, seed),
+        {"method": "GMM (full covariance)", "k": k, **cluster_scores(W, gl, seed),
          "ari_vs_kmeans": float(adjusted_rand_score(kmeans_labels, gl)), "bic": float(gmm.bic(W)),
          "min_share": float(np.bincount(gl, minlength=k).min() / len(W))},
     ]

@@ -34,7 +34,7 @@ from .stability import bootstrap_curve
 def _indexes(X: np.ndarray, labels: np.ndarray, seed: int) -> dict:
     from .clustering import cluster_scores
 
-    return cluster_scores(X, labels, minibatch=len(X) > 5000, seed=seed)
+    return cluster_scores(X, labels, seed=seed)
 
 
 def stability_grid(X_raw: np.ndarray, X_scaled: np.ndarray, nmf_ks: list[int], ks: list[int], spec: SegmentSpec, *,

@@ -71,6 +71,7 @@ class CateResult:
     compared_oof: pd.DataFrame | None = None
     scale_note: str = ""
     breakeven: float | None = None  # drawn on the report's CATE figures when given
+    sample_rule: str = ""  # the sampling rule and what it did at this size (the model section's method note)
 
     def summary_frame(self) -> pd.DataFrame:
         return self.evaluation
@@ -287,7 +288,7 @@ def compute_cate(Y: np.ndarray, T: np.ndarray, X: pd.DataFrame, *, nuisances: Nu
         refutation_runs=runs, tuning=tuning, params=params, naive_curves=naive_curves(Y, T, frame, list(cates)),
         timings={k: v - t["start"] for k, v in t.items() if k != "start"},
         sample_rows=rows, compared_oof=None if rows is None else frame, scale_note=plan.cate_note(),
-        breakeven=breakeven,
+        breakeven=breakeven, sample_rule=plan.cate_rule(),
     )
     result.timings["total"] = time.perf_counter() - t["start"]
     _say(progress, "done", 1.0)

@@ -100,7 +100,7 @@ def _model_section(res, out: OutputDir, s: str, scale_note: str = "") -> Section
         tcsv = out.table(f"cate_tuning_{s}", res.tuning)
         blocks.append(Table(f"cate_tuning_{s}", _fmt_table(res.tuning), "Optuna tuning (held-out loss)", csv=tcsv))
     h = res.headline
-    method = f"{learners_note(models)} {METHOD_NOTE}" + (f" {scale_note}" if scale_note else "")
+    method = " ".join(filter(None, (learners_note(models), METHOD_NOTE, scale_note, getattr(res, "sample_rule", ""))))
     return Section(key=f"cate_{s}", title=title, method_note=method, blocks=blocks, warnings=[
         w for w in res.warnings if "refutation" not in w], headline={
         f"cate_{s}_model": h["selected_model"], f"cate_{s}_autoc": h["autoc"],
