@@ -122,17 +122,22 @@ def build_causal_forest(params: dict, seed: int):
 
 # ---- Optuna search spaces (the defaults' groups that are not searched are kept) ---------------------------
 
+def _boosting_space(trial, prefix: str, trees: tuple[int, int], leaves: tuple[int, int],
+                    child: tuple[int, int], reg_lambda: tuple[float, float]) -> dict[str, Any]:
+    """A LightGBM group's searched keys, each Optuna parameter named ``prefix + key`` (log scales)."""
+    return dict(
+        n_estimators=trial.suggest_int(f"{prefix}n_estimators", *trees, log=True),
+        learning_rate=trial.suggest_float(f"{prefix}learning_rate", 0.01, 0.2, log=True),
+        num_leaves=trial.suggest_int(f"{prefix}num_leaves", *leaves, log=True),
+        min_child_samples=trial.suggest_int(f"{prefix}min_child_samples", *child, log=True),
+        reg_lambda=trial.suggest_float(f"{prefix}reg_lambda", *reg_lambda, log=True))
+
+
 def base_space(trial) -> dict[str, Any]:
-    """Every built-in learner: the LightGBM base learner."""
-    return {"base": dict(
-        n_estimators=trial.suggest_int("n_estimators", 50, 400, log=True),
-        learning_rate=trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
-        num_leaves=trial.suggest_int("num_leaves", 4, 48, log=True),
-        min_child_samples=trial.suggest_int("min_child_samples", 5, 100, log=True),
-        reg_lambda=trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
-        subsample=trial.suggest_float("subsample", 0.5, 1.0),
-        colsample_bytree=trial.suggest_float("colsample_bytree", 0.5, 1.0),
-    )}
+    """Every built-in learner: the LightGBM base learner (row and column sampling searched too)."""
+    return {"base": dict(_boosting_space(trial, "", (50, 400), (4, 48), (5, 100), (1e-3, 10.0)),
+                         subsample=trial.suggest_float("subsample", 0.5, 1.0),
+                         colsample_bytree=trial.suggest_float("colsample_bytree", 0.5, 1.0))}
 
 
 def searched(defaults, *groups):
@@ -147,14 +152,8 @@ def searched(defaults, *groups):
 
 def final_space(trial) -> dict[str, Any]:
     """DR and R: the final (CATE) stage."""
-    return {"final": dict(
-        n_estimators=trial.suggest_int("final_n_estimators", 30, 300, log=True),
-        learning_rate=trial.suggest_float("final_learning_rate", 0.01, 0.2, log=True),
-        num_leaves=trial.suggest_int("final_num_leaves", 2, 31, log=True),
-        min_child_samples=trial.suggest_int("final_min_child_samples", 10, 200, log=True),
-        reg_lambda=trial.suggest_float("final_reg_lambda", 0.1, 50.0, log=True),
-        subsample=0.8, colsample_bytree=0.8,
-    )}
+    return {"final": dict(_boosting_space(trial, "final_", (30, 300), (2, 31), (10, 200), (0.1, 50.0)),
+                          subsample=0.8, colsample_bytree=0.8)}
 
 
 def forest_space(trial) -> dict[str, Any]:
