@@ -13,8 +13,8 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 EXPECTED = {
     "01_segments.py": ["features: 2469 households", "segment 0:", "segment 4:", "assigned 1852 new households",
                        "with 6 segments"],
-    "02_effects.py": ["design campaign-trials: 6060 units, 40 covariates", "naive", "aipw", "ato",
-                      "AIPW ATE on campaign-window sales:", "n = 2027"],
+    "02_effects.py": ["design campaign-trials: 4015 units, 39 covariates", "naive", "aipw", "ato",
+                      "AIPW ATE on campaign-window sales:", "n = 1342"],
     "03_policy.py": ["linear_dml: mean CATE", "t: mean CATE", "CATE > breakeven", "everyone", "no one",
                      "90% bounds:"],
 }

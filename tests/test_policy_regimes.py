@@ -46,20 +46,24 @@ def test_no_effect_regime_never_gets_a_confident_verdict(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("effect, lift, expected", [("uniform", 0.3, "contact everyone"),
-                                                    ("heterogeneous", 0.8, "target this group")])
-def test_effect_regimes_get_the_right_verdict_and_a_covering_ci(tmp_path, effect, lift, expected):
-    """Seed 0 of benchmarks/bench_decision.py (RESULTS.md "Decision"): a real effect is found and valued honestly."""
+@pytest.mark.parametrize("effect, lift, expected", [("uniform", 0.3, "inconclusive: run this test"),
+                                                    ("heterogeneous", 0.8, "contact everyone")])
+def test_effect_regimes_pass_the_gate_and_stay_honest_about_the_bias_it_allows(tmp_path, effect, lift, expected):
+    """Seed 0 of benchmarks/bench_decision.py (RESULTS.md "Decision" and "Evidence"): members picked on observed
+    spend, a large real effect. The gate passes, but at 1x a pass bounds the bias only to some $20-35 of sales per
+    unit: the 30% lift does not clear it ("inconclusive"), the 80% one does ("contact everyone", which truly pays;
+    before the bias allowance it read "target this group"); the reported interval, widened by that bias, covers
+    the true ATT, and the recommended rule earns its share of the oracle."""
     from segtarget.data import load_source
 
     planted = plant_campaigns(load_source("completejourney", validate=False),
                               PlantSpec(effect=effect, seed=0, lift=lift, discount_rate=0.02))
-    # one look-back length for every trial: the 38-day trial 27 is left out, so the design gate can check every
-    # trial of the estimate (with it the gate is "not testable" and no verdict targets)
-    design = DesignConfig(short_history="skip")
-    res = run_regime(planted, cfg=PolicyConfig(cost=10.0), out=tmp_path, seed=0, repeats=2, design=design)
+    res = run_regime(planted, cfg=PolicyConfig(cost=10.0), out=tmp_path, seed=0, repeats=2,
+                     design=DesignConfig())  # the default: short_history = "skip", every trial checkable
     assert res.gate_status == "passed"
-    assert res.verdict == expected and res.verdict_ok and res.verdict_safe
+    assert res.verdict == expected and res.verdict_safe
+    assert expected != "contact everyone" or res.everyone_truth > 0  # contacting everyone truly pays
+    assert res.interval_covered and res.interval[0] < res.att_truth < res.interval[1]
     assert res.covered, f"held-out CI {res.ci} misses the true value {res.truth:,.0f}"
     if effect == "heterogeneous":
         assert res.share_of_oracle >= 0.5

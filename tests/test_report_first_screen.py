@@ -57,6 +57,9 @@ def test_first_screen_equals_the_csvs(small_run):
         "mde_profit_eligible", "mde_sales_eligible") if pd.notna(ab[k])}
     csv_numbers |= {f"{'-' if v < 0 else ''}${abs(v):,.2f}" for v in  # the bracket a gate in doubt quotes
                     keys[["bracket_profit_lower", "bracket_profit_upper"]].iloc[0].dropna()}
+    refute = pd.read_csv(root / "tables" / "design_refutations.csv")  # the gate's reasons quote its two tables
+    bracket = pd.read_csv(root / "tables" / "design_bracket.csv")
+    csv_numbers |= {f"${abs(v):,.2f}" for v in pd.concat([refute["detectable"], bracket["lagged_att"]]).dropna()}
     assert quoted and quoted <= csv_numbers
     if sentence.startswith("Inconclusive"):  # the test it asks for, with the numbers of ab_decision_test.csv
         assert f"needs {int(ab['n_treatment']):,} contacted + {int(ab['n_control']):,} control" in sentence

@@ -33,10 +33,9 @@ effect (Angrist & Pischke 2009, section 5.4; Ding & Li 2019, Political Analysis)
 bias as large as the effect it guards (the lagged ATT, scaled to the outcome window). ``failed``: it fails
 (pooled or in a trial). ``underpowered``: it passes but could not have detected such a bias. ``not testable``:
 a trial of the estimate (or every trial) has no history before its look-back, so its selection cannot be
-checked (on planted data a trait that the tested trials hid behind an offsetting spike showed up there). Unless passed, the verdict (:mod:`segtarget.policy.verdict`) never contacts.
-A pass bounds the bias rather than making it 0: the reported interval and the verdict widen the lagged end by
-the bias the pooled backcast still allows (``bias_terms``) (planted at 10x: a trait plus a spike whose backcast
-gaps offset passed the gate with a look-back CI of [5, 22] against a true 0).
+checked. Unless passed, the verdict (:mod:`segtarget.policy.verdict`) never contacts. A pass bounds the bias, it
+does not zero it: the interval and the verdict widen the lagged end by what the pooled backcast still allows
+(``bias_terms``; at 10x a trait and a spike with offsetting backcast gaps passed with a CI of [5, 22] against 0).
 
 **Sensitivity** (after Rambachan & Roth 2023, relative magnitudes): with post-period trend departures of at most M
 times the pre-trend's per week, the DiD interval widens by M x |pre-trend| x window weeks; ``breakdown`` gives the
@@ -377,8 +376,9 @@ def _status(checks: pd.DataFrame, bracket: pd.DataFrame, window: float) -> tuple
     lag = abs(float(bracket.loc[bracket["trial"] == "pooled", "lagged_att"].iloc[0]))
     detect = float(pooled["detectable"]) * window  # the bias per week it could detect, over the outcome window
     if not detect < lag:
-        return "underpowered", [f"the backcast placebo passes but could only detect a bias of ${detect:,.2f} over "
-                                f"the outcome window, not less than the effect it guards (${lag:,.2f})"]
+        return "underpowered", [f"the backcast placebo passes but could only detect a bias of "
+                                f"${float(pooled['detectable']):,.2f} a week, over {window:.1f} weeks of outcome "
+                                f"window not less than the effect it guards (${lag:,.2f})"]
     return "passed", []
 
 
