@@ -1,7 +1,7 @@
 """The one run on the embedded data: time per step, and a re-run that changes only cost and margin.
 
 Baseline = the first run with an empty cache, measured in the same invocation. Run: .venv/bin/python
-benchmarks/bench_run.py
+benchmarks/bench_run.py [--keep=DIR] (``--keep`` copies the first run's output to DIR, to read its tables)
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def main() -> None:
     try:
         first, m1 = timed_run(tmp / "a", tmp / "cache")
         second, m2 = timed_run(tmp / "b", tmp / "cache", "policy.cost=5.0", "policy.margin=0.35")
+        keep = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--keep=")), None)
+        if keep:
+            shutil.copytree(tmp / "a", keep, dirs_exist_ok=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     steps = m1["timings_seconds"]
