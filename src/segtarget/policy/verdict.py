@@ -25,7 +25,7 @@ one as large as the effect), the observational scores may carry a bias no policy
 A passed gate bounds the bias, it does not make it 0: every confident verdict must hold after moving each
 contacted unit's profit by the margin x ``gate.bias_bound`` (the largest bias a week the pooled backcast cannot rule
 out, over the outcome window). Planted at 10x, a trait plus a spike whose backcast gaps offset passed the gate
-with a look-back CI of [5, 22] against a true 0; at a $1 contact that alone would have read "contact everyone".
+with a look-back CI of [5, 22] against a true 0, whose lower end clears a $1 contact's break-even.
 
 A planted no-effect campaign whose members were picked on a persistent household trait showed why: the
 look-back-adjusted estimate alone said "contact everyone" with a tight CI (benchmarks/RESULTS.md, "Evidence").
