@@ -23,8 +23,8 @@ one as large as the effect), the observational scores may carry a bias no policy
   states where the bracket lies against break-even.
 
 A passed gate bounds the bias, it does not make it 0: every confident verdict must hold after moving each
-contacted unit's profit by the margin x ``gate.bias_bound`` (the largest bias a week the pooled backcast cannot rule
-out, over the outcome window). Planted at 10x, a trait plus a spike whose backcast gaps offset passed the gate
+contacted unit's profit by margin x ``gate.bias_terms`` (the pooled backcast's |gap| a week and its SE, over the
+outcome window; the shift adds linearly, the uncertainties in quadrature, ``causal/design/estimate.widen``). Planted at 10x, a trait plus a spike whose backcast gaps offset passed the gate
 with a look-back CI of [5, 22] against a true 0, whose lower end clears a $1 contact's break-even.
 
 A planted no-effect campaign whose members were picked on a persistent household trait showed why: the
